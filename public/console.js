@@ -1,0 +1,93 @@
+// The API console: calls /api/* through the BFF. Every call carries X-CSRF: 1,
+// the header a cross-site page cannot send; the cookie travels automatically.
+const output = document.getElementById('call-output');
+const label = document.getElementById('call-label');
+const statusEl = document.getElementById('call-status');
+const latencyEl = document.getElementById('call-latency');
+const expiryEl = document.getElementById('token-expiry');
+const versionEl = document.getElementById('token-version');
+const refreshList = document.getElementById('refreshes');
+let expiresAt = 0;
+
+const sampleAppointment = () => ({
+  title: 'Check-up',
+  startsAt: new Date(Date.now() + 86400000).toISOString(),
+  with: 'Dr. Demo',
+});
+
+async function call(method, path, body) {
+  label.textContent = `${method} ${path}`;
+  statusEl.textContent = '…';
+  statusEl.className = 'badge';
+  const started = performance.now();
+  try {
+    const response = await fetch(path, {
+      method,
+      headers: { 'X-CSRF': '1', Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+      credentials: 'same-origin',
+    });
+    const text = await response.text();
+    latencyEl.textContent = `${Math.round(performance.now() - started)} ms`;
+    statusEl.textContent = `${response.status} ${response.statusText}`;
+    statusEl.className = response.ok ? 'badge badge-ok' : 'badge badge-error';
+    try {
+      output.textContent = JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      output.textContent = text || '(empty body)';
+    }
+    if (response.status === 401) output.textContent += '\n\nThe session has ended: log in again.';
+  } catch (err) {
+    statusEl.textContent = 'network error';
+    statusEl.className = 'badge badge-error';
+    output.textContent = String(err);
+  }
+  await loadInfo();
+}
+
+function describeRefresh(r) {
+  const when = new Date(r.at).toLocaleTimeString();
+  if (r.type === 'refresh_failed') return `${when}: refresh failed (${r.error}), reason: ${r.reason}`;
+  const why = { expiring: 'the access token was about to expire', rejected_by_api: 'the API rejected the token', manual: 'you pressed “Refresh now”' }[r.reason] || r.reason;
+  return `${when}: refreshed because ${why}; refresh token ${r.rotated ? 'rotated' : 'kept'}; new lifetime ${r.lifetimeSeconds} s`;
+}
+
+async function loadInfo() {
+  const response = await fetch('/session/info', { headers: { 'X-CSRF': '1' }, credentials: 'same-origin' });
+  if (!response.ok) {
+    expiryEl.textContent = 'not logged in';
+    return;
+  }
+  const info = await response.json();
+  expiresAt = info.accessToken.expiresAt;
+  versionEl.textContent = String(info.accessToken.version);
+  refreshList.replaceChildren(
+    ...(info.refreshes.length
+      ? info.refreshes.slice().reverse().map((r) => Object.assign(document.createElement('li'), { textContent: describeRefresh(r) }))
+      : [Object.assign(document.createElement('li'), { textContent: 'No refresh yet: the token from the login is still in use.', className: 'muted' })]),
+  );
+  tick();
+}
+
+function tick() {
+  if (!expiresAt) return;
+  const left = Math.round((expiresAt - Date.now()) / 1000);
+  expiryEl.textContent = left > 0 ? `${left} s` : 'expired: the next API call refreshes it';
+}
+
+for (const button of document.querySelectorAll('#calls button')) {
+  button.addEventListener('click', () => {
+    const body = button.dataset.body === 'appointment' ? sampleAppointment() : undefined;
+    void call(button.dataset.method, button.dataset.path, body);
+  });
+}
+document.getElementById('refresh-now').addEventListener('click', async () => {
+  label.textContent = 'POST /session/refresh';
+  const response = await fetch('/session/refresh', { method: 'POST', headers: { 'X-CSRF': '1' }, credentials: 'same-origin' });
+  statusEl.textContent = `${response.status}`;
+  statusEl.className = response.ok ? 'badge badge-ok' : 'badge badge-error';
+  output.textContent = JSON.stringify(await response.json().catch(() => ({})), null, 2);
+  await loadInfo();
+});
+setInterval(tick, 1000);
+void loadInfo();

@@ -1,0 +1,86 @@
+/**
+ * createApp(deps): the Express app, in request order. It never listens, so
+ * tests and server.ts share it.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import type session from 'express-session';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { requestLogger } from './logger.js';
+import { errorHandler, notFound } from './middleware/error-handler.js';
+import { securityHeaders } from './middleware/security-headers.js';
+import type { ProviderConnection } from './oidc/client.js';
+import type { ApiProxy } from './proxy/api-proxy.js';
+import { apiRoutes } from './routes/api.routes.js';
+import { authRoutes } from './routes/auth.routes.js';
+import { healthRoutes } from './routes/health.routes.js';
+import { pageRoutes } from './routes/pages.routes.js';
+import type { FlowLog } from './session/flow-log.js';
+import { absoluteTimeout, sessionMiddleware } from './session/session-middleware.js';
+import type { TokenService } from './session/token-service.js';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly provider: ProviderConnection;
+  readonly tokens: TokenService;
+  readonly flowLog: FlowLog;
+  readonly proxy: ApiProxy;
+  readonly sessionStore: session.Store;
+  /** Resolves when the session store answers. */
+  readonly storeHealth: () => Promise<void>;
+  readonly lifecycle: { shuttingDown: boolean };
+}
+
+const NAV = [
+  { key: 'home', href: '/', label: 'Home' },
+  { key: 'profile', href: '/profile', label: 'Profile' },
+  { key: 'console', href: '/console', label: 'API console' },
+  { key: 'm2m', href: '/m2m', label: 'Machine-to-machine' },
+  { key: 'flow', href: '/flow', label: 'How it works' },
+  { key: 'tokens', href: '/tokens', label: 'Tokens' },
+] as const;
+
+export function createApp(deps: AppDeps): Express {
+  const { config, logger } = deps;
+  const app = express();
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', path.join(PROJECT_ROOT, 'views'));
+  app.disable('x-powered-by');
+
+  // Logs first, so every response is logged (paths only, never queries or credentials).
+  app.use(requestLogger(logger));
+  app.use(securityHeaders({ providerOrigins: [config.oidc.issuer.origin], https: config.baseUrl.protocol === 'https:' }));
+  app.use('/static', express.static(path.join(PROJECT_ROOT, 'public'), { maxAge: '1h', index: false }));
+
+  // Probes need no session.
+  app.use(healthRoutes(deps));
+
+  app.use(sessionMiddleware(config.session, deps.sessionStore));
+  app.use(absoluteTimeout(config.session.absoluteSeconds, async (sessionId) => {
+    await deps.tokens.forget(sessionId);
+    await deps.flowLog.delete(sessionId);
+  }));
+  // What every page needs to render the layout.
+  app.use((req, res, next) => {
+    res.locals.user = req.session.user ?? null;
+    res.locals.csrfToken = req.session.csrfToken ?? '';
+    res.locals.demoMode = config.demo !== null;
+    res.locals.nav = NAV;
+    res.locals.active = '';
+    next();
+  });
+
+  app.use(apiRoutes(deps, deps.proxy));
+  app.use(authRoutes(deps));
+  app.use(pageRoutes(deps));
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return app;
+}

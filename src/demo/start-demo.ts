@@ -1,0 +1,43 @@
+/**
+ * Demo mode: the embedded identity provider and the demo API, each on its own
+ * loopback port. The provider's issuer is on 127.0.0.1 while the app is on
+ * localhost: two different sites, so SameSite cookie bugs show up in
+ * development and tests exactly as they would in production.
+ */
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { DEMO_API_AUDIENCE, DEMO_CLIENT, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE, DEMO_USER_SCOPES, type Config } from '../config.js';
+import { PROJECT_ROOT } from '../app.js';
+import { createDemoApi } from './downstream-api.js';
+import { createDemoProvider, type DemoProvider } from './identity-provider.js';
+
+export interface DemoServers {
+  readonly providerServer: Server;
+  readonly apiServer: Server;
+}
+
+/** Attaches the demo provider and API to servers that already listen on the configured ports. */
+export async function attachDemoServices(config: Config, servers: DemoServers): Promise<DemoProvider> {
+  if (!config.demo) throw new Error('attachDemoServices needs demo mode (no OIDC_ISSUER)');
+  const issuer = config.oidc.issuer.href.replace(/\/$/, '');
+  const provider = await createDemoProvider({
+    issuer,
+    appBaseUrl: config.baseUrl.href.replace(/\/$/, ''),
+    webClient: { ...DEMO_CLIENT, authMethod: config.oidc.authMethod },
+    m2mClients: [
+      { ...DEMO_M2M_CLIENT, authMethod: config.m2m?.authMethod ?? 'client_secret_post', scope: DEMO_M2M_SCOPE },
+    ],
+    api: {
+      audience: DEMO_API_AUDIENCE,
+      userScopes: DEMO_USER_SCOPES.split(' '),
+      m2mScopes: DEMO_M2M_SCOPE.split(' '),
+    },
+    accessTokenTtlSeconds: config.demo.accessTokenTtlSeconds,
+    clientCredentialsTtlSeconds: config.demo.m2mTokenTtlSeconds,
+    stylesheetPath: path.join(PROJECT_ROOT, 'public', 'styles.css'),
+  });
+  servers.providerServer.on('request', provider.handler);
+  const api = createDemoApi({ issuer, audience: DEMO_API_AUDIENCE, jwksUri: new URL(`${issuer}/jwks`) });
+  servers.apiServer.on('request', api);
+  return provider;
+}

@@ -1,0 +1,117 @@
+/**
+ * Checking the authorization response and exchanging the code (RFC 6749 §4.1.2–4.1.4).
+ *
+ * Rules enforced here, before any token request is made:
+ * - Every protocol parameter appears at most once; "last one wins" parsing has
+ *   been exploited in peers (SECURITY-CHECKLIST A5).
+ * - `state` must name a pending login of *this* session, unexpired; it is
+ *   consumed whatever happens next, so a callback URL works once (RFC 9700 §4.2.4).
+ * - Provider errors (RFC 6749 §4.1.2.1) are shown only for a state we issued,
+ *   so nobody can put arbitrary text on our pages with a crafted link.
+ * Then openid-client checks `iss` (RFC 9207 §2.4), PKCE, the ID token
+ * signature, `aud`, `exp`, and `nonce` (OIDC Core §3.1.3.7).
+ */
+import * as client from 'openid-client';
+import { AppError, LoginError, ProviderAuthorizationError, ProviderUnavailableError } from '../errors.js';
+import type { PendingLogin } from './login.js';
+import { tokenSetFromResponse, type TokenSet } from './tokens.js';
+
+const SINGLE_VALUED = ['code', 'state', 'iss', 'error', 'error_description', 'session_state'];
+
+export interface CallbackOutcome {
+  readonly tokens: TokenSet;
+  readonly claims: client.IDToken;
+  readonly returnTo: string;
+  /** Which checks passed, for the flow inspector. */
+  readonly checks: readonly string[];
+}
+
+/** Finds and validates the pending login named by `state`, without using it yet. */
+export function matchPendingLogin(
+  callbackUrl: URL,
+  pending: Readonly<Record<string, PendingLogin>> | undefined,
+  now: number,
+): PendingLogin {
+  const params = callbackUrl.searchParams;
+  for (const name of SINGLE_VALUED) {
+    if (params.getAll(name).length > 1) {
+      throw new LoginError('duplicate_parameter', `The sign-in response repeats the "${name}" parameter, so it was refused.`);
+    }
+  }
+  const state = params.get('state');
+  if (!state) throw new LoginError('missing_state', 'The sign-in response has no state, so it cannot be trusted.');
+  const login = pending?.[state];
+  if (!login) {
+    throw new LoginError(
+      'invalid_state',
+      'This sign-in response does not belong to a sign-in started in this browser, or it was already used.',
+    );
+  }
+  if (now > login.expiresAt) {
+    throw new LoginError('login_expired', 'The sign-in took too long and expired. Please start again.');
+  }
+  const error = params.get('error');
+  if (error) throw new ProviderAuthorizationError(error, params.get('error_description') ?? undefined);
+  if (!params.get('code')) throw new LoginError('missing_code', 'The sign-in response has no authorization code.');
+  return login;
+}
+
+/** Exchanges the code; `login` must already be removed from the session. */
+export async function finishLogin(
+  configuration: client.Configuration,
+  callbackUrl: URL,
+  login: PendingLogin,
+  now: () => number,
+): Promise<CallbackOutcome> {
+  let response: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  try {
+    response = await client.authorizationCodeGrant(configuration, callbackUrl, {
+      pkceCodeVerifier: login.codeVerifier,
+      expectedState: login.state,
+      expectedNonce: login.nonce,
+      idTokenExpected: true,
+    });
+  } catch (err) {
+    throw translateGrantError(err, 'token_exchange_failed', 'The sign-in could not be completed with the identity provider.');
+  }
+  const claims = response.claims();
+  if (!claims) throw new LoginError('missing_id_token', 'The identity provider did not return an ID token.');
+  return {
+    tokens: tokenSetFromResponse(response, now()),
+    claims,
+    returnTo: login.returnTo,
+    checks: ['state', 'iss', 'pkce', 'id_token_signature', 'id_token_claims', 'nonce'],
+  };
+}
+
+/**
+ * Maps openid-client errors to ours: provider answers → 400 with the OAuth
+ * error code, network trouble and timeouts → 503, anything else → 400 with the
+ * library's stable code (e.g. OAUTH_JWT_CLAIM_COMPARISON_FAILED for a bad nonce).
+ */
+export function translateGrantError(err: unknown, code: string, message: string): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof client.AuthorizationResponseError) {
+    return new ProviderAuthorizationError(err.error, err.error_description);
+  }
+  if (err instanceof client.ResponseBodyError) {
+    if (err.status >= 500) return new ProviderUnavailableError(err);
+    return new LoginError(code, message, { cause: err, details: { error: err.error } });
+  }
+  if (isNetworkError(err)) return new ProviderUnavailableError(err);
+  const libraryCode = (err as { code?: unknown } | null)?.code;
+  return new LoginError(code, message, {
+    cause: err,
+    details: typeof libraryCode === 'string' ? { reason: libraryCode } : {},
+  });
+}
+
+export function isNetworkError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return true;
+  const code = (err as { code?: unknown }).code;
+  if (code === 'OAUTH_TIMEOUT' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') return true;
+  // fetch() wraps socket errors: TypeError('fetch failed') with the errno in `cause`.
+  if (err instanceof TypeError && err.message === 'fetch failed') return true;
+  return err.cause !== undefined && isNetworkError(err.cause);
+}

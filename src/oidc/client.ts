@@ -1,0 +1,143 @@
+/**
+ * The app's connection to its OpenID Provider: discovery once, with retry.
+ *
+ * - Discovery (OIDC Discovery 1.0 §4) runs in the background with exponential
+ *   backoff and jitter, so the app starts and serves even while the provider is
+ *   down; until it succeeds `/readyz` answers 503 and `/login` a friendly page.
+ * - openid-client checks that the discovered `issuer` equals the configured one
+ *   exactly (RFC 8414 §3.3), trailing slash included.
+ * - Plain HTTP is allowed only for loopback issuers (config enforces it).
+ * - ID token signatures are verified against the provider's JWKS even though
+ *   they arrive over TLS (`enableNonRepudiationChecks`, OIDC Core §3.1.3.7).
+ */
+import * as client from 'openid-client';
+import type { ClientAuthMethod } from '../config.js';
+import { ProviderUnavailableError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+export interface ProviderSettings {
+  readonly issuer: URL;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly authMethod: ClientAuthMethod;
+  readonly allowInsecureRequests: boolean;
+  readonly timeoutSeconds: number;
+  /** Verify ID token signatures (user login); not needed for client credentials. */
+  readonly verifyIdTokenSignatures: boolean;
+}
+
+export function clientAuthentication(method: ClientAuthMethod, secret: string): client.ClientAuth {
+  return method === 'client_secret_post' ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
+}
+
+/** One-shot discovery. Throws whatever openid-client throws. */
+export async function discoverProvider(settings: ProviderSettings): Promise<client.Configuration> {
+  const execute: Array<(c: client.Configuration) => void> = [];
+  // Deliberately visible: plain HTTP is acceptable only for a provider on this machine.
+  if (settings.allowInsecureRequests) execute.push(client.allowInsecureRequests);
+  if (settings.verifyIdTokenSignatures) execute.push(client.enableNonRepudiationChecks);
+  return client.discovery(
+    settings.issuer,
+    settings.clientId,
+    // OIDC Core §3.1.3.7: tolerate a little clock skew between us and the provider.
+    { [client.clockTolerance]: 30 },
+    clientAuthentication(settings.authMethod, settings.clientSecret),
+    { execute, timeout: settings.timeoutSeconds },
+  );
+}
+
+export interface ProviderConnectionOptions {
+  readonly minDelayMs?: number;
+  readonly maxDelayMs?: number;
+}
+
+/**
+ * Keeps trying discovery until it succeeds, then holds the `Configuration`.
+ * `get()` never blocks: it returns the configuration or throws a 503 error.
+ */
+export class ProviderConnection {
+  #configuration: client.Configuration | undefined;
+  #lastError: unknown;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #attempts = 0;
+  #firstAttempt: Promise<void> | undefined;
+  readonly #settings: ProviderSettings;
+  readonly #logger: Logger;
+  readonly #minDelayMs: number;
+  readonly #maxDelayMs: number;
+
+  constructor(settings: ProviderSettings, logger: Logger, options: ProviderConnectionOptions = {}) {
+    this.#settings = settings;
+    this.#logger = logger;
+    this.#minDelayMs = options.minDelayMs ?? 500;
+    this.#maxDelayMs = options.maxDelayMs ?? 30_000;
+  }
+
+  get ready(): boolean {
+    return this.#configuration !== undefined;
+  }
+
+  get issuer(): URL {
+    return this.#settings.issuer;
+  }
+
+  /** Starts discovery in the background; resolves after the first attempt, whatever its outcome. */
+  start(): Promise<void> {
+    this.#firstAttempt ??= this.#attempt();
+    return this.#firstAttempt;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  get(): client.Configuration {
+    if (this.#configuration) return this.#configuration;
+    throw new ProviderUnavailableError(this.#lastError);
+  }
+
+  /** Resolves once discovery has succeeded (used by tests and the CLI). */
+  async whenReady(timeoutMs = 10_000): Promise<client.Configuration> {
+    const deadline = Date.now() + timeoutMs;
+    await this.start();
+    while (!this.#configuration) {
+      if (Date.now() > deadline || this.#stopped) throw new ProviderUnavailableError(this.#lastError);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.#configuration;
+  }
+
+  async #attempt(): Promise<void> {
+    if (this.#stopped) return;
+    this.#attempts += 1;
+    try {
+      this.#configuration = await discoverProvider(this.#settings);
+      this.#logger.info({ issuer: this.#settings.issuer.href, attempts: this.#attempts }, 'provider metadata loaded');
+    } catch (err) {
+      this.#lastError = err;
+      const backoff = Math.min(this.#maxDelayMs, this.#minDelayMs * 2 ** Math.min(this.#attempts - 1, 10));
+      const delay = Math.round(backoff / 2 + Math.random() * (backoff / 2));
+      this.#logger.warn(
+        { issuer: this.#settings.issuer.href, attempt: this.#attempts, retryInMs: delay, reason: describe(err) },
+        'provider discovery failed; retrying',
+      );
+      if (!this.#stopped) {
+        this.#timer = setTimeout(() => void this.#attempt(), delay);
+        this.#timer.unref();
+      }
+    }
+  }
+}
+
+/** A one-line reason safe for logs (no bodies, no secrets). */
+export function describe(err: unknown): string {
+  if (err instanceof client.ResponseBodyError) return `${err.error} (HTTP ${err.status})`;
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return `${typeof code === 'string' ? `${code} ` : ''}${err.message}${cause}`.slice(0, 300);
+  }
+  return 'unknown error';
+}

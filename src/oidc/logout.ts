@@ -1,0 +1,47 @@
+/**
+ * Ending the login: revoke, then RP-initiated logout.
+ *
+ * - The refresh token is revoked when the provider has a revocation endpoint
+ *   (RFC 7009 §2), best-effort: logout must work even if the provider is slow.
+ * - With an `end_session_endpoint` the browser goes there with `id_token_hint`,
+ *   the registered `post_logout_redirect_uri` and a `state`
+ *   (OpenID Connect RP-Initiated Logout 1.0 §2). Auth0 tenants without it use
+ *   `/v2/logout?client_id&returnTo`.
+ */
+import * as client from 'openid-client';
+import type { Logger } from '../logger.js';
+import { describe } from './client.js';
+
+export async function revokeRefreshToken(configuration: client.Configuration, refreshToken: string, logger: Logger): Promise<boolean> {
+  if (!configuration.serverMetadata().revocation_endpoint) return false;
+  try {
+    await client.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+    return true;
+  } catch (err) {
+    logger.warn({ reason: describe(err) }, 'refresh token revocation failed');
+    return false;
+  }
+}
+
+export function buildLogoutRedirect(
+  configuration: client.Configuration,
+  input: { idToken: string | undefined; postLogoutRedirectUri: string; clientId: string },
+): string {
+  const metadata = configuration.serverMetadata();
+  if (metadata.end_session_endpoint) {
+    const parameters: Record<string, string> = {
+      post_logout_redirect_uri: input.postLogoutRedirectUri,
+      state: client.randomState(),
+    };
+    if (input.idToken) parameters.id_token_hint = input.idToken;
+    return client.buildEndSessionUrl(configuration, parameters).href;
+  }
+  const issuer = new URL(metadata.issuer);
+  if (issuer.hostname.endsWith('.auth0.com')) {
+    const url = new URL('/v2/logout', issuer);
+    url.searchParams.set('client_id', input.clientId);
+    url.searchParams.set('returnTo', input.postLogoutRedirectUri);
+    return url.href;
+  }
+  return input.postLogoutRedirectUri;
+}

@@ -1,0 +1,61 @@
+/**
+ * The token set we keep server-side, and when it needs a refresh.
+ *
+ * - Expiry comes from `expires_in` (RFC 6749 §5.1) measured on *our* clock when
+ *   the response arrived, so a provider whose clock is off does not matter.
+ * - A token is refreshed shortly before it expires: 30 s early, or a quarter of
+ *   its lifetime for short-lived tokens, so a 5-second token is not refreshed on
+ *   every call (the Auth0 guide warns that refreshing per call hits rate limits).
+ */
+import type { TokenEndpointResponse } from 'openid-client';
+
+export interface TokenSet {
+  readonly accessToken: string;
+  readonly tokenType: string;
+  /** Epoch ms after which the access token must not be used. */
+  readonly expiresAt: number;
+  /** Lifetime in seconds as granted (`expires_in`). */
+  readonly lifetimeSeconds: number;
+  readonly refreshToken: string | undefined;
+  readonly idToken: string | undefined;
+  readonly scope: string | undefined;
+  /** Epoch ms when this set was received. */
+  readonly receivedAt: number;
+  /** Increases by one with every refresh: the newest set always wins (see token-store.ts). */
+  readonly version: number;
+}
+
+const DEFAULT_LIFETIME_SECONDS = 300;
+const MAX_SKEW_SECONDS = 30;
+
+export function tokenSetFromResponse(
+  response: TokenEndpointResponse,
+  now: number,
+  previous?: TokenSet,
+): TokenSet {
+  const lifetime = typeof response.expires_in === 'number' && response.expires_in > 0
+    ? response.expires_in
+    : DEFAULT_LIFETIME_SECONDS;
+  return {
+    accessToken: response.access_token,
+    tokenType: response.token_type ?? 'bearer',
+    expiresAt: now + lifetime * 1000,
+    lifetimeSeconds: lifetime,
+    // RFC 6749 §6: without a new refresh token the old one stays valid.
+    refreshToken: response.refresh_token ?? previous?.refreshToken,
+    // OIDC Core §12.2: a refresh may or may not return a new ID token.
+    idToken: response.id_token ?? previous?.idToken,
+    scope: response.scope ?? previous?.scope,
+    receivedAt: now,
+    version: (previous?.version ?? 0) + 1,
+  };
+}
+
+/** Seconds before expiry at which we refresh: 30 s, or a quarter of a short lifetime. */
+export function refreshSkewSeconds(lifetimeSeconds: number): number {
+  return Math.min(MAX_SKEW_SECONDS, lifetimeSeconds / 4);
+}
+
+export function needsRefresh(tokens: TokenSet, now: number): boolean {
+  return now >= tokens.expiresAt - refreshSkewSeconds(tokens.lifetimeSeconds) * 1000;
+}

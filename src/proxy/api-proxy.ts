@@ -1,0 +1,177 @@
+/**
+ * The /api proxy: the browser's call goes to the downstream API with the
+ * session's access token as the only credential (the BFF pattern,
+ * draft-ietf-oauth-browser-based-apps §6.1).
+ *
+ * - Bodies are streamed both ways; a request is buffered only when it is small
+ *   enough to be replayed (see below).
+ * - Timeouts: connecting (new sockets) and the whole exchange. Refused → 502,
+ *   timeout → 504, both JSON with a stable code. A browser that goes away
+ *   aborts the upstream request.
+ * - If the API answers 401 with `error="invalid_token"` (RFC 6750 §3.1) to a
+ *   token we believed valid, we refresh once and retry once, only for requests
+ *   we can replay (no body, or a small buffered one). Never a loop.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { Request, Response } from 'express';
+import type { ApiConfig } from '../config.js';
+import { AppError } from '../errors.js';
+import type { FlowLog } from '../session/flow-log.js';
+import type { TokenService } from '../session/token-service.js';
+import { downstreamResponseHeaders, mapApiTarget, upstreamRequestHeaders } from './api-target.js';
+
+export class UpstreamError extends AppError {}
+
+const upstreamUnreachable = (cause: unknown) =>
+  new UpstreamError(502, 'upstream_unreachable', 'The API could not be reached.', { cause });
+const upstreamTimeout = (cause?: unknown) =>
+  new UpstreamError(504, 'upstream_timeout', 'The API did not answer in time.', { cause });
+
+export interface ApiProxyDeps {
+  readonly api: ApiConfig;
+  readonly tokens: TokenService;
+  readonly flowLog: FlowLog;
+}
+
+interface Attempt {
+  readonly response: IncomingMessage;
+  readonly abort: () => void;
+}
+
+export class ApiProxy {
+  readonly #deps: ApiProxyDeps;
+  readonly #agent: http.Agent;
+  readonly #transport: typeof http | typeof https;
+
+  constructor(deps: ApiProxyDeps) {
+    this.#deps = deps;
+    const secure = deps.api.baseUrl.protocol === 'https:';
+    this.#transport = secure ? https : http;
+    const agentOptions = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, timeout: 30_000 };
+    this.#agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  /** Express handler for `/api/*path`; the session must already be checked for a login. */
+  handle = async (req: Request, res: Response): Promise<void> => {
+    const { api, tokens, flowLog } = this.#deps;
+    const started = Date.now();
+    const target = mapApiTarget(req.originalUrl, api.baseUrl);
+    const headers = upstreamRequestHeaders(req.headers);
+    const body = await this.#readReplayableBody(req);
+
+    let held = await tokens.getTokens(req.sessionID);
+    let attempt = await this.#send(req, res, target, headers, held.accessToken, body);
+    if (body !== undefined && isInvalidTokenChallenge(attempt.response)) {
+      attempt.response.resume();
+      const refreshed = await tokens.getTokens(req.sessionID, {
+        force: 'rejected_by_api',
+        rejectedAccessToken: held.accessToken,
+      });
+      if (refreshed.accessToken !== held.accessToken) {
+        held = refreshed;
+        attempt = await this.#send(req, res, target, headers, held.accessToken, body);
+      }
+    }
+    const { response } = attempt;
+    res.status(response.statusCode ?? 502);
+    res.set(downstreamResponseHeaders(response.headers, api.baseUrl));
+    flowLog.append(req.sessionID, {
+      type: 'api_call',
+      at: started,
+      data: { method: req.method, path: target.pathname + target.search, status: response.statusCode ?? 0, latencyMs: Date.now() - started },
+    });
+    await pipeResponse(response, res, attempt.abort);
+  };
+
+  /**
+   * Buffers the body when the call could need a replay: no body at all, or a
+   * declared length within the limit. Anything else streams (`undefined`).
+   */
+  async #readReplayableBody(req: Request): Promise<Buffer | undefined> {
+    const length = req.headers['content-length'];
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    if (!chunked && (length === undefined || length === '0')) return Buffer.alloc(0);
+    if (chunked || Number(length) > this.#deps.api.replayBodyLimitBytes) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  #send(
+    req: Request,
+    res: Response,
+    target: URL,
+    headers: Record<string, string | string[]>,
+    accessToken: string,
+    body: Buffer | undefined,
+  ): Promise<Attempt> {
+    const { connectTimeoutMs, timeoutMs } = this.#deps.api;
+    return new Promise<Attempt>((resolve, reject) => {
+      let settled = false;
+      const upstream = this.#transport.request(target, {
+        method: req.method,
+        agent: this.#agent,
+        headers: {
+          ...headers,
+          ...(body !== undefined ? { 'content-length': String(body.length) } : {}),
+          // RFC 6750 §2.1: the token goes in the Authorization header, never in the URL.
+          authorization: `Bearer ${accessToken}`,
+        },
+      });
+      const fail = (error: AppError) => {
+        clearTimeout(total);
+        if (!settled) {
+          settled = true;
+          reject(error);
+        }
+        upstream.destroy();
+      };
+      const total = setTimeout(() => fail(upstreamTimeout()), timeoutMs);
+      upstream.on('socket', (socket) => {
+        if (!socket.connecting) return; // A reused keep-alive socket is already connected.
+        const connect = setTimeout(() => fail(upstreamTimeout(new Error('connect timeout'))), connectTimeoutMs);
+        socket.once('connect', () => clearTimeout(connect));
+        socket.once('close', () => clearTimeout(connect));
+      });
+      upstream.on('error', (err) => fail(settled ? upstreamTimeout(err) : upstreamUnreachable(err)));
+      upstream.on('response', (response) => {
+        settled = true;
+        resolve({ response, abort: () => { clearTimeout(total); upstream.destroy(); } });
+        response.once('end', () => clearTimeout(total));
+        response.once('close', () => clearTimeout(total));
+      });
+      // A browser that goes away must not leave the upstream call running.
+      res.once('close', () => {
+        if (!res.writableFinished) fail(upstreamTimeout(new Error('client closed')));
+      });
+      if (body !== undefined) upstream.end(body);
+      else req.pipe(upstream);
+    });
+  }
+}
+
+function isInvalidTokenChallenge(response: IncomingMessage): boolean {
+  if (response.statusCode !== 401) return false;
+  const challenge = response.headers['www-authenticate'];
+  return typeof challenge === 'string' && /^bearer\b/i.test(challenge) && /error="?invalid_token"?/i.test(challenge);
+}
+
+function pipeResponse(response: IncomingMessage, res: Response, abort: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    response.on('error', () => {
+      abort();
+      res.destroy();
+      resolve();
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) abort();
+      resolve();
+    });
+    response.pipe(res);
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * Pure rules of the /api proxy: where a request may go and which headers cross.
+ *
+ * Rules enforced here (draft-ietf-oauth-browser-based-apps §6.1.3.6: the BFF
+ * MUST restrict proxied destinations and strictly validate dynamic paths):
+ * - The target is one fixed origin and path prefix. The browser's path is
+ *   appended as raw text and checked after parsing: `/api//evil.test/x`,
+ *   encoded slashes or backslashes, dot segments (also encoded), NUL and other
+ *   control characters are refused, so nothing can leave the origin or prefix.
+ * - Request headers: credentials (`Cookie`, `Authorization`), our CSRF header,
+ *   every `Forwarded`/`X-Forwarded-*`/client-IP header in any spelling
+ *   (`_` counts as `-`: CVE-2025-64484), and hop-by-hop headers (RFC 9110 §7.6.1)
+ *   stay here. The only credential sent upstream is our Bearer token.
+ * - Response headers: no `Set-Cookie` (the upstream must not set cookies on our
+ *   origin), no CORS headers, no hop-by-hop headers; redirects are passed back
+ *   to the browser, never followed, and a `Location` outside the prefix is dropped.
+ */
+import { AppError } from '../errors.js';
+
+const FORBIDDEN_IN_PATH = /[\u0000-\u001f\u007f\\]|%(?:2f|5c|00)/i;
+
+export class InvalidApiPathError extends AppError {
+  constructor() {
+    super(400, 'invalid_path', 'This API path is not allowed.');
+  }
+}
+
+/** Maps the raw `/api/…` request target (path + query, undecoded) to the upstream URL. */
+export function mapApiTarget(originalUrl: string, base: URL): URL {
+  if (!originalUrl.startsWith('/api/')) throw new InvalidApiPathError();
+  const rest = originalUrl.slice('/api/'.length);
+  const queryStart = rest.indexOf('?');
+  const rawPath = queryStart === -1 ? rest : rest.slice(0, queryStart);
+  const rawQuery = queryStart === -1 ? '' : rest.slice(queryStart);
+  if (rawPath === '' || FORBIDDEN_IN_PATH.test(rawPath) || FORBIDDEN_IN_PATH.test(rawQuery.replace(/%2f|%5c/gi, ''))) {
+    throw new InvalidApiPathError();
+  }
+  // Empty segments (`//`) can turn into an authority; dot segments climb out of the prefix.
+  if (rawPath.startsWith('/') || rawPath.includes('//')) throw new InvalidApiPathError();
+  for (const segment of rawPath.split('/')) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      throw new InvalidApiPathError();
+    }
+    if (decoded === '.' || decoded === '..') throw new InvalidApiPathError();
+  }
+  const target = new URL(base.origin + base.pathname + rawPath + rawQuery);
+  if (target.origin !== base.origin || !target.pathname.startsWith(base.pathname)) throw new InvalidApiPathError();
+  return target;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
+  'transfer-encoding', 'upgrade',
+]);
+
+const NEVER_UPSTREAM = new Set([
+  'host', 'cookie', 'cookie2', 'authorization', 'x-csrf', 'forwarded', 'via', 'x-real-ip', 'x-client-ip',
+  'true-client-ip', 'cf-connecting-ip', 'fastly-client-ip', 'x-cluster-client-ip', 'x-original-url',
+  'x-rewrite-url', 'x-original-host', 'x-http-method-override', 'x-method-override', 'origin', 'referer',
+]);
+
+/** Normalizes a header name the way lenient servers do: lower case, `_` read as `-`. */
+function canonical(name: string): string {
+  return name.toLowerCase().replace(/_/g, '-');
+}
+
+function connectionListed(headers: Record<string, string | string[] | undefined>): Set<string> {
+  const listed = new Set<string>();
+  const connection = headers.connection;
+  for (const value of Array.isArray(connection) ? connection : [connection ?? '']) {
+    for (const token of value.split(',')) if (token.trim()) listed.add(canonical(token.trim()));
+  }
+  return listed;
+}
+
+/** Request headers to send upstream; the caller adds `Authorization` and `Host`. */
+export function upstreamRequestHeaders(
+  incoming: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
+  const listed = connectionListed(incoming);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined) continue;
+    const key = canonical(name);
+    if (HOP_BY_HOP.has(key) || NEVER_UPSTREAM.has(key) || listed.has(key)) continue;
+    if (key.startsWith('x-forwarded-') || key.startsWith('proxy-')) continue;
+    out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+/** Response headers to pass back to the browser. */
+export function downstreamResponseHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+  base: URL,
+): Record<string, string | string[]> {
+  const listed = connectionListed(upstream);
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value === undefined) continue;
+    const key = canonical(name);
+    if (HOP_BY_HOP.has(key) || listed.has(key) || key === 'set-cookie' || key === 'set-cookie2') continue;
+    if (key.startsWith('access-control-')) continue;
+    if (key === 'location') {
+      const mapped = mapLocation(String(value), base);
+      if (mapped) out.location = mapped;
+      continue;
+    }
+    out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+/** An upstream redirect inside the prefix becomes the matching /api path; anything else is dropped. */
+function mapLocation(location: string, base: URL): string | undefined {
+  try {
+    const url = new URL(location, base);
+    if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) return undefined;
+    return `/api/${url.pathname.slice(base.pathname.length)}${url.search}`;
+  } catch {
+    return undefined;
+  }
+}

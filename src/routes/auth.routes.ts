@@ -1,0 +1,139 @@
+/**
+ * GET /login, GET /callback, GET+POST /logout: the authorization code flow.
+ * Handlers stay short: read the session, call one service, write the session.
+ */
+import express, { Router, type Request } from 'express';
+import * as client from 'openid-client';
+import type { AppDeps } from '../app.js';
+import { finishLogin, matchPendingLogin } from '../oidc/callback.js';
+import { startLogin, pickPassThroughParameters } from '../oidc/login.js';
+import { buildLogoutRedirect, revokeRefreshToken } from '../oidc/logout.js';
+import { newCsrfToken, requireSameOriginForm } from '../middleware/csrf.js';
+import { noStore } from '../middleware/security-headers.js';
+import { addPendingLogin } from '../session/session-data.js';
+import { destroySession, regenerateSession, saveSession } from '../session/session-middleware.js';
+import { loginRateLimit } from '../middleware/rate-limit.js';
+
+export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDeps): Router {
+  const router = Router();
+  const limit = loginRateLimit(config.rateLimit.loginPerMinute);
+
+  router.get('/login', limit, noStore, async (req, res) => {
+    const now = Date.now();
+    const { url, pending } = await startLogin(provider.get(), config.oidc, config.redirectUri, {
+      returnTo: req.query.returnTo,
+      passThrough: pickPassThroughParameters(req.query),
+      now,
+    });
+    req.session.pendingLogins = addPendingLogin(req.session.pendingLogins, pending, now);
+    // The store write must finish before the provider can send the browser back.
+    await saveSession(req);
+    res.redirect(303, url.href);
+  });
+
+  router.get('/callback', limit, noStore, async (req, res) => {
+    // Rebuild the URL from configuration, never from Host headers (RFC 9700 §4.13).
+    const callbackUrl = new URL(config.redirectUri);
+    callbackUrl.search = new URL(req.originalUrl, config.baseUrl).search;
+    const state = callbackUrl.searchParams.get('state');
+    const pendingLogins = { ...req.session.pendingLogins };
+    let login;
+    try {
+      login = matchPendingLogin(callbackUrl, pendingLogins, Date.now());
+    } finally {
+      // Single use (RFC 9700 §4.2.4): whatever the outcome, this state is spent.
+      if (state && pendingLogins[state]) {
+        delete pendingLogins[state];
+        req.session.pendingLogins = pendingLogins;
+      }
+    }
+    const outcome = await finishLogin(provider.get(), callbackUrl, login, Date.now);
+
+    // Regenerate the session id on login to prevent fixation (ASVS 5.0 §7.2.4);
+    // a previous login in this browser is replaced, tokens included.
+    const previousSessionId = req.sessionID;
+    await tokens.forget(previousSessionId);
+    await flowLog.delete(previousSessionId);
+    await regenerateSession(req);
+    req.session.user = {
+      sub: outcome.claims.sub,
+      name: typeof outcome.claims.name === 'string' ? outcome.claims.name : undefined,
+      email: typeof outcome.claims.email === 'string' ? outcome.claims.email : undefined,
+      claims: outcome.claims,
+    };
+    req.session.authenticatedAt = Date.now();
+    req.session.csrfToken = newCsrfToken();
+    // Other tabs' logins stay possible: they belong to this same browser.
+    if (Object.keys(pendingLogins).length > 0) req.session.pendingLogins = pendingLogins;
+    await tokens.saveLogin(req.sessionID, outcome.tokens);
+    recordLogin(req, outcome, login.sentParameters, login.createdAt);
+    await saveSession(req);
+    logger.info({ sub: outcome.claims.sub }, 'login completed');
+    res.redirect(303, outcome.returnTo);
+  });
+
+  router.get('/logout', noStore, (req, res) => {
+    if (!req.session.user) {
+      res.redirect(303, '/');
+      return;
+    }
+    res.render('logout', { providerLogout: true });
+  });
+
+  router.post(
+    '/logout',
+    noStore,
+    express.urlencoded({ extended: false, limit: '2kb' }),
+    requireSameOriginForm(config.baseUrl.origin),
+    async (req, res) => {
+      const held = await tokens.forget(req.sessionID);
+      await flowLog.delete(req.sessionID);
+      let configuration: client.Configuration | undefined;
+      try {
+        configuration = provider.get();
+      } catch {
+        configuration = undefined; // Provider down: still end our session.
+      }
+      if (configuration && held?.refreshToken) await revokeRefreshToken(configuration, held.refreshToken, logger);
+      await destroySession(req);
+      res.clearCookie(config.session.cookieName, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.session.secureCookie,
+      });
+      const target = configuration
+        ? buildLogoutRedirect(configuration, {
+            idToken: held?.idToken,
+            postLogoutRedirectUri: config.postLogoutRedirectUri,
+            clientId: config.oidc.clientId,
+          })
+        : '/';
+      res.redirect(303, target);
+    },
+  );
+
+  function recordLogin(
+    req: Request,
+    outcome: Awaited<ReturnType<typeof finishLogin>>,
+    sent: Record<string, string>,
+    startedAt: number,
+  ): void {
+    const now = Date.now();
+    flowLog.append(req.sessionID, { type: 'authorize', at: startedAt, data: sent });
+    flowLog.append(req.sessionID, { type: 'callback', at: now, data: { checks: outcome.checks } });
+    flowLog.append(req.sessionID, {
+      type: 'token',
+      at: now,
+      data: {
+        tokenType: outcome.tokens.tokenType,
+        lifetimeSeconds: outcome.tokens.lifetimeSeconds,
+        scope: outcome.tokens.scope ?? '',
+        refreshToken: outcome.tokens.refreshToken !== undefined,
+        idToken: outcome.tokens.idToken !== undefined,
+      },
+    });
+  }
+
+  return router;
+}

@@ -1,0 +1,71 @@
+/**
+ * Process entry: configuration → (demo provider and API) → app → listen.
+ * Graceful shutdown on SIGTERM/SIGINT: not ready, stop accepting, finish
+ * in-flight requests (10 s at most), close stores, exit 0.
+ */
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { attachDemoServices } from './demo/start-demo.js';
+import { closeServer, createListeningServer } from './http-server.js';
+import { createLogger } from './logger.js';
+import { createServices } from './services.js';
+
+function readConfig(): Config {
+  try {
+    // `.env` is optional; Node ≥ 20.12 loads it without a dependency.
+    try {
+      process.loadEnvFile('.env');
+    } catch {
+      // No .env: demo mode or plain environment variables.
+    }
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(config.logLevel);
+  const closers: Array<() => Promise<void>> = [];
+
+  if (config.demo) {
+    const provider = await createListeningServer(config.demo.providerPort, '127.0.0.1');
+    const api = await createListeningServer(config.demo.apiPort, '127.0.0.1');
+    await attachDemoServices(config, { providerServer: provider.server, apiServer: api.server });
+    closers.push(() => closeServer(provider.server, 2_000), () => closeServer(api.server, 2_000));
+    logger.info({ issuer: config.oidc.issuer.href, api: config.api.baseUrl.href }, 'demo identity provider and API started');
+  }
+  if (config.session.ephemeralSecret) {
+    logger.warn('SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts');
+  }
+
+  const services = await createServices(config, logger);
+  void services.provider.start();
+  const app = createApp(services);
+  const { server } = await createListeningServer(config.port, config.listenHost, app);
+  logger.info(`app listening: open ${config.baseUrl.href}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    services.lifecycle.shuttingDown = true;
+    logger.info({ signal }, 'shutting down');
+    await closeServer(server, 10_000);
+    for (const close of closers) await close();
+    await services.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error('Failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,72 @@
+/**
+ * Starts the whole demo stack the way `npm start` does, on ephemeral loopback
+ * ports: the app on `localhost`, the embedded provider and the demo API on
+ * `127.0.0.1` (two sites). Ports are reserved first (listen on 0), then the
+ * configuration is loaded with them, then the handlers are attached.
+ */
+import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { DemoProvider } from '../../src/demo/identity-provider.js';
+import { attachDemoServices } from '../../src/demo/start-demo.js';
+import { closeServer, createListeningServer } from '../../src/http-server.js';
+import { createLogger } from '../../src/logger.js';
+import { createServices, type Services } from '../../src/services.js';
+
+export interface Stack {
+  readonly appUrl: string;
+  readonly issuer: string;
+  readonly apiUrl: string;
+  readonly config: Config;
+  readonly services: Services;
+  readonly provider: DemoProvider;
+  /** Every log line the app wrote (JSON strings). */
+  readonly logs: string[];
+  readonly appServer: Server;
+  close(): Promise<void>;
+}
+
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  const app = await createListeningServer(0, '127.0.0.1');
+  const providerServer = await createListeningServer(0, '127.0.0.1');
+  const apiServer = await createListeningServer(0, '127.0.0.1');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(app.port),
+    DEMO_PROVIDER_PORT: String(providerServer.port),
+    DEMO_API_PORT: String(apiServer.port),
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const provider = await attachDemoServices(config, { providerServer: providerServer.server, apiServer: apiServer.server });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const services = await createServices(config, logger);
+  await services.provider.whenReady();
+  app.server.on('request', createApp(services));
+  return {
+    appUrl: `http://localhost:${app.port}`,
+    issuer: config.oidc.issuer.href.replace(/\/$/, ''),
+    apiUrl: `http://127.0.0.1:${apiServer.port}`,
+    config,
+    services,
+    provider,
+    logs,
+    appServer: app.server,
+    async close() {
+      await Promise.all([
+        closeServer(app.server, 500),
+        closeServer(providerServer.server, 500),
+        closeServer(apiServer.server, 500),
+      ]);
+      await services.close();
+    },
+  };
+}
