@@ -3,10 +3,13 @@
  *
  * - The refresh token is revoked when the provider has a revocation endpoint
  *   (RFC 7009 §2), best-effort: logout must work even if the provider is slow.
- * - With an `end_session_endpoint` the browser goes there with `id_token_hint`,
- *   the registered `post_logout_redirect_uri` and a `state`
- *   (OpenID Connect RP-Initiated Logout 1.0 §2). Auth0 tenants without it use
- *   `/v2/logout?client_id&returnTo`.
+ * - With an `end_session_endpoint` the browser goes there with `client_id`, the
+ *   registered `post_logout_redirect_uri` and a `state` (OpenID Connect
+ *   RP-Initiated Logout 1.0 §2). The spec also allows `id_token_hint`, but that
+ *   puts the ID token in a URL (browser history, provider access logs), which our
+ *   rule "no token in a URL we generate" forbids; `client_id` is the spec's
+ *   alternative. `OIDC_LOGOUT_ID_TOKEN_HINT=true` opts in for providers that
+ *   insist on the hint. Auth0 tenants without the endpoint use `/v2/logout`.
  */
 import * as client from 'openid-client';
 import type { Logger } from '../logger.js';
@@ -25,7 +28,7 @@ export async function revokeRefreshToken(configuration: client.Configuration, re
 
 export function buildLogoutRedirect(
   configuration: client.Configuration,
-  input: { idToken: string | undefined; postLogoutRedirectUri: string; clientId: string },
+  input: { idToken: string | undefined; postLogoutRedirectUri: string; clientId: string; sendIdTokenHint: boolean },
 ): string {
   const metadata = configuration.serverMetadata();
   if (metadata.end_session_endpoint) {
@@ -33,7 +36,8 @@ export function buildLogoutRedirect(
       post_logout_redirect_uri: input.postLogoutRedirectUri,
       state: client.randomState(),
     };
-    if (input.idToken) parameters.id_token_hint = input.idToken;
+    if (input.sendIdTokenHint && input.idToken) parameters.id_token_hint = input.idToken;
+    // buildEndSessionUrl adds client_id, which identifies us without the ID token.
     return client.buildEndSessionUrl(configuration, parameters).href;
   }
   const issuer = new URL(metadata.issuer);

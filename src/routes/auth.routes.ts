@@ -107,6 +107,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
             idToken: held?.idToken,
             postLogoutRedirectUri: config.postLogoutRedirectUri,
             clientId: config.oidc.clientId,
+            sendIdTokenHint: config.oidc.logoutIdTokenHint,
           })
         : '/';
       res.redirect(303, target);

@@ -464,6 +464,28 @@ describe('unknown routes', () => {
   });
 });
 
+describe('unexpected errors', () => {
+  it('500 server_error without a stack, reported to onError', async () => {
+    const reported: unknown[] = [];
+    let clockCalls = 0;
+    const base = await listen({
+      onError: (error) => reported.push(error),
+      // The store reads the clock once when built; the next read (seeding a user) throws.
+      data: {
+        now: () => {
+          clockCalls += 1;
+          if (clockCalls > 1) throw new Error('clock exploded at /secret/path.ts:1');
+          return new Date();
+        },
+      },
+    });
+    const reply = await call('/appointments', { base, token: await userToken('unlucky') });
+    assertError(reply, 500, 'server_error');
+    assert.ok(!reply.text.includes('exploded') && !reply.text.includes('/secret/path'), 'no message or stack');
+    assert.equal(reported.length, 1);
+  });
+});
+
 describe('DemoDataStore bounds', () => {
   it('evicts the least recently used user and caps items per user', () => {
     const store = new DemoDataStore({ maxUsers: 2, maxItemsPerUser: 4 });

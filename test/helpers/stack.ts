@@ -37,6 +37,8 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     DEMO_PROVIDER_PORT: String(providerServer.port),
     DEMO_API_PORT: String(apiServer.port),
     LOG_LEVEL: 'info',
+    RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
+    RATE_LIMIT_API_PER_MINUTE: '1000000',
     ...env,
   });
   const provider = await attachDemoServices(config, { providerServer: providerServer.server, apiServer: apiServer.server });

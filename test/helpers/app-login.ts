@@ -1,0 +1,49 @@
+/** Logging in to the app through the real embedded provider, and reading the session behind a cookie. */
+import assert from 'node:assert/strict';
+import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
+import type { TokenSet } from '../../src/oidc/tokens.js';
+import type { Browser } from './browser.js';
+import { loginAtProvider } from './provider-login.js';
+import type { Stack } from './stack.js';
+
+export const ALICE = DEMO_ACCOUNTS[0] as DemoAccount;
+export const BOB = DEMO_ACCOUNTS[1] as DemoAccount;
+
+/** Logs in from `/login?returnTo=…` and returns the app's final redirect target. */
+export async function logIn(
+  stack: Stack,
+  browser: Browser,
+  account: DemoAccount = ALICE,
+  returnTo?: string,
+  extraQuery: Record<string, string> = {},
+): Promise<string> {
+  const query = new URLSearchParams(extraQuery);
+  if (returnTo !== undefined) query.set('returnTo', returnTo);
+  const start = `${stack.appUrl}/login${query.size > 0 ? `?${query}` : ''}`;
+  const result = await loginAtProvider(browser, start, { login: account.login, password: account.password });
+  const callback = result.urls.find((u) => u.startsWith(`${stack.appUrl}/callback`));
+  assert.ok(callback, `the provider sent the browser back to the callback (visited: ${result.urls.join(' → ')})`);
+  const last = result.urls.at(-1) ?? '';
+  return last.startsWith(stack.appUrl) ? last.slice(stack.appUrl.length) || '/' : last;
+}
+
+/** The session id inside the signed `sid` cookie (`s:<id>.<signature>`). */
+export function sessionIdOf(browser: Browser, stack: Stack): string | undefined {
+  const raw = browser.cookie(stack.appUrl, stack.config.session.cookieName);
+  if (!raw) return undefined;
+  const match = /^s:([^.]+)\./.exec(decodeURIComponent(raw));
+  return match?.[1];
+}
+
+export async function tokensOf(browser: Browser, stack: Stack): Promise<TokenSet | undefined> {
+  const id = sessionIdOf(browser, stack);
+  return id ? stack.services.tokens.peek(id) : undefined;
+}
+
+/** Calls the app's /api proxy the way the pages' scripts do. */
+export function apiCall(browser: Browser, stack: Stack, path: string, init: RequestInit = {}): Promise<Response> {
+  return browser.request(`${stack.appUrl}/api${path}`, {
+    ...init,
+    headers: { 'X-CSRF': '1', Accept: 'application/json', ...(init.headers as Record<string, string> | undefined) },
+  });
+}
