@@ -34,6 +34,7 @@ import Provider, {
   type Adapter,
   type AdapterFactory,
   type AdapterPayload,
+  type Client,
   type Configuration,
   type Interaction,
   type KoaContextWithOIDC,
@@ -213,7 +214,16 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: a client may revoke only the tokens issued to it.
+        allowedPolicy: (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) {
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          }
+          return true;
+        },
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
@@ -318,6 +328,7 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
   const provider = new Provider(issuer, configuration);
   // The provider is reached directly over loopback: never trust X-Forwarded-* headers.
   provider.proxy = false;
+  enforceRegisteredSecretMethod(provider);
 
   provider.on('grant.success', (ctx) => {
     const grantType = grantTypeOf(ctx);
@@ -587,6 +598,27 @@ class PageRenderer {
     ctx.type = 'html';
     ctx.body = html;
   }
+}
+
+/**
+ * oidc-provider 9 accepts `client_secret_post` from a client registered for
+ * `client_secret_basic` and vice versa (lib/shared/client_auth.js treats them as one family).
+ * A client registers exactly one `token_endpoint_auth_method` (RFC 7591 §2), and a real
+ * provider may insist on it, so the demo does too: a BFF configured with the wrong method must
+ * fail here rather than in production. `compareClientSecret` is the one call both methods share.
+ */
+function enforceRegisteredSecretMethod(provider: Provider): void {
+  // provider.Client is a class created for this provider instance; other providers are unaffected.
+  const prototype = provider.Client.prototype;
+  const compareClientSecret = prototype.compareClientSecret;
+  prototype.compareClientSecret = function compareWithRegisteredMethod(this: Client, actual: string) {
+    // client_auth.js reads a secret from the body first, then from the Basic Authorization header.
+    const used = Provider.ctx?.oidc.params?.['client_secret'] !== undefined ? 'client_secret_post' : 'client_secret_basic';
+    if (this.clientAuthMethod !== used) {
+      throw new errors.InvalidClientAuth(`client is registered for ${this.clientAuthMethod ?? 'another method'}, not ${used}`);
+    }
+    return compareClientSecret.call(this, actual);
+  };
 }
 
 /** An error with a status and a message that is safe to show. */

@@ -10,7 +10,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { DemoProvider } from '../../src/demo/identity-provider.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
-import { closeServer, createListeningServer } from '../../src/http-server.js';
+import { closeServer, createListeningServer, listen } from '../../src/http-server.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices, type Services } from '../../src/services.js';
 
@@ -24,6 +24,10 @@ export interface Stack {
   /** Every log line the app wrote (JSON strings). */
   readonly logs: string[];
   readonly appServer: Server;
+  readonly providerServer: Server;
+  /** Stops the provider's listener (connections refused) until `startProvider()`. */
+  stopProvider(): Promise<void>;
+  startProvider(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,6 +66,13 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     provider,
     logs,
     appServer: app.server,
+    providerServer: providerServer.server,
+    async stopProvider() {
+      await closeServer(providerServer.server, 0);
+    },
+    async startProvider() {
+      await listen(providerServer.server, providerServer.port, '127.0.0.1');
+    },
     async close() {
       await Promise.all([
         closeServer(app.server, 500),
