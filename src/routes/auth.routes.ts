@@ -2,7 +2,7 @@
  * GET /login, GET /callback, GET+POST /logout: the authorization code flow.
  * Handlers stay short: read the session, call one service, write the session.
  */
-import express, { Router, type Request } from 'express';
+import express, { Router } from 'express';
 import * as client from 'openid-client';
 import type { AppDeps } from '../app.js';
 import { finishLogin, matchPendingLogin } from '../oidc/callback.js';
@@ -10,7 +10,7 @@ import { startLogin, pickPassThroughParameters } from '../oidc/login.js';
 import { buildLogoutRedirect, revokeRefreshToken } from '../oidc/logout.js';
 import { newCsrfToken, requireSameOriginForm } from '../middleware/csrf.js';
 import { noStore } from '../middleware/security-headers.js';
-import { addPendingLogin } from '../session/session-data.js';
+import { addPendingLogin, loginTrace } from '../session/session-data.js';
 import { destroySession, regenerateSession, saveSession } from '../session/session-middleware.js';
 import { loginRateLimit } from '../middleware/rate-limit.js';
 
@@ -66,7 +66,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
     // Other tabs' logins stay possible: they belong to this same browser.
     if (Object.keys(pendingLogins).length > 0) req.session.pendingLogins = pendingLogins;
     await tokens.saveLogin(req.sessionID, outcome.tokens);
-    recordLogin(req, outcome, login.sentParameters, login.createdAt);
+    req.session.loginTrace = loginTrace(login, outcome, Date.now());
     await saveSession(req);
     logger.info({ sub: outcome.claims.sub }, 'login completed');
     res.redirect(303, outcome.returnTo);
@@ -113,28 +113,6 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
       res.redirect(303, target);
     },
   );
-
-  function recordLogin(
-    req: Request,
-    outcome: Awaited<ReturnType<typeof finishLogin>>,
-    sent: Record<string, string>,
-    startedAt: number,
-  ): void {
-    const now = Date.now();
-    flowLog.append(req.sessionID, { type: 'authorize', at: startedAt, data: sent });
-    flowLog.append(req.sessionID, { type: 'callback', at: now, data: { checks: outcome.checks } });
-    flowLog.append(req.sessionID, {
-      type: 'token',
-      at: now,
-      data: {
-        tokenType: outcome.tokens.tokenType,
-        lifetimeSeconds: outcome.tokens.lifetimeSeconds,
-        scope: outcome.tokens.scope ?? '',
-        refreshToken: outcome.tokens.refreshToken !== undefined,
-        idToken: outcome.tokens.idToken !== undefined,
-      },
-    });
-  }
 
   return router;
 }

@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { AppDeps } from '../app.js';
+import { buildTimeline } from '../flow/timeline.js';
 import { LoginRequiredError } from '../errors.js';
 import { requireLogin } from '../middleware/require-login.js';
 import { noStore } from '../middleware/security-headers.js';
@@ -16,7 +17,7 @@ export function decodeForDisplay(label: string, token: string | undefined) {
   }
 }
 
-export function pageRoutes({ tokens }: AppDeps): Router {
+export function pageRoutes({ tokens, flowLog }: AppDeps): Router {
   const router = Router();
 
   router.get('/', noStore, (req, res) => {
@@ -34,6 +35,11 @@ export function pageRoutes({ tokens }: AppDeps): Router {
 
   router.get('/console', noStore, requireLogin, (_req, res) => {
     res.render('console', { active: 'console' });
+  });
+
+  router.get('/flow', noStore, requireLogin, async (req, res) => {
+    const events = await flowLog.list(req.sessionID);
+    res.render('flow', { active: 'flow', steps: buildTimeline(req.session.loginTrace, events) });
   });
 
   router.get('/tokens', noStore, requireLogin, async (req, res) => {

@@ -1,19 +1,16 @@
 /**
- * A per-session record of what happened in the OAuth flow, for the
- * "How this login happened" page and the API console.
+ * A per-session record of what happened after the login (refreshes, API
+ * calls, M2M calls), for the "How this login happened" page and the API
+ * console. The login itself is traced in the session (session-data.ts).
  *
  * Appends are fire-and-forget and never awaited on the request path: the log
  * must not slow down or race with token handling. It never holds a token value.
  */
 export type FlowEventType =
-  | 'authorize'
-  | 'callback'
-  | 'token'
   | 'refresh'
   | 'refresh_failed'
   | 'api_call'
-  | 'm2m_token'
-  | 'logout';
+  | 'm2m_call';
 
 export interface FlowEvent {
   readonly type: FlowEventType;

@@ -2,6 +2,7 @@
  * What a session holds: the pending logins, the user's claims and timestamps.
  * Never tokens: those live in the token store (see token-store.ts).
  */
+import type { CallbackOutcome } from '../oidc/callback.js';
 import type { PendingLogin } from '../oidc/login.js';
 
 export interface SessionUser {
@@ -21,6 +22,8 @@ declare module 'express-session' {
     authenticatedAt?: number;
     /** Synchronizer token for our own forms (POST /logout). */
     csrfToken?: string;
+    /** How this login happened, for the flow inspector (no token or verifier values). */
+    loginTrace?: LoginTrace;
   }
 }
 
@@ -37,4 +40,33 @@ export function addPendingLogin(
     .sort((a, b) => a.createdAt - b.createdAt)
     .slice(-(MAX_PENDING_LOGINS - 1));
   return Object.fromEntries([...alive, login].map((p) => [p.state, p]));
+}
+
+/** The three steps of a login as the flow inspector shows them. */
+export interface LoginTrace {
+  readonly authorize: { readonly at: number; readonly parameters: Readonly<Record<string, string>> };
+  readonly callback: { readonly at: number; readonly checks: readonly string[] };
+  readonly token: {
+    readonly at: number;
+    readonly tokenType: string;
+    readonly lifetimeSeconds: number;
+    readonly scope: string;
+    readonly refreshToken: boolean;
+    readonly idToken: boolean;
+  };
+}
+
+export function loginTrace(login: PendingLogin, outcome: CallbackOutcome, now: number): LoginTrace {
+  return {
+    authorize: { at: login.createdAt, parameters: login.sentParameters },
+    callback: { at: now, checks: outcome.checks },
+    token: {
+      at: now,
+      tokenType: outcome.tokens.tokenType,
+      lifetimeSeconds: outcome.tokens.lifetimeSeconds,
+      scope: outcome.tokens.scope ?? '',
+      refreshToken: outcome.tokens.refreshToken !== undefined,
+      idToken: outcome.tokens.idToken !== undefined,
+    },
+  };
 }

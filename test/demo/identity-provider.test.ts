@@ -253,6 +253,54 @@ describe('demo identity provider: authorization code flow', () => {
     assert.match(params.get('error_description') ?? '', /PKCE/);
   });
 
+  it('reuses the provider session: no password the second time, consent only when prompted', async (t) => {
+    const stack = await startStack(t);
+    const { browser } = await signIn(stack, ALICE);
+
+    // prompt=consent (needed for offline_access) shows the consent page again, but not the login.
+    const again = await authorizationUrl(stack);
+    const second = await loginAtProvider(browser, again.url, { login: 'unused', password: 'unused', stopAt: isCallback });
+    assert.ok(second.stoppedAt);
+    assert.equal(second.consentShown, true);
+    const tokens = await client.authorizationCodeGrant(stack.web, new URL(second.stoppedAt), {
+      pkceCodeVerifier: again.verifier,
+      expectedState: again.state,
+      expectedNonce: again.nonce,
+    });
+    assert.equal(tokens.claims()?.sub, ALICE.sub);
+
+    // Without prompt=consent and offline_access, the existing grant covers the request: straight back.
+    const verifier = client.randomPKCECodeVerifier();
+    const silent = client.buildAuthorizationUrl(stack.web, {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid profile email read:appointments',
+      resource: API_AUDIENCE,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: 'silent',
+    });
+    const third = await browser.follow(silent, { stopAt: isCallback });
+    assert.ok(third.stoppedAt);
+    assert.ok(new URL(third.stoppedAt).searchParams.get('code'));
+    assert.equal(stack.idp.stats.logins, 1);
+  });
+
+  it('lets another account sign in in the same browser with prompt=login', async (t) => {
+    const stack = await startStack(t);
+    const { browser } = await signIn(stack, ALICE);
+    const start = await authorizationUrl(stack, { resource: API_AUDIENCE, prompt: 'login consent' });
+    // oidc-provider ends Alice's session through a self-submitting form before continuing.
+    const result = await loginAtProvider(browser, start.url, { login: BOB.login, password: BOB.password, stopAt: isCallback });
+    assert.ok(result.stoppedAt, `visited ${result.urls.join(' -> ')}`);
+    const tokens = await client.authorizationCodeGrant(stack.web, new URL(result.stoppedAt), {
+      pkceCodeVerifier: start.verifier,
+      expectedState: start.state,
+      expectedNonce: start.nonce,
+    });
+    assert.equal(tokens.claims()?.sub, BOB.sub);
+    assert.equal((await verifyAccessToken(stack, tokens.access_token)).sub, BOB.sub);
+  });
+
   it('sends error=access_denied to the callback when the user denies consent', async (t) => {
     const stack = await startStack(t);
     const browser = new Browser();
@@ -543,6 +591,47 @@ describe('demo identity provider: client credentials', () => {
       'invalid_target',
     );
     await rejectsWith(client.clientCredentialsGrant(stack.web, { scope: 'read:reports' }), 'invalid_request');
+  });
+});
+
+describe('Browser test helper', () => {
+  it('keeps cookies per host:port with Path, Max-Age and Expires, and logs every exchange', async (t) => {
+    const server = http.createServer((req, res) => {
+      if (req.url === '/set') {
+        res.setHeader('set-cookie', [
+          'root=1; Path=/; HttpOnly',
+          'scoped=2; Path=/app',
+          'gone=3; Path=/; Max-Age=0',
+          'old=4; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+          'later=5; Path=/; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+        ]);
+        res.writeHead(302, { location: '/app/page' }).end('moved');
+      } else if (req.url === '/clear') {
+        res.setHeader('set-cookie', 'root=; Path=/; Max-Age=0');
+        res.end('cleared');
+      } else {
+        res.end(`cookie: ${req.headers.cookie ?? ''}`);
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      server.close();
+      server.closeAllConnections();
+    });
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const browser = new Browser();
+
+    const { response, urls } = await browser.follow(`${origin}/set`);
+    assert.deepEqual(urls, [`${origin}/set`, `${origin}/app/page`]);
+    assert.equal(await browser.text(response), 'cookie: scoped=2; root=1; later=5');
+    assert.equal(browser.cookiesFor(`${origin}/`), 'root=1; later=5');
+    assert.equal(browser.cookie(`${origin}/application`, 'scoped'), undefined, 'path-match needs a / boundary');
+    assert.equal(browser.cookiesFor(`http://localhost:${new URL(origin).port}/`), '', 'another host has its own jar');
+
+    await browser.text(await browser.get(`${origin}/clear`));
+    assert.equal(browser.cookie(`${origin}/`, 'root'), undefined);
+    assert.match(browser.transcript(), /GET .*\/set\n\n302\n[\s\S]*moved/);
+    assert.equal(browser.log.length, 3);
   });
 });
 

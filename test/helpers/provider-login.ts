@@ -17,6 +17,9 @@ export interface ParsedForm {
   buttons: Array<{ name?: string; value?: string; text: string }>;
 }
 
+/** The script oidc-provider puts in its self-submitting pages (lib/response_modes/form_post.js). */
+const AUTO_SUBMIT = /document\.forms\[0\]\.submit\(\)/;
+
 /** Options of {@link loginAtProvider}. */
 export interface LoginAtProviderOptions {
   login: string;
@@ -52,7 +55,7 @@ export async function loginAtProvider(
   let consentShown = false;
   let loginSubmitted = false;
 
-  for (let step = 0; step < 6; step += 1) {
+  for (let step = 0; step < 8; step += 1) {
     if (result.stoppedAt !== undefined) return { ...result, consentShown };
     const pageUrl = result.urls.at(-1) ?? new URL(startUrl).href;
     if (!(result.response.headers.get('content-type') ?? '').includes('text/html')) {
@@ -64,7 +67,12 @@ export async function loginAtProvider(
     const consentForm = forms.find((form) => form.buttons.some((button) => button.name === 'decision'));
 
     let next: { form: ParsedForm; values: Record<string, string> } | undefined;
-    if (loginForm) {
+    const autoSubmitted = AUTO_SUBMIT.test(html) ? forms[0] : undefined;
+    if (autoSubmitted) {
+      // oidc-provider's self-submitting form (form_post, or ending the previous user's session
+      // when someone else signs in): a browser runs its script, we submit it ourselves.
+      next = { form: autoSubmitted, values: {} };
+    } else if (loginForm) {
       if (loginSubmitted) {
         throw new Error(`login at the provider failed (${result.response.status}): ${errorMessageOf(html) ?? 'no message'}`);
       }

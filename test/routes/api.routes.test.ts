@@ -46,7 +46,8 @@ describe('/api with the real demo API', () => {
   it('refuses a call without X-CSRF: 1 with 403, and sends no CORS headers', async () => {
     const browser = new Browser();
     await logIn(stack, browser);
-    for (const headers of [{}, { 'X-CSRF': '0' }, { 'X-CSRF': 'true' }]) {
+    const variants: Array<Record<string, string>> = [{}, { 'X-CSRF': '0' }, { 'X-CSRF': 'true' }];
+    for (const headers of variants) {
       const res = await browser.get(`${stack.appUrl}/api/appointments`, { headers });
       assert.equal(res.status, 403);
       assert.equal(((await res.json()) as { error: string }).error, 'csrf_header_missing');

@@ -1,0 +1,95 @@
+/**
+ * `npm run m2m -- <METHOD> <path> [json-body]`
+ *
+ * Calls the configured API as the M2M client (RFC 6749 §4.4 client
+ * credentials), with the same module and configuration as the app:
+ * `.env` if present, then the environment (`loadConfig`). In demo mode (no
+ * OIDC_ISSUER) it talks to the demo stack that `npm start` runs
+ * (provider http://127.0.0.1:3001, API http://127.0.0.1:3002/).
+ *
+ *   npm run m2m -- GET /reports/daily
+ *   npm run m2m -- GET /me
+ *
+ * Prints the API's JSON on stdout and exits 0 on a 2xx answer. Otherwise one
+ * line on stderr (the error code and a reason; never the secret or the token)
+ * and exit code 1. Set LOG_LEVEL to see the token provider's logs on stderr.
+ */
+import { pathToFileURL } from 'node:url';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { AppError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { ClientCredentialsProvider } from './client-credentials.js';
+import { M2mApiClient } from './m2m-client.js';
+
+const USAGE = 'usage: npm run m2m -- <METHOD> <path> [json-body]   e.g. npm run m2m -- GET /reports/daily';
+
+class UsageError extends Error {}
+
+function readConfig(): Config {
+  // Exactly like src/server.ts: `.env` is optional (Node ≥ 20.12 loads it without a dependency).
+  try {
+    process.loadEnvFile('.env');
+  } catch {
+    // No .env: demo mode or plain environment variables.
+  }
+  return loadConfig(process.env);
+}
+
+function parseArgs(argv: string[]): { method: string; path: string; body: unknown } {
+  const [method, path, rawBody, ...extra] = argv;
+  if (!method || !path || extra.length > 0) throw new UsageError(USAGE);
+  if (!path.startsWith('/')) throw new UsageError(`the path must start with "/" (got ${JSON.stringify(path.slice(0, 40))}). ${USAGE}`);
+  let body: unknown;
+  if (rawBody !== undefined) {
+    try {
+      body = JSON.parse(rawBody);
+    } catch {
+      throw new UsageError('the body argument is not valid JSON');
+    }
+  }
+  return { method, path, body };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/** Runs the CLI; returns the exit code. Exported for tests that prefer not to spawn a process. */
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  try {
+    const { method, path, body } = parseArgs(argv);
+    const config = readConfig();
+    if (!config.m2m) {
+      throw new UsageError('machine-to-machine is not configured: set M2M_CLIENT_ID and M2M_CLIENT_SECRET (and M2M_AUDIENCE or M2M_RESOURCE, M2M_SCOPE)');
+    }
+    // Logs go to stderr, and only when asked for: stdout is the API's JSON.
+    const logger = createLogger(process.env['LOG_LEVEL'] ? config.logLevel : 'silent', process.stderr);
+    const tokens = new ClientCredentialsProvider({ ...config.m2m, timeoutSeconds: config.oidc.timeoutSeconds, logger });
+    const api = new M2mApiClient({ tokens, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger });
+    const result = await api.call(method, path, body);
+    if (!result.ok) {
+      const described =
+        typeof result.body === 'object' && result.body !== null
+          ? [(result.body as Record<string, unknown>)['error'], (result.body as Record<string, unknown>)['error_description']]
+              .filter((part) => typeof part === 'string')
+              .join(': ')
+          : String(result.body).slice(0, 200);
+      err.write(`m2m: ${result.method} ${result.path} → HTTP ${result.status}${described ? ` ${oneLine(described)}` : ''}\n`);
+      return 1;
+    }
+    out.write(typeof result.body === 'string' ? `${result.body}\n` : `${JSON.stringify(result.body, null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) err.write(`m2m: ${error.message}\n`);
+    else if (error instanceof ConfigError) err.write(`m2m: ${oneLine(error.message)}\n`);
+    else if (error instanceof AppError) err.write(`m2m: ${error.code}: ${oneLine(error.message)}\n`);
+    else err.write(`m2m: unexpected error: ${error instanceof Error ? oneLine(error.message) : 'unknown'}\n`);
+    return 1;
+  }
+}
+
+// Run only when executed directly (`tsx src/m2m/cli.ts`), not when imported by a test.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+}
