@@ -202,8 +202,8 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
       short: { httpOnly: true, sameSite: 'lax' },
     },
     claims: CLAIMS,
-    // OIDC Core §5.4: scope-requested claims go to UserInfo only... unless the access token is
-    // not usable at UserInfo (it is for the API here), then oidc-provider puts them in the ID token.
+    // OIDC Core §5.4: with response_type=code, scope-requested claims belong to UserInfo. When the
+    // access token is for the API (so useless at UserInfo), oidc-provider puts them in the ID token.
     conformIdTokenClaims: true,
     // Auth0-compatible authorization request parameters; `audience` maps to RFC 8707 `resource`.
     extraParams: ['audience', 'organization', 'invitation'],
@@ -249,7 +249,8 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
       },
       resourceIndicators: {
         enabled: true,
-        // Only consulted when `resource` is absent (RFC 8707 §2): fall back to Auth0's `audience`.
+        // Called when a request names no `resource` (RFC 8707 §2), or with the candidates when a
+        // token request must pick one: map Auth0's `audience` onto it.
         defaultResource: (ctx, _client, oneOf) => {
           if (oneOf) {
             return oneOf.includes(api.audience) ? api.audience : oneOf;
@@ -281,7 +282,8 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
           }
           throw new errors.InvalidTarget('this client may not access the API');
         },
-        // The BFF need not repeat `resource` at code exchange and refresh (RFC 8707 §2.2 allows it).
+        // `resource` is optional at the token endpoint (RFC 8707 §2.2): the code exchange and
+        // refreshes get a token for the API granted at /authorize without repeating it.
         useGrantedResource: () => true,
       },
     },
@@ -665,7 +667,7 @@ function describeError(err: unknown): { status: number; code: string; descriptio
         'This sign-in request has expired or was opened in another browser. Go back to the app and start again.',
     };
   }
-  if (err instanceof errors.OIDCProviderError) {
+  if (err instanceof errors.OIDCProviderError && err.statusCode < 500) {
     return { status: err.statusCode, code: err.error, description: err.error_description ?? err.message };
   }
   // body-parser errors (malformed or oversized forms) carry a 4xx `status` and a safe `type`.

@@ -31,7 +31,12 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export interface StackOptions {
+  /** Start with the provider's port closed (it comes up later with `startProvider()`). */
+  readonly providerDown?: boolean;
+}
+
+export async function startStack(env: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
   const app = await createListeningServer(0, '127.0.0.1');
   const providerServer = await createListeningServer(0, '127.0.0.1');
   const apiServer = await createListeningServer(0, '127.0.0.1');
@@ -54,8 +59,10 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     },
   });
   const logger = createLogger(config.logLevel, sink);
+  if (options.providerDown) await closeServer(providerServer.server, 0);
   const services = await createServices(config, logger);
-  await services.provider.whenReady();
+  if (options.providerDown) void services.provider.start();
+  else await services.provider.whenReady();
   app.server.on('request', createApp(services));
   return {
     appUrl: `http://localhost:${app.port}`,

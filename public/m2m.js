@@ -1,0 +1,106 @@
+// The Machine-to-machine page: calls POST /m2m/call with X-CSRF: 1 (the header a
+// cross-site page cannot send) and updates the result and the cache state in
+// place; without script the form posts and the server re-renders the page.
+// Timings tick locally. The server never sends the token, so there is none here.
+const form = document.getElementById('m2m-call-form');
+const statusEl = document.getElementById('m2m-status');
+const latencyEl = document.getElementById('m2m-latency');
+const retriedEl = document.getElementById('m2m-retried');
+const errorEl = document.getElementById('m2m-error');
+const output = document.getElementById('m2m-output');
+const entriesEl = document.getElementById('m2m-entries');
+const STATUS_TEXT = { fresh: 'fresh', renewal_due: 'renewal due', expired: 'expired' };
+
+function seconds(ms) {
+  return `${Math.max(0, Math.round(ms / 1000))} s`;
+}
+
+function tick() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll('[data-until]')) el.textContent = seconds(Number(el.dataset.until) - now);
+  for (const el of document.querySelectorAll('[data-age-from]')) el.textContent = seconds(now - Number(el.dataset.ageFrom));
+}
+
+function cell(text, attributes = {}) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  for (const [name, value] of Object.entries(attributes)) td.setAttribute(name, value);
+  return td;
+}
+
+function renderCache(cache) {
+  if (!cache) return;
+  for (const el of document.querySelectorAll('[data-stat]')) {
+    const value = cache.stats[el.dataset.stat];
+    if (value !== undefined) el.textContent = String(value);
+  }
+  // The server's clock may differ from this one: shift the timestamps by the difference.
+  const skew = Date.now() - cache.now;
+  const rows = cache.entries.map((entry) => {
+    const tr = document.createElement('tr');
+    const target = entry.audience ? `audience ${entry.audience}` : entry.resource ? `resource ${entry.resource}` : '—';
+    tr.append(
+      cell(entry.organization ? `${target} (organization ${entry.organization})` : target),
+      cell(entry.grantedScopes.join(' ') || '—'),
+      cell(seconds(cache.now - entry.issuedAt), { 'data-age-from': String(entry.issuedAt + skew) }),
+      cell(seconds(entry.expiresAt - cache.now), { 'data-until': String(entry.expiresAt + skew) }),
+      cell(seconds(entry.renewAt - cache.now), { 'data-until': String(entry.renewAt + skew) }),
+      cell(`${entry.lifetimeSeconds} s`),
+    );
+    const state = document.createElement('td');
+    const badge = document.createElement('span');
+    badge.className = `badge${entry.status === 'fresh' ? ' badge-ok' : entry.status === 'expired' ? ' badge-error' : ''}`;
+    badge.textContent = STATUS_TEXT[entry.status] || entry.status;
+    state.append(badge);
+    tr.append(state);
+    return tr;
+  });
+  if (rows.length) entriesEl.replaceChildren(...rows);
+}
+
+function showError(code, message) {
+  errorEl.hidden = false;
+  errorEl.replaceChildren(Object.assign(document.createElement('strong'), { textContent: code }), document.createTextNode(`: ${message}`));
+}
+
+if (form) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    statusEl.textContent = '…';
+    statusEl.className = 'badge';
+    latencyEl.textContent = '';
+    retriedEl.textContent = '';
+    errorEl.hidden = true;
+    try {
+      const response = await fetch('/m2m/call', {
+        method: 'POST',
+        headers: { 'X-CSRF': '1', Accept: 'application/json' },
+        credentials: 'same-origin',
+      });
+      const data = await response.json();
+      if (data.result) {
+        const { result } = data;
+        statusEl.textContent = `HTTP ${result.status}`;
+        statusEl.className = result.ok ? 'badge badge-ok' : 'badge badge-error';
+        latencyEl.textContent = `${result.durationMs} ms`;
+        if (result.retried) retriedEl.textContent = 'The API rejected the cached token (invalid_token): it was dropped and the call repeated once with a new one.';
+        output.textContent = typeof result.body === 'string' ? result.body : JSON.stringify(result.body, null, 2);
+      } else {
+        statusEl.textContent = data.error || `HTTP ${response.status}`;
+        statusEl.className = 'badge badge-error';
+        showError(data.error || `HTTP ${response.status}`, data.error_description || 'The call failed.');
+        output.textContent = JSON.stringify({ error: data.error, details: data.details }, null, 2);
+        if (response.status === 401) output.textContent += '\n\nThe session has ended: log in again.';
+      }
+      renderCache(data.cache);
+      tick();
+    } catch (err) {
+      statusEl.textContent = 'network error';
+      statusEl.className = 'badge badge-error';
+      output.textContent = String(err);
+    }
+  });
+}
+
+tick();
+setInterval(tick, 1000);
