@@ -61,18 +61,24 @@ export function createApp(deps: AppDeps): Express {
   // Probes need no session.
   app.use(healthRoutes(deps));
 
+  // What every page's layout needs, set before anything can fail (the error page uses it too).
+  app.use((_req, res, next) => {
+    res.locals.user = null;
+    res.locals.csrfToken = '';
+    res.locals.demoMode = config.demo !== null;
+    res.locals.nav = NAV;
+    res.locals.active = '';
+    next();
+  });
+
   app.use(sessionMiddleware(config.session, deps.sessionStore));
   app.use(absoluteTimeout(config.session.absoluteSeconds, async (sessionId) => {
     await deps.tokens.forget(sessionId);
     await deps.flowLog.delete(sessionId);
   }));
-  // What every page needs to render the layout.
   app.use((req, res, next) => {
     res.locals.user = req.session.user ?? null;
     res.locals.csrfToken = req.session.csrfToken ?? '';
-    res.locals.demoMode = config.demo !== null;
-    res.locals.nav = NAV;
-    res.locals.active = '';
     next();
   });
 

@@ -5,6 +5,7 @@
  */
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { DEMO_ACCOUNTS } from './demo/demo-accounts.js';
 import { attachDemoServices } from './demo/start-demo.js';
 import { closeServer, createListeningServer } from './http-server.js';
 import { createLogger } from './logger.js';
@@ -48,7 +49,12 @@ async function main(): Promise<void> {
   void services.provider.start();
   const app = createApp(services);
   const { server } = await createListeningServer(config.port, config.listenHost, app);
-  logger.info(`app listening: open ${config.baseUrl.href}`);
+  logger.info({ url: config.baseUrl.href }, 'app listening');
+  if (config.demo) {
+    // A human-friendly line next to the JSON logs: where to go and how to log in.
+    const accounts = DEMO_ACCOUNTS.map((a) => `${a.login} / ${a.password}`).join(', ');
+    console.log(`\n  Open ${config.baseUrl.href} and log in with a demo account (${accounts}).\n`);
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

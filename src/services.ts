@@ -9,9 +9,10 @@ import type { Logger } from './logger.js';
 import { ProviderConnection } from './oidc/client.js';
 import { MemoryFlowLog, type FlowLog } from './session/flow-log.js';
 import { KeyValueSessionStore, MemoryKeyValueStore } from './session/memory-store.js';
-import { localRefreshLock } from './session/refresh-lock.js';
+import { createRedisBackends } from './session/redis-backends.js';
+import { localRefreshLock, type RefreshLock } from './session/refresh-lock.js';
 import { TokenService } from './session/token-service.js';
-import { MemoryTokenStore } from './session/token-store.js';
+import { MemoryTokenStore, type TokenStore } from './session/token-store.js';
 import type { AppDeps } from './app.js';
 import { ApiProxy } from './proxy/api-proxy.js';
 
@@ -34,23 +35,19 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     logger,
   );
 
-  const kv = new MemoryKeyValueStore(config.session.maxSessions);
-  const sessionStore: session.Store = new KeyValueSessionStore(kv, {
-    prefix: 'sess:',
-    defaultTtlSeconds: config.session.idleSeconds,
-  });
-  const tokenStore = new MemoryTokenStore(config.session.maxSessions);
-  const flowLog: FlowLog = new MemoryFlowLog(config.session.maxSessions);
+  const stores = config.session.redisUrl
+    ? await redisStores(config.session.redisUrl, config, logger)
+    : memoryStores(config);
   const tokens = new TokenService({
-    store: tokenStore,
+    store: stores.tokenStore,
     provider,
-    lock: localRefreshLock,
-    flowLog,
+    lock: stores.refreshLock,
+    flowLog: stores.flowLog,
     logger,
     tokenTtlSeconds: config.session.absoluteSeconds,
   });
 
-  const proxy = new ApiProxy({ api: config.api, tokens, flowLog });
+  const proxy = new ApiProxy({ api: config.api, tokens, flowLog: stores.flowLog });
 
   return {
     config,
@@ -58,14 +55,57 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     logger,
     provider,
     tokens,
-    flowLog,
-    sessionStore,
-    storeHealth: () => kv.ping(),
+    flowLog: stores.flowLog,
+    sessionStore: stores.sessionStore,
+    storeHealth: stores.ping,
     lifecycle: { shuttingDown: false },
     async close() {
       provider.stop();
       proxy.close();
-      tokenStore.close();
+      await stores.close();
     },
+  };
+}
+
+interface Stores {
+  readonly sessionStore: session.Store;
+  readonly tokenStore: TokenStore;
+  readonly refreshLock: RefreshLock;
+  readonly flowLog: FlowLog;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One instance: bounded in-memory stores, the in-process single-flight is the lock. */
+function memoryStores(config: Config): Stores {
+  const kv = new MemoryKeyValueStore(config.session.maxSessions);
+  const tokenStore = new MemoryTokenStore(config.session.maxSessions);
+  return {
+    sessionStore: new KeyValueSessionStore(kv, { prefix: 'sess:', defaultTtlSeconds: config.session.idleSeconds }),
+    tokenStore,
+    refreshLock: localRefreshLock,
+    flowLog: new MemoryFlowLog(config.session.maxSessions),
+    ping: () => kv.ping(),
+    close: async () => tokenStore.close(),
+  };
+}
+
+/** Several instances: sessions, tokens, refresh locks and flow logs shared in Redis. */
+async function redisStores(url: string, config: Config, logger: Logger): Promise<Stores> {
+  const redis = await createRedisBackends({
+    url,
+    sessionTtlSeconds: config.session.absoluteSeconds,
+    logger,
+    // The lock must outlive one refresh attempt: the provider timeout plus a margin.
+    lockTtlMs: (config.oidc.timeoutSeconds + 2) * 1000,
+    lockWaitMs: (config.oidc.timeoutSeconds + 4) * 1000,
+  });
+  return {
+    sessionStore: redis.sessionStore,
+    tokenStore: redis.tokenStore,
+    refreshLock: redis.refreshLock,
+    flowLog: redis.flowLog,
+    ping: () => redis.ping(),
+    close: () => redis.close(),
   };
 }

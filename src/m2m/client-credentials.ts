@@ -554,7 +554,8 @@ export class ClientCredentialsProvider {
     const cause = new Error(scrub(describe(original)));
     const base = { issuer: o.issuer.href };
 
-    if (isNetworkError(original)) {
+    const httpStatus = responseStatusOf(original);
+    if (isNetworkError(original) || (httpStatus !== undefined && httpStatus >= 500)) {
       return new M2mTokenError(
         503,
         'm2m_provider_unavailable',
@@ -619,12 +620,27 @@ export class ClientCredentialsProvider {
       case 'temporarily_unavailable':
         return new M2mTokenError(503, 'm2m_provider_unavailable', `The identity provider failed to issue a machine-to-machine token${said}. Try again shortly.`, options);
       default:
-        if (status >= 500) {
-          return new M2mTokenError(503, 'm2m_provider_unavailable', `The identity provider answered HTTP ${status} to the token request. Try again shortly.`, options);
+        if (status === 429) {
+          // Auth0 and others rate-limit the token endpoint: exactly what the cache is for.
+          return new M2mTokenError(503, 'm2m_provider_unavailable', `The identity provider is rate-limiting token requests${said}. Try again shortly.`, options);
         }
         return new M2mTokenError(502, 'm2m_failed', `The machine-to-machine token request failed${said || ` (${cause.message})`}.`, options);
     }
   }
+}
+
+/** The HTTP status of the provider's response behind an openid-client error, if there was one. */
+function responseStatusOf(err: unknown): number | undefined {
+  for (let current = err, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1) {
+    // oauth4webapi: an unexpected status (5xx) is an error whose cause is the Response itself.
+    if (current.cause instanceof Response) {
+      void current.cause.body?.cancel().catch(() => undefined);
+      return current.cause.status;
+    }
+    const status = (current as { status?: unknown }).status;
+    if (typeof status === 'number') return status;
+  }
+  return undefined;
 }
 
 /** Marks a failure of discovery (vs. of the token request) for the error mapping. */

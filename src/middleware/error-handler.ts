@@ -58,16 +58,37 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.redirect(303, `/login?returnTo=${encodeURIComponent(req.originalUrl)}`);
       return;
     }
-    res.status(known.status).render('error', {
-      heading: HEADINGS[known.code] ?? (known.status >= 500 ? 'Something went wrong' : 'That did not work'),
+    const heading = HEADINGS[known.code] ?? (known.status >= 500 ? 'Something went wrong' : 'That did not work');
+    const view = {
+      heading,
       message: known.publicMessage,
       code: known.code,
       details: known.details,
       requestId,
       specLink: SPEC_LINKS[known.code] ?? null,
       retry: LOGIN_RETRY_CODES.has(known.code) ? '/login' : null,
+    };
+    res.status(known.status).render('error', view, (renderError: Error | null, html?: string) => {
+      if (!renderError && html !== undefined) {
+        res.send(html);
+        return;
+      }
+      // The error page itself failed: answer with a minimal page, never Express's stack trace.
+      log.error({ err: describe(renderError) }, 'error page failed to render');
+      res.type('html').send(minimalErrorPage(heading, known.publicMessage, known.code));
     });
   };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function minimalErrorPage(heading: string, message: string, code: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(heading)}</title>`
+    + `<link rel="stylesheet" href="/static/styles.css"></head><body><main class="container narrow"><h1>${escapeHtml(heading)}</h1>`
+    + `<p>${escapeHtml(message)}</p><p class="muted small">Error code <code>${escapeHtml(code)}</code></p>`
+    + '<p><a href="/">Back to home</a></p></main></body></html>';
 }
 
 function toAppError(err: unknown): AppError {

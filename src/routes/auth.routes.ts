@@ -77,7 +77,8 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
       res.redirect(303, '/');
       return;
     }
-    res.render('logout', { providerLogout: true });
+    const providerLogout = provider.ready && Boolean(provider.get().serverMetadata().end_session_endpoint);
+    res.render('logout', { providerLogout });
   });
 
   router.post(

@@ -25,7 +25,6 @@ export function sessionMiddleware(settings: SessionConfig, store: session.Store)
     resave: false,
     saveUninitialized: false,
     rolling: true,
-    unset: 'destroy',
     cookie: {
       httpOnly: true,
       sameSite: 'lax',
@@ -36,8 +35,11 @@ export function sessionMiddleware(settings: SessionConfig, store: session.Store)
   });
   return (req, res, next) => {
     handler(req, res, (err?: unknown) => {
-      if (err || !req.session) next(new SessionStoreUnavailableError(err));
-      else next();
+      if (err || !req.session) {
+        // A failed read must not end the session: forget the id so nothing is written or destroyed for it.
+        delete (req as { sessionID?: string }).sessionID;
+        next(new SessionStoreUnavailableError(err));
+      } else next();
     });
   };
 }

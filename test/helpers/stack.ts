@@ -28,6 +28,14 @@ export interface Stack {
   /** Stops the provider's listener (connections refused) until `startProvider()`. */
   stopProvider(): Promise<void>;
   startProvider(): Promise<void>;
+  /** Starts another app instance with the same configuration (shared stores only with REDIS_URL). */
+  addInstance(): Promise<AppInstance>;
+  close(): Promise<void>;
+}
+
+export interface AppInstance {
+  readonly url: string;
+  readonly services: Services;
   close(): Promise<void>;
 }
 
@@ -64,7 +72,24 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
   if (options.providerDown) void services.provider.start();
   else await services.provider.whenReady();
   app.server.on('request', createApp(services));
+  const instances: AppInstance[] = [];
   return {
+    async addInstance() {
+      const extra = await createListeningServer(0, '127.0.0.1');
+      const extraServices = await createServices(config, logger);
+      await extraServices.provider.whenReady();
+      extra.server.on('request', createApp(extraServices));
+      const instance: AppInstance = {
+        url: `http://localhost:${extra.port}`,
+        services: extraServices,
+        async close() {
+          await closeServer(extra.server, 500);
+          await extraServices.close();
+        },
+      };
+      instances.push(instance);
+      return instance;
+    },
     appUrl: `http://localhost:${app.port}`,
     issuer: config.oidc.issuer.href.replace(/\/$/, ''),
     apiUrl: `http://127.0.0.1:${apiServer.port}`,
@@ -81,6 +106,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
       await listen(providerServer.server, providerServer.port, '127.0.0.1');
     },
     async close() {
+      await Promise.all(instances.map((i) => i.close()));
       await Promise.all([
         closeServer(app.server, 500),
         closeServer(providerServer.server, 500),

@@ -1,0 +1,61 @@
+/**
+ * Minimal types for autocannon 8 (it ships none): only what scripts/bench.ts uses.
+ * See node_modules/autocannon/README.md for the full option list.
+ */
+declare module 'autocannon' {
+  import type { EventEmitter } from 'node:events';
+
+  export interface Options {
+    /** One URL, or several: connections are spread over them round-robin. */
+    url: string | string[];
+    connections?: number;
+    /** Seconds. */
+    duration?: number;
+    amount?: number;
+    pipelining?: number;
+    /** Seconds before a request counts as a timeout (default 10). */
+    timeout?: number;
+    method?: string;
+    headers?: Record<string, string>;
+    title?: string;
+  }
+
+  export interface Histogram {
+    average: number;
+    mean: number;
+    stddev: number;
+    min: number;
+    max: number;
+    total: number;
+    p50: number;
+    p90: number;
+    p99: number;
+  }
+
+  export interface Result {
+    /** Seconds. */
+    duration: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    resets: number;
+    mismatches: number;
+    '1xx': number;
+    '2xx': number;
+    '3xx': number;
+    '4xx': number;
+    '5xx': number;
+    statusCodeStats: Record<string, { count: number }>;
+    /** Milliseconds. */
+    latency: Histogram;
+    /** Per-second samples; `total` is the number of completed requests. */
+    requests: Histogram & { sent: number };
+    throughput: Histogram;
+  }
+
+  /** Without a callback the instance is also a thenable resolving to the result. */
+  export type Instance = EventEmitter & PromiseLike<Result> & { stop(): void };
+
+  function autocannon(options: Options): Instance;
+  export default autocannon;
+}

@@ -1,0 +1,96 @@
+/**
+ * Benchmark process B (bench only, never the real entry point): builds the
+ * configuration, services and app exactly like src/server.ts, listens on PORT,
+ * and answers the benchmark's questions over IPC. Nothing here is reachable
+ * over HTTP: the token look-up below exists only in this bench process.
+ *
+ * IPC: `cpu` (process.cpuUsage), `mem` (process.memoryUsage after global.gc;
+ * run with --expose-gc), `accessToken` / `tokenInfo` / `records` for a session
+ * id, `refreshCount` (TokenService), `profileStart` / `profileStop` (V8 CPU
+ * profile of the measured window, written to a file).
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import type session from 'express-session';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createListeningServer } from '../src/http-server.js';
+import { createLogger } from '../src/logger.js';
+import { createServices } from '../src/services.js';
+import { serveIpc } from './bench-ipc.js';
+
+const config = loadConfig(process.env);
+const logger = createLogger(config.logLevel);
+const services = await createServices(config, logger);
+await services.provider.whenReady(20_000);
+const app = createApp(services);
+const { port } = await createListeningServer(config.port, config.listenHost, app);
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function heapAfterGc(): Promise<NodeJS.MemoryUsage> {
+  if (!gc) throw new Error('global.gc is missing: start this process with --expose-gc');
+  for (let i = 0; i < 4; i += 1) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return process.memoryUsage();
+}
+
+function sessionIdArg(arg: unknown): string {
+  if (typeof arg !== 'string' || arg === '') throw new Error('a session id is required');
+  return arg;
+}
+
+function storedSession(sid: string): Promise<session.SessionData | null | undefined> {
+  return new Promise((resolve, reject) =>
+    services.sessionStore.get(sid, (err: unknown, data?: session.SessionData | null) => (err ? reject(err) : resolve(data))),
+  );
+}
+
+let profiler: Session | undefined;
+
+serveIpc(
+  {
+    cpu: () => process.cpuUsage(),
+    mem: () => heapAfterGc(),
+    refreshCount: () => services.tokens.refreshCount,
+    accessToken: async (arg) => (await services.tokens.peek(sessionIdArg(arg)))?.accessToken ?? null,
+    tokenInfo: async (arg) => {
+      const tokens = await services.tokens.peek(sessionIdArg(arg));
+      return tokens ? { expiresAt: tokens.expiresAt, lifetimeSeconds: tokens.lifetimeSeconds, version: tokens.version } : null;
+    },
+    records: async (arg) => {
+      const sid = sessionIdArg(arg);
+      const [sessionData, tokens, events] = await Promise.all([
+        storedSession(sid),
+        services.tokens.peek(sid),
+        services.flowLog.list(sid),
+      ]);
+      return {
+        sessionJsonLength: sessionData ? JSON.stringify(sessionData).length : null,
+        tokenJsonLength: tokens ? JSON.stringify(tokens).length : null,
+        flowLogJsonLength: JSON.stringify(events).length,
+        flowLogEvents: events.length,
+      };
+    },
+    profileStart: async (arg) => {
+      const interval = typeof arg === 'number' ? arg : 250;
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval });
+      await profiler.post('Profiler.start');
+      return true;
+    },
+    profileStop: async (arg) => {
+      if (!profiler || typeof arg !== 'string') throw new Error('profileStop needs a running profile and a file path');
+      const { profile } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      profiler = undefined;
+      writeFileSync(arg, JSON.stringify(profile));
+      return arg;
+    },
+  },
+  { port, redis: config.session.redisUrl !== undefined },
+);

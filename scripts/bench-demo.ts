@@ -1,0 +1,28 @@
+/**
+ * Benchmark process A (bench only): the embedded identity provider and the demo
+ * API on the ports given in the environment (DEMO_PROVIDER_PORT, DEMO_API_PORT,
+ * PORT = the app's public port for the registered redirect URI), exactly as
+ * `npm start` attaches them, but in their own process so that the app's CPU
+ * figures are the app's alone. Started by scripts/bench.ts over IPC.
+ *
+ * IPC: `stats` (the provider's grant counters), `resetStats`, `cpu`.
+ */
+import { loadConfig } from '../src/config.js';
+import { attachDemoServices } from '../src/demo/start-demo.js';
+import { createListeningServer } from '../src/http-server.js';
+import { serveIpc } from './bench-ipc.js';
+
+const config = loadConfig(process.env);
+if (!config.demo) throw new Error('bench-demo needs demo mode (no OIDC_ISSUER)');
+const providerServer = await createListeningServer(config.demo.providerPort, '127.0.0.1');
+const apiServer = await createListeningServer(config.demo.apiPort, '127.0.0.1');
+const demo = await attachDemoServices(config, { providerServer: providerServer.server, apiServer: apiServer.server });
+
+serveIpc(
+  {
+    stats: () => structuredClone(demo.stats),
+    resetStats: () => demo.resetStats(),
+    cpu: () => process.cpuUsage(),
+  },
+  { providerPort: providerServer.port, apiPort: apiServer.port, accessTokenTtl: config.demo.accessTokenTtlSeconds },
+);
