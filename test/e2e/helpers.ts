@@ -238,6 +238,9 @@ export async function finishAtProvider(
     const step = await currentStep(page, stack);
     seen.push(step);
     if (step === 'app') return seen;
+    if (page.url().startsWith('chrome-error:')) {
+      assert.fail(`Chromium refused a navigation (CSP form-action or a network error); steps seen: ${seen.join(' → ')}`);
+    }
     if (step === 'provider-login') {
       const error = page.locator('.error-message');
       if (seen.filter((s) => s === 'provider-login').length > 1 && (await error.count()) > 0) {

@@ -158,4 +158,21 @@ describe('two instances sharing Redis', () => {
     assert.equal((await callVia(second.url, cookie, '/api/me')).status, 200);
     assert.equal((await fetch(`${second.url}/readyz`)).status, 200);
   });
+
+  it('bounds the wait when Redis hangs, and a failed read does not end the session', async () => {
+    const browser = new Browser();
+    await logIn(stack, browser);
+    const cookie = browser.cookiesFor(`${stack.appUrl}/`);
+    redis.pause();
+    try {
+      const started = Date.now();
+      const res = await callVia(stack.appUrl, cookie, '/api/me');
+      assert.equal(res.status, 503);
+      assert.ok(Date.now() - started < 4000, `answered in ${Date.now() - started} ms`);
+    } finally {
+      redis.resume();
+    }
+    await sleep(100);
+    assert.equal((await callVia(stack.appUrl, cookie, '/api/me')).status, 200, 'still logged in');
+  });
 });
