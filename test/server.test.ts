@@ -1,0 +1,60 @@
+/** The process entry: `npm start`'s behaviour as a child process. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+
+async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+describe('src/server.ts', () => {
+  it('exits non-zero with one message listing every configuration problem, without secrets', async () => {
+    const secret = 'my-client-secret-value';
+    const proc = start({ NODE_ENV: 'production', OIDC_ISSUER: 'http://idp.example.com', OIDC_CLIENT_SECRET: secret, PORT: 'x' });
+    const code = await proc.exited;
+    assert.equal(code, 1);
+    const out = proc.output();
+    assert.match(out, /Invalid configuration/);
+    assert.match(out, /PORT/);
+    assert.ok(!out.includes(secret));
+  });
+
+  it('starts in demo mode, becomes ready, and shuts down gracefully on SIGTERM (exit 0) after finishing in-flight work', async () => {
+    const [port, providerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const proc = start({ PORT: String(port), DEMO_PROVIDER_PORT: String(providerPort), DEMO_API_PORT: String(apiPort), LOG_LEVEL: 'warn' });
+    try {
+      const deadline = Date.now() + 20_000;
+      let ready = false;
+      while (!ready && Date.now() < deadline) {
+        ready = await fetch(`http://localhost:${port}/readyz`).then((r) => r.status === 200, () => false);
+        if (!ready) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(ready, `ready within 20 s; output:\n${proc.output()}`);
+      assert.match(proc.output(), /Open http:\/\/localhost:\d+\/ and log in with a demo account/);
+      const home = await fetch(`http://localhost:${port}/`);
+      assert.equal(home.status, 200);
+      proc.child.kill('SIGTERM');
+      assert.equal(await proc.exited, 0);
+    } finally {
+      proc.child.kill('SIGKILL');
+    }
+  });
+});
