@@ -9,7 +9,7 @@ import type session from 'express-session';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { requestLogger } from './logger.js';
-import { errorHandler, notFound } from './middleware/error-handler.js';
+import { errorHandler, forgetEndedLogin, notFound } from './middleware/error-handler.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import type { ProviderConnection } from './oidc/client.js';
 import type { ApiProxy } from './proxy/api-proxy.js';
@@ -87,6 +87,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(pageRoutes(deps));
 
   app.use(notFound);
+  app.use(forgetEndedLogin);
   app.use(errorHandler(logger));
   return app;
 }

@@ -399,15 +399,15 @@ export class ClientCredentialsProvider {
     const o = this.#options;
     // A per-call target replaces the configured one entirely (one of audience/resource).
     const targeted = request.audience !== undefined || request.resource !== undefined;
-    const audience = targeted ? request.audience : o.audience;
-    const resource = targeted ? request.resource : o.resource;
+    const audience = (targeted ? request.audience : o.audience) || undefined;
+    const resource = (targeted ? request.resource : o.resource) || undefined;
     if (audience && resource) throw new TypeError('getToken: give audience or resource, not both');
     const scope = normaliseScope(request.scope ?? o.scope);
-    const organization = request.organization ?? o.organization;
+    const organization = (request.organization ?? o.organization) || undefined;
     const key = `m2m:${createHash('sha256')
       .update(JSON.stringify([o.issuer.href, o.clientId, audience ?? null, resource ?? null, scope, organization ?? null]))
       .digest('base64url')}`;
-    return { key, scope, audience: audience || undefined, resource: resource || undefined, organization: organization || undefined };
+    return { key, scope, audience, resource, organization };
   }
 
   #remember(resolved: ResolvedRequest): void {

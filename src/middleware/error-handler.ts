@@ -103,6 +103,19 @@ function toAppError(err: unknown): AppError {
   return new AppError(500, 'internal_error', 'Something went wrong on our side. Please try again.', { cause: err });
 }
 
+/**
+ * When the login is gone for good (refresh token revoked or expired), forget
+ * the user too, so pages and API agree that a new login is needed.
+ */
+export const forgetEndedLogin: ErrorRequestHandler = (err, req, _res, next) => {
+  if (err instanceof LoginRequiredError && req.session?.user) {
+    delete req.session.user;
+    delete req.session.authenticatedAt;
+    delete req.session.loginTrace;
+  }
+  next(err);
+};
+
 export const notFound: RequestHandler = (_req, _res, next) => {
   next(new AppError(404, 'not_found', 'There is nothing at this address.'));
 };

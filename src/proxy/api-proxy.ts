@@ -78,8 +78,11 @@ export class ApiProxy {
       }
     }
     const { response } = attempt;
-    res.status(response.statusCode ?? 502);
-    res.set(downstreamResponseHeaders(response.headers, api.baseUrl));
+    res.statusCode = response.statusCode ?? 502;
+    // setHeader, not res.set: Express would add a charset to the upstream's Content-Type.
+    for (const [name, value] of Object.entries(downstreamResponseHeaders(response.headers, api.baseUrl))) {
+      res.setHeader(name, value);
+    }
     flowLog.append(req.sessionID, {
       type: 'api_call',
       at: started,

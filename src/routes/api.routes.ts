@@ -5,7 +5,7 @@
  * Order matters: rate limit, then the CSRF header (so a forged call never
  * reaches the upstream or even the token store), then the login check.
  */
-import { Router, type ErrorRequestHandler } from 'express';
+import { Router } from 'express';
 import type { AppDeps } from '../app.js';
 import { AppError, LoginRequiredError } from '../errors.js';
 import { requireCsrfHeader } from '../middleware/csrf.js';
@@ -13,15 +13,6 @@ import { apiRateLimit } from '../middleware/rate-limit.js';
 import { requireLogin } from '../middleware/require-login.js';
 import { noStore } from '../middleware/security-headers.js';
 import type { ApiProxy } from '../proxy/api-proxy.js';
-
-/** When the login is gone for good (e.g. refresh token revoked), forget the user too. */
-const endLoginOnLoginRequired: ErrorRequestHandler = (err, req, _res, next) => {
-  if (err instanceof LoginRequiredError && req.session?.user) {
-    delete req.session.user;
-    delete req.session.authenticatedAt;
-  }
-  next(err);
-};
 
 export function apiRoutes({ config, tokens, flowLog }: AppDeps, proxy: ApiProxy): Router {
   const router = Router();
@@ -50,6 +41,5 @@ export function apiRoutes({ config, tokens, flowLog }: AppDeps, proxy: ApiProxy)
     res.json({ refreshed: true, accessToken: { expiresAt: held.expiresAt, lifetimeSeconds: held.lifetimeSeconds, version: held.version } });
   });
 
-  router.use(endLoginOnLoginRequired);
   return router;
 }
