@@ -12,10 +12,12 @@ import { requestLogger } from './logger.js';
 import { errorHandler, forgetEndedLogin, notFound } from './middleware/error-handler.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import type { ProviderConnection } from './oidc/client.js';
+import type { ClientCredentialsProvider } from './m2m/client-credentials.js';
 import type { ApiProxy } from './proxy/api-proxy.js';
 import { apiRoutes } from './routes/api.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { m2mRoutes } from './routes/m2m.routes.js';
 import { pageRoutes } from './routes/pages.routes.js';
 import type { FlowLog } from './session/flow-log.js';
 import { absoluteTimeout, sessionMiddleware } from './session/session-middleware.js';
@@ -30,6 +32,8 @@ export interface AppDeps {
   readonly tokens: TokenService;
   readonly flowLog: FlowLog;
   readonly proxy: ApiProxy;
+  /** Client-credentials tokens for server-to-server calls; null when M2M is not configured. */
+  readonly m2m: ClientCredentialsProvider | null;
   readonly sessionStore: session.Store;
   /** Resolves when the session store answers. */
   readonly storeHealth: () => Promise<void>;
@@ -85,6 +89,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(apiRoutes(deps, deps.proxy));
   app.use(authRoutes(deps));
   app.use(pageRoutes(deps));
+  app.use(m2mRoutes(deps));
 
   app.use(notFound);
   app.use(forgetEndedLogin);

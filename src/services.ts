@@ -14,6 +14,7 @@ import { localRefreshLock, type RefreshLock } from './session/refresh-lock.js';
 import { TokenService } from './session/token-service.js';
 import { MemoryTokenStore, type TokenStore } from './session/token-store.js';
 import type { AppDeps } from './app.js';
+import { ClientCredentialsProvider, type M2mToken, type M2mTokenCache } from './m2m/client-credentials.js';
 import { ApiProxy } from './proxy/api-proxy.js';
 
 export interface Services extends AppDeps {
@@ -48,10 +49,20 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   });
 
   const proxy = new ApiProxy({ api: config.api, tokens, flowLog: stores.flowLog });
+  const m2m = config.m2m
+    ? new ClientCredentialsProvider({
+        ...config.m2m,
+        timeoutSeconds: config.oidc.timeoutSeconds,
+        logger,
+        // Shared by all instances with Redis: one token request per token lifetime for the whole fleet.
+        ...(stores.m2mCache ? { cache: stores.m2mCache } : {}),
+      })
+    : null;
 
   return {
     config,
     proxy,
+    m2m,
     logger,
     provider,
     tokens,
@@ -72,6 +83,7 @@ interface Stores {
   readonly tokenStore: TokenStore;
   readonly refreshLock: RefreshLock;
   readonly flowLog: FlowLog;
+  readonly m2mCache?: M2mTokenCache;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -105,6 +117,7 @@ async function redisStores(url: string, config: Config, logger: Logger): Promise
     tokenStore: redis.tokenStore,
     refreshLock: redis.refreshLock,
     flowLog: redis.flowLog,
+    m2mCache: redis.jsonCache<M2mToken>('m2m'),
     ping: () => redis.ping(),
     close: () => redis.close(),
   };

@@ -75,9 +75,21 @@ export function m2mRoutes(deps: M2mRouteDeps): Router {
       return;
     }
     const json = wantsJson(req);
+    const requestsBefore = m2m.stats().tokenRequests;
     let result: M2mApiResult;
     try {
       result = await api.call('GET', M2M_REPORT_PATH);
+      deps.flowLog.append(req.sessionID, {
+        type: 'm2m_call',
+        at: Date.now() - result.durationMs,
+        data: {
+          path: result.path,
+          status: result.status,
+          cached: m2m.stats().tokenRequests === requestsBefore,
+          retried: result.retried,
+          latencyMs: result.durationMs,
+        },
+      });
     } catch (err) {
       // Token and API-reachability errors are part of what the page demonstrates: show them in place.
       if (!(err instanceof AppError) || err.status < 500) throw err;

@@ -3,10 +3,10 @@
  * cannot produce: it serves discovery and a token endpoint whose answers the
  * test chooses, and records how each token request arrived.
  *
- * By default it behaves like Auth0 (strict about the registered client
- * authentication method, which oidc-provider is not: it accepts either
- * client_secret_basic or client_secret_post for a client registered with one
- * of them) and issues opaque tokens valid for `expiresIn` seconds.
+ * By default it behaves like Auth0: strict about the registered client
+ * authentication method, opaque tokens valid for `expiresIn` seconds. It also
+ * records what travelled (Basic header or form body, `audience`/`resource`,
+ * `scope`, `organization`), which the real provider does not expose.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
