@@ -18,6 +18,16 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     title?: string;
+    /** Resolve with a RawResult (encoded histograms) to merge windows with aggregateResult. */
+    skipAggregateResult?: boolean;
+  }
+
+  /** One run's result before aggregation (`skipAggregateResult: true`). */
+  export interface RawResult {
+    readonly totalCompletedRequests: number;
+    /** Seconds. */
+    readonly duration: number;
+    readonly [key: string]: unknown;
   }
 
   export interface Histogram {
@@ -57,5 +67,9 @@ declare module 'autocannon' {
   export type Instance = EventEmitter & PromiseLike<Result> & { stop(): void };
 
   function autocannon(options: Options): Instance;
+  namespace autocannon {
+    /** Merges raw results (their latency histograms included) into one Result. */
+    function aggregateResult(results: RawResult[], options: Options): Result;
+  }
   export default autocannon;
 }

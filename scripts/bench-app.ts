@@ -19,6 +19,9 @@ import { createLogger } from '../src/logger.js';
 import { createServices } from '../src/services.js';
 import { serveIpc } from './bench-ipc.js';
 
+// tsx turns on source-mapped stack traces; `node dist/…` in production does not.
+if (process.env.BENCH_SOURCE_MAPS === 'off') process.setSourceMapsEnabled(false);
+
 const config = loadConfig(process.env);
 const logger = createLogger(config.logLevel);
 const services = await createServices(config, logger);

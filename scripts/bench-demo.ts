@@ -5,12 +5,19 @@
  * `npm start` attaches them, but in their own process so that the app's CPU
  * figures are the app's alone. Started by scripts/bench.ts over IPC.
  *
+ * Also a bare node:http server on a free port (calibration, see bench.ts).
+ *
  * IPC: `stats` (the provider's grant counters), `resetStats`, `cpu`.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
 import { attachDemoServices } from '../src/demo/start-demo.js';
 import { createListeningServer } from '../src/http-server.js';
 import { serveIpc } from './bench-ipc.js';
+
+// tsx turns on source-mapped stack traces; `node dist/…` in production does not.
+if (process.env.BENCH_SOURCE_MAPS === 'off') process.setSourceMapsEnabled(false);
 
 const config = loadConfig(process.env);
 if (!config.demo) throw new Error('bench-demo needs demo mode (no OIDC_ISSUER)');
@@ -18,11 +25,24 @@ const providerServer = await createListeningServer(config.demo.providerPort, '12
 const apiServer = await createListeningServer(config.demo.apiPort, '127.0.0.1');
 const demo = await attachDemoServices(config, { providerServer: providerServer.server, apiServer: apiServer.server });
 
+// Calibration: a bare node:http server answering a small JSON body, so the report
+// can say what one HTTP exchange costs on this machine at this moment.
+const calibration = http.createServer((_req, res) => {
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end('{"sub":"demo-user-alice","kind":"user"}');
+});
+await new Promise<void>((resolve) => calibration.listen(0, '127.0.0.1', () => resolve()));
+
 serveIpc(
   {
     stats: () => structuredClone(demo.stats),
     resetStats: () => demo.resetStats(),
     cpu: () => process.cpuUsage(),
   },
-  { providerPort: providerServer.port, apiPort: apiServer.port, accessTokenTtl: config.demo.accessTokenTtlSeconds },
+  {
+    providerPort: providerServer.port,
+    apiPort: apiServer.port,
+    calibrationPort: (calibration.address() as AddressInfo).port,
+    accessTokenTtl: config.demo.accessTokenTtlSeconds,
+  },
 );

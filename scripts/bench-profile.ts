@@ -3,13 +3,16 @@
  * and says where the app's CPU went (bench only).
  *
  * - Self time per function (the hottest leaves).
- * - Attributed time per area: each sample is charged to the nearest frame, from
- *   the leaf up, that belongs to a package in node_modules or to a file in src/.
- *   Node's own JavaScript (streams, http, crypto wrappers) and native frames are
- *   charged to their caller, so HMAC work inside cookie-signature counts for
- *   express-session, and serializing a log line counts for pino. Samples with no
- *   such caller (the HTTP parser and socket writes driven by the event loop) stay
- *   "node core".
+ * - Attributed time per area and per function: each sample is charged to the
+ *   nearest frame, from the leaf up, that belongs to a package in node_modules
+ *   or to a file in src/. Node's own JavaScript (crypto wrappers, events, timers)
+ *   and native frames are charged to that caller, so HMAC work inside
+ *   cookie-signature counts for express-session, and serializing a log line for
+ *   pino. Exception: when the way up passes through Node's HTTP/socket/stream
+ *   code first (writing a response through a wrapped `res.end`, parsing), the
+ *   sample is "node core" rather than the package that happened to wrap `end`.
+ *   Samples with no such caller at all (the HTTP parser driven by the event
+ *   loop) are "node core" too.
  * - Areas are then grouped by what they are for (logging, session, headers…).
  */
 import { readFileSync } from 'node:fs';
@@ -49,11 +52,17 @@ export interface ProfileSummary {
   readonly requests: number;
   readonly busyUsPerRequest: number;
   readonly topSelf: readonly ProfileRow[];
+  /** Functions with the native and node-internal work they call (see above). */
+  readonly topAttributed: readonly ProfileRow[];
   readonly byArea: readonly ProfileRow[];
   readonly byPurpose: readonly ProfileRow[];
 }
 
 const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
+/** Node internals that do HTTP and socket I/O: work below them belongs to "node core". */
+const NODE_CLIENT = 'node core: HTTP client (proxy to API)';
+const NODE_SERVER = 'node core: HTTP server, sockets, streams';
+const NODE_IO = /^node:(_http_|net$|internal\/stream_base_commons|internal\/streams\/|stream$|internal\/http)/;
 
 /** `node_modules/<pkg>` (scoped too), `src/<path>`, `node:<module>`, or a special V8 bucket. */
 export function areaOf(frame: CallFrame, root: string): string | undefined {
@@ -81,7 +90,7 @@ export function purposeOf(area: string): string {
     [/^(express|router|path-to-regexp|finalhandler|on-finished|parseurl|send|serve-static|content-type|type-is|accepts|negotiator|mime-types|mime-db|qs|body-parser|vary|encodeurl|escape-html|fresh|range-parser|etag|statuses|http-errors|depd|debug|ms|setprototypeof|proxy-addr|forwarded|ipaddr\.js|content-disposition|merge-descriptors|utils-merge|methods|src\/app\.ts|src\/routes\/.*|src\/middleware\/.*)$/, 'express routing and req/res helpers'],
     [/^\(garbage collector\)$/, 'garbage collector'],
     [/^\(program\)$/, 'V8/native (program)'],
-    [/^node core$/, 'node core (HTTP parser, sockets, streams, timers)'],
+    [/^node core: /, area],
   ];
   for (const [pattern, name] of groups) if (pattern.test(area)) return name;
   return `other: ${area}`;
@@ -100,26 +109,39 @@ export function summarizeProfile(file: string, requests: number, root: string, t
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
 
   const selfByFunction = new Map<string, number>();
+  const byFunction = new Map<string, number>();
   const byArea = new Map<string, number>();
   let idleUs = 0;
   let totalUs = 0;
-  const areaCache = new Map<number, string>();
-  const attributed = (id: number): string => {
-    const cached = areaCache.get(id);
-    if (cached !== undefined) return cached;
+  const frameKey = (frame: CallFrame) => {
+    const where = frame.url ? `${frame.url.replace(/^file:\/\//, '').replace(`${root}/`, '')}:${frame.lineNumber + 1}` : '(native)';
+    return `${frame.functionName || '(anonymous)'} ${where}`;
+  };
+  const cache = new Map<number, { area: string; fn: string }>();
+  const attributed = (id: number): { area: string; fn: string } => {
+    const cached = cache.get(id);
+    if (cached) return cached;
     let current: number | undefined = id;
-    let result = 'node core';
+    let result: { area: string; fn: string } | undefined;
+    let io: string | undefined;
+    let client = false;
     while (current !== undefined) {
       const node = byId.get(current);
       if (!node) break;
       const area = areaOf(node.callFrame, root);
       if (area !== undefined && area !== '(root)') {
-        result = area;
+        result = { area, fn: frameKey(node.callFrame) };
         break;
       }
+      if (NODE_IO.test(node.callFrame.url)) io ??= frameKey(node.callFrame);
+      if (/^node:_http_(client|agent)$/.test(node.callFrame.url)) client = true;
       current = parent.get(current);
     }
-    areaCache.set(id, result);
+    if (io !== undefined || !result) {
+      const leaf = frameKey(byId.get(id)?.callFrame ?? { functionName: '?', url: '', lineNumber: 0 });
+      result = { area: client ? NODE_CLIENT : NODE_SERVER, fn: io ?? leaf };
+    }
+    cache.set(id, result);
     return result;
   };
 
@@ -131,12 +153,11 @@ export function summarizeProfile(file: string, requests: number, root: string, t
       idleUs += us;
       continue;
     }
-    const { functionName, url, lineNumber } = node.callFrame;
-    const where = url ? `${url.replace(/^file:\/\//, '').replace(`${root}/`, '')}:${lineNumber + 1}` : '(native)';
-    const key = `${functionName || '(anonymous)'} ${where}`;
+    const key = frameKey(node.callFrame);
     selfByFunction.set(key, (selfByFunction.get(key) ?? 0) + us);
-    const area = attributed(id);
+    const { area, fn } = attributed(id);
     byArea.set(area, (byArea.get(area) ?? 0) + us);
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
   }
 
   const busyUs = totalUs - idleUs;
@@ -158,6 +179,7 @@ export function summarizeProfile(file: string, requests: number, root: string, t
     requests,
     busyUsPerRequest: requests > 0 ? busyUs / requests : 0,
     topSelf: rows(selfByFunction, top),
+    topAttributed: rows(byFunction, top),
     byArea: rows(byArea, top),
     byPurpose: rows(byPurpose, 20),
   };

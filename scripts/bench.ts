@@ -26,7 +26,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon, { type Instance, type Result } from 'autocannon';
+import autocannon, { type Instance, type RawResult, type Result } from 'autocannon';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../src/demo/demo-accounts.js';
 import { refreshSkewSeconds } from '../src/oidc/tokens.js';
 import { Browser } from '../test/helpers/browser.js';
@@ -44,9 +44,14 @@ const QUICK = args.has('--quick');
 const CONNECTIONS = 50;
 const WARMUP_S = QUICK ? 1 : 2;
 const MEASURE_S = QUICK ? 3 : 10;
+/** The measured time is split in rounds that alternate the targets, so a load spike from a neighbour hits all of them. */
+const ROUNDS = 4;
+/** Calibration rows (bare server, bare proxy) get half the time of the main rows. */
+const CALIBRATION_S = MEASURE_S / 2;
 const STORM_S = QUICK ? 8 : 20;
 const STORM_TTL_S = 5;
 const LOGINS = QUICK ? 100 : 1_000;
+const WARMUP_LOGINS = 20;
 const LOGIN_PARALLEL = 4;
 const LOGIN_BUDGET_MS = QUICK ? 20_000 : 60_000;
 /** Hard stop for the whole benchmark. */
@@ -115,6 +120,8 @@ interface Instance_ {
 interface Run {
   readonly demo: BenchChild;
   readonly apiOrigin: string;
+  /** A bare node:http server in process A (calibration). */
+  readonly calibrationOrigin: string;
   /** BASE_URL shared by every instance (the registered redirect URI lives here). */
   readonly publicOrigin: string;
   readonly instances: readonly Instance_[];
@@ -126,7 +133,7 @@ const SECRET = randomBytes(32).toString('base64url');
 function baseEnv(): Record<string, string> {
   // Only what the processes need: the benchmark must not pick up an OIDC_ISSUER,
   // API_BASE_URL or REDIS_URL from the shell (nor a .env: the bench never loads one).
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'BENCH_SOURCE_MAPS'];
   const env: Record<string, string> = {};
   for (const key of keep) if (process.env[key]) env[key] = process.env[key] as string;
   return env;
@@ -159,7 +166,7 @@ async function startRun(
     logFile: path.join(tmp, `${label}-demo.log`),
   });
   children.add(demo);
-  await demo.ready;
+  const demoInfo = await demo.ready;
   const started = instances.map((instance, i) => {
     const port = appPorts[i] as number;
     const child = new BenchChild({
@@ -181,6 +188,7 @@ async function startRun(
   return {
     demo,
     apiOrigin: `http://127.0.0.1:${apiPort}`,
+    calibrationOrigin: `http://127.0.0.1:${String(demoInfo.calibrationPort)}`,
     publicOrigin: `http://localhost:${publicPort}`,
     instances: started,
     async stop() {
@@ -247,6 +255,16 @@ async function load(url: string | string[], headers: Record<string, string>, dur
   }
 }
 
+async function loadRaw(url: string, headers: Record<string, string>, durationS: number): Promise<RawResult> {
+  const instance = autocannon({ url, headers, connections: CONNECTIONS, pipelining: 1, duration: durationS, timeout: 10, skipAggregateResult: true });
+  currentLoad = instance;
+  try {
+    return (await instance) as unknown as RawResult;
+  } finally {
+    currentLoad = undefined;
+  }
+}
+
 type CpuUsage = { user: number; system: number };
 
 async function cpuOf(child: BenchChild): Promise<number> {
@@ -267,14 +285,30 @@ interface Throughput {
   readonly demoCpuUs: number;
 }
 
-async function measure(label: string, url: string, headers: Record<string, string>, app: BenchChild, demo: BenchChild, onMeasured?: () => Promise<void>): Promise<Throughput> {
+interface MeasureHooks {
+  /** Runs after the warm-up, right before the measured window (e.g. start a profile). */
+  readonly before?: () => Promise<void>;
+  /** Runs right after the measured window. */
+  readonly after?: () => Promise<void>;
+}
+
+async function measure(
+  label: string,
+  url: string,
+  headers: Record<string, string>,
+  app: BenchChild,
+  demo: BenchChild,
+  hooks: MeasureHooks = {},
+  seconds = MEASURE_S,
+): Promise<Throughput> {
   log(`${label}: warm-up ${WARMUP_S} s`);
   await load(url, headers, WARMUP_S);
+  await hooks.before?.();
   const [app0, demo0] = await Promise.all([cpuOf(app), cpuOf(demo)]);
-  log(`${label}: measuring ${MEASURE_S} s, ${CONNECTIONS} connections`);
-  const result = await load(url, headers, MEASURE_S);
+  log(`${label}: measuring ${seconds} s, ${CONNECTIONS} connections`);
+  const result = await load(url, headers, seconds);
   const [app1, demo1] = await Promise.all([cpuOf(app), cpuOf(demo)]);
-  await onMeasured?.();
+  await hooks.after?.();
   const requests = result.requests.total;
   if (result['2xx'] === 0) throw new Error(`${label}: no successful response (${JSON.stringify(result.statusCodeStats)})`);
   return {
@@ -290,6 +324,64 @@ async function measure(label: string, url: string, headers: Record<string, strin
   };
 }
 
+interface Target {
+  readonly label: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  /** Process whose CPU goes in the "app" column (B, or P for the bare proxy). */
+  readonly app: BenchChild;
+  readonly demo: BenchChild;
+  /** Measured seconds in total (split over the rounds). */
+  readonly seconds: number;
+  /** No app column (the calibration row). */
+  readonly noApp?: boolean;
+}
+
+/**
+ * Warm-up for each target, then ROUNDS rounds that measure every target in turn
+ * (the order rotates every round); windows, CPU deltas and latency histograms
+ * are merged per target.
+ */
+async function measureInterleaved(targets: readonly Target[]): Promise<Throughput[]> {
+  for (const target of targets) {
+    log(`${target.label}: warm-up ${WARMUP_S} s`);
+    await load(target.url, target.headers, WARMUP_S);
+  }
+  const acc = targets.map(() => ({ raw: [] as RawResult[], app: 0, demo: 0, seconds: 0 }));
+  for (let round = 0; round < ROUNDS; round += 1) {
+    log(`measuring, round ${round + 1}/${ROUNDS}: ${targets.map((t) => `${t.label.split(' (')[0]} ${fmt(t.seconds / ROUNDS, 2)} s`).join(', ')}`);
+    for (let k = 0; k < targets.length; k += 1) {
+      const i = (k + round) % targets.length;
+      const target = targets[i] as Target;
+      const slot = acc[i] as (typeof acc)[number];
+      const [app0, demo0] = await Promise.all([cpuOf(target.app), cpuOf(target.demo)]);
+      const raw = await loadRaw(target.url, target.headers, target.seconds / ROUNDS);
+      const [app1, demo1] = await Promise.all([cpuOf(target.app), cpuOf(target.demo)]);
+      slot.raw.push(raw);
+      slot.app += app1 - app0;
+      slot.demo += demo1 - demo0;
+      slot.seconds += raw.duration;
+    }
+  }
+  return targets.map((target, i) => {
+    const slot = acc[i] as (typeof acc)[number];
+    const result = autocannon.aggregateResult(slot.raw, { url: target.url, connections: CONNECTIONS });
+    const requests = slot.raw.reduce((sum, raw) => sum + raw.totalCompletedRequests, 0);
+    if (result['2xx'] === 0) throw new Error(`${target.label}: no successful response (${JSON.stringify(result.statusCodeStats)})`);
+    return {
+      label: target.label,
+      rps: requests / slot.seconds,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      requests,
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+      appCpuUs: target.noApp ? Number.NaN : slot.app / requests,
+      demoCpuUs: slot.demo / requests,
+    };
+  });
+}
+
 // ---------------------------------------------------------------- memory
 
 interface MemoryResult {
@@ -302,31 +394,41 @@ interface MemoryResult {
   readonly kibPerSession: number;
 }
 
-async function memoryPerSession(run: Run, instance: Instance_): Promise<MemoryResult> {
-  type Mem = { heapUsed: number; rss: number };
-  const before = await instance.child.call<Mem>('mem');
-  const started = Date.now();
-  const deadline = started + LOGIN_BUDGET_MS;
+/** `count` real logins, LOGIN_PARALLEL at a time, until done, out of time, or failing. */
+async function runLogins(run: Run, instance: Instance_, count: number, budgetMs: number, progress: boolean): Promise<{ done: number; failed: number }> {
+  const deadline = Date.now() + budgetMs;
   let next = 0;
   let done = 0;
   let failed = 0;
   let lastError: unknown;
   const worker = async () => {
-    while (next < LOGINS && Date.now() < deadline && failed <= 5) {
+    while (next < count && Date.now() < deadline && failed <= 5) {
       const n = next++;
       try {
         await login(run, instance, DEMO_ACCOUNTS[n % DEMO_ACCOUNTS.length] as DemoAccount);
         done += 1;
-        if (done % 250 === 0) log(`memory: ${done} logins`);
+        if (progress && done % 250 === 0) log(`memory: ${done} logins`);
       } catch (err) {
         failed += 1;
         lastError = err;
       }
     }
   };
-  log(`memory: ${LOGINS} logins through the provider, ${LOGIN_PARALLEL} at a time (at most ${LOGIN_BUDGET_MS / 1000} s)`);
   await Promise.all(Array.from({ length: LOGIN_PARALLEL }, worker));
-  if (failed > 5 || done === 0) throw new Error(`logins failing (${failed} failed): ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+  if (failed > 5 || done === 0) {
+    throw new Error(`logins failing (${failed} failed): ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+  }
+  return { done, failed };
+}
+
+async function memoryPerSession(run: Run, instance: Instance_): Promise<MemoryResult> {
+  type Mem = { heapUsed: number; rss: number };
+  // Warm-up logins first: the first ones compile code and fill caches once.
+  await runLogins(run, instance, WARMUP_LOGINS, 20_000, false);
+  const before = await instance.child.call<Mem>('mem');
+  const started = Date.now();
+  log(`memory: ${LOGINS} logins through the provider, ${LOGIN_PARALLEL} at a time (at most ${LOGIN_BUDGET_MS / 1000} s)`);
+  const { done, failed } = await runLogins(run, instance, LOGINS, LOGIN_BUDGET_MS, true);
   const after = await instance.child.call<Mem>('mem');
   return {
     logins: done,
@@ -485,8 +587,8 @@ function machineFacts(): Facts {
   };
 }
 
-function throughputRow(t: Throughput): string[] {
-  return [t.label, fmt(t.rps), fmt(t.p50, 1), fmt(t.p99, 1), fmt(t.appCpuUs), fmt(t.demoCpuUs), `${t.non2xx} / ${t.errors}`];
+function throughputRow(t: Throughput, appColumn = true): string[] {
+  return [t.label, fmt(t.rps), fmt(t.p50, 1), fmt(t.p99, 1), appColumn ? fmt(t.appCpuUs) : '—', fmt(t.demoCpuUs), `${t.non2xx} / ${t.errors}`];
 }
 
 function stormRows(s: StormResult): string[][] {
@@ -504,6 +606,8 @@ function stormRows(s: StormResult): string[][] {
 
 interface Report {
   facts: Facts;
+  calibration: Throughput;
+  floor: Throughput;
   direct: Throughput;
   proxied: Throughput;
   redisProxied?: Throughput;
@@ -523,23 +627,30 @@ function renderReport(r: Report): string {
   const lines: string[] = [];
   lines.push(
     `Measured ${r.facts.date} with \`npm run bench\` (scripts/bench.ts, ${fmt(r.durationS)} s). ` +
-      `Node ${r.facts.node}, CPU ${r.facts.cpu}, ${r.facts.cores} cores, load average at start ${r.facts.loadAverage}. ` +
+      `Node ${r.facts.node}, CPU ${r.facts.cpu}, ${r.facts.cores} cores, load average (1/5/15 min) at start ${r.facts.loadAverage}, at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}. ` +
       'A shared, noisy machine: compare the ratios, not the absolute numbers.',
     '',
     'Processes: **A** the embedded provider and demo API, **B** the app (built like `src/server.ts`, `LOG_LEVEL=' +
       (process.env.BENCH_LOG_LEVEL ?? 'info') +
-      '`, logs to a file), **C** the load generator (autocannon, 50 connections, keep-alive, pipelining 1). ' +
-      'All three share the same cores, so the load generator takes CPU from the servers in both columns. ' +
+      '`, logs to a file), **C** the load generator (autocannon, 50 connections, keep-alive, pipelining 1), and for one row ' +
+      '**P** a bare node:http proxy (scripts/bench-floor.ts). All share the same 2 cores, so the load generator takes CPU from the servers in every row. ' +
       'CPU per request is the process\'s `process.cpuUsage()` delta over the measured window divided by the completed requests.',
     '',
-    `### 1. Throughput: \`GET /me\` directly with a bearer token vs through \`/api/me\` (${WARMUP_S} s warm-up, ${MEASURE_S} s measured)`,
+    `### 1. Throughput: \`GET /me\` directly with a bearer token vs through \`/api/me\``,
+    '',
+    `Each row: ${WARMUP_S} s warm-up, then ${MEASURE_S} s measured (calibration rows ${CALIBRATION_S} s) in ${ROUNDS} rounds that alternate the rows, ` +
+      'so a neighbour\'s load spike hits every row alike. Access tokens live 3600 s here: no refresh during this part.',
     '',
     table(
-      ['Call', 'req/s', 'p50 ms', 'p99 ms', 'app CPU µs/req', 'provider+API CPU µs/req', 'non-2xx / errors'],
-      [throughputRow(r.direct), throughputRow(r.proxied), ...(r.redisProxied ? [throughputRow(r.redisProxied)] : [])],
+      ['Call', 'req/s', 'p50 ms', 'p99 ms', 'app (B) CPU µs/req', 'provider+API (A) CPU µs/req', 'non-2xx / errors'],
+      [throughputRow(r.calibration, false), throughputRow(r.direct), throughputRow(r.floor), throughputRow(r.proxied), ...(r.redisProxied ? [throughputRow(r.redisProxied)] : [])],
     ),
     '',
+    `- Calibration: a bare Node \`http\` server (in A, ${CALIBRATION_S} s) costs **${fmt(r.calibration.demoCpuUs)} µs** of CPU per request on this machine at this moment; ` +
+      `the app's proxied request costs **${(r.proxied.appCpuUs / r.calibration.demoCpuUs).toFixed(0)}×** that, the demo API's JWT-checked \`/me\` ${(r.direct.demoCpuUs / r.calibration.demoCpuUs).toFixed(0)}×.`,
     `- Proxied / direct throughput: **${share.toFixed(2)}** — ${shareVerdict}`,
+    `- Floor: a bare 20-line node:http proxy (no session, logging or headers; process P, ${CALIBRATION_S} s) keeps **${(r.floor.rps / r.direct.rps).toFixed(2)}** of direct at ` +
+      `${fmt(r.floor.appCpuUs)} µs CPU per request (in the B column); the app adds ${fmt(r.proxied.appCpuUs - r.floor.appCpuUs)} µs on top of it.`,
     `- App CPU per proxied request: **${fmt(r.proxied.appCpuUs)} µs** — ${verdict(cpuOk, `≤ ${TARGET.cpuUs} µs`)}`,
     '- The demo API verifies a JWT (jose, RS256) on every request: that cost is in both rows (last CPU column).',
     '',
@@ -555,7 +666,7 @@ function renderReport(r: Report): string {
         ['heapUsed before → after', `${fmt(r.memory.heapBefore / 1048576, 1)} MiB → ${fmt(r.memory.heapAfter / 1048576, 1)} MiB`],
         ['Per session', `**${fmt(r.memory.kibPerSession, 2)} KiB** — ${verdict(memOk, `≤ ${TARGET.kib} KiB`)}`],
         ['RSS delta (informational)', `${fmt(r.memory.rssDelta / 1048576, 1)} MiB`],
-        ['Logins (failed) / time', `${fmt(r.memory.logins)} (${r.memory.failed}) in ${fmt(r.memory.seconds, 1)} s`],
+        ['Logins (failed) / time', `${fmt(r.memory.logins)} of ${fmt(LOGINS)} planned (${r.memory.failed} failed) in ${fmt(r.memory.seconds, 1)} s, after ${WARMUP_LOGINS} warm-up logins`],
         ['Stored session record (JSON)', `${r.records.sessionJsonLength ?? 'n/a'} characters`],
         ['Stored token record (JSON)', `${r.records.tokenJsonLength ?? 'n/a'} characters`],
         ['Flow log of that session (JSON)', `${r.records.flowLogJsonLength} characters, ${r.records.flowLogEvents} events (capped at 60)`],
@@ -614,13 +725,18 @@ function renderProfile(facts: Facts, throughput: Throughput, summary: ProfileSum
     '',
     `Busy time in the profile: ${fmt(summary.busyMs)} ms = ${fmt(summary.busyUsPerRequest)} µs per request (main thread only: GC helpers and I/O threads are not sampled).`,
     '',
-    'Where the time goes, by purpose (each sample charged to the nearest package or src/ frame above it; node internals and native code count for their caller):',
+    'Where the time goes, by purpose. Each sample is charged to the nearest package or src/ frame above it: native code and Node internals ' +
+      '(crypto, JSON, events) count for their caller, except HTTP/socket/stream work, which is "node core" even when a package wrapped `res.end`:',
     '',
     table(['Purpose', 'µs/request', 'share of busy'], rows(summary.byPurpose)),
     '',
     'By package / file:',
     '',
     table(['Area', 'µs/request', 'share of busy'], rows(summary.byArea)),
+    '',
+    'Top functions, with the native and Node-internal work they call:',
+    '',
+    table(['Function', 'µs/request', 'share of busy'], rows(summary.topAttributed)),
     '',
     'Top self time (leaf functions):',
     '',
@@ -663,17 +779,20 @@ async function profileMain(facts: Facts): Promise<void> {
   const app = run.instances[0] as Instance_;
   const session = await login(run, app, DEMO_ACCOUNTS[0] as DemoAccount);
   const file = path.join(tmp, 'app.cpuprofile');
-  await load(`${app.loadOrigin}/api/me`, apiHeaders(session), WARMUP_S);
-  await app.child.call('profileStart', 250);
-  const throughput = await measure('proxied (profiled)', `${app.loadOrigin}/api/me`, apiHeaders(session), app.child, run.demo, async () => {
-    await app.child.call('profileStop', file, 60_000);
+  const throughput = await measure('proxied (profiled)', `${app.loadOrigin}/api/me`, apiHeaders(session), app.child, run.demo, {
+    before: async () => {
+      await app.child.call('profileStart', 250);
+    },
+    after: async () => {
+      await app.child.call('profileStop', file, 60_000);
+    },
   });
   await run.stop();
   const summary = summarizeProfile(file, throughput.requests, ROOT);
   const text = renderProfile(facts, throughput, summary);
   console.log(`\n${text}\n`);
   writeDocSection('profile', text);
-  console.log(`profile written to ${file}; summary in ${path.relative(ROOT, DOC)}`);
+  console.log(`profile kept in ${file} (open it in Chrome DevTools); summary in ${path.relative(ROOT, DOC)}`);
 }
 
 async function benchMain(facts: Facts): Promise<boolean> {
@@ -701,14 +820,30 @@ async function benchMain(facts: Facts): Promise<boolean> {
     const status = await statusOf(url, headers);
     if (status !== 200) throw new Error(`sanity check: ${url} answered ${status}`);
   }
-  const direct = await measure('direct GET /me (bearer)', directUrl, bearer, app.child, run1.demo);
-  const proxied = await measure('proxied GET /api/me (cookie + X-CSRF)', proxiedUrl, apiHeaders(session), app.child, run1.demo);
-  let redisProxied: Throughput | undefined;
+  const floorChild = new BenchChild({
+    name: 'run1/P bare proxy',
+    script: path.join(ROOT, 'scripts', 'bench-floor.ts'),
+    cwd: ROOT,
+    env: { ...baseEnv(), BENCH_FLOOR_TARGET: directUrl },
+    logFile: path.join(tmp, 'run1-floor.log'),
+  });
+  children.add(floorChild);
+  const floorInfo = await floorChild.ready;
+  await floorChild.call('setToken', token);
   const redisApp = run1.instances[1];
-  if (redisApp) {
-    const redisSession = await login(run1, redisApp, DEMO_ACCOUNTS[0] as DemoAccount);
-    redisProxied = await measure('proxied GET /api/me, Redis store', `${redisApp.loadOrigin}/api/me`, apiHeaders(redisSession), redisApp.child, run1.demo);
-  }
+  const redisSession = redisApp ? await login(run1, redisApp, DEMO_ACCOUNTS[0] as DemoAccount) : undefined;
+  const targets: Target[] = [
+    { label: 'bare node:http server (calibration, in A)', url: `${run1.calibrationOrigin}/`, headers: {}, app: app.child, demo: run1.demo, seconds: CALIBRATION_S, noApp: true },
+    { label: 'direct GET /me (bearer)', url: directUrl, headers: bearer, app: app.child, demo: run1.demo, seconds: MEASURE_S },
+    { label: 'bare node:http proxy to /me (floor, P)', url: `http://127.0.0.1:${String(floorInfo.port)}/`, headers: {}, app: floorChild, demo: run1.demo, seconds: CALIBRATION_S },
+    { label: 'proxied GET /api/me (cookie + X-CSRF)', url: proxiedUrl, headers: apiHeaders(session), app: app.child, demo: run1.demo, seconds: MEASURE_S },
+    ...(redisApp && redisSession
+      ? [{ label: 'proxied GET /api/me, Redis store', url: `${redisApp.loadOrigin}/api/me`, headers: apiHeaders(redisSession), app: redisApp.child, demo: run1.demo, seconds: MEASURE_S }]
+      : []),
+  ];
+  const [calibration, direct, floor, proxied, redisProxied] = (await measureInterleaved(targets)) as [Throughput, Throughput, Throughput, Throughput, Throughput?];
+  await floorChild.stop();
+  children.delete(floorChild);
   const records = await app.child.call<Report['records']>('records', session.sid);
   const memory = await memoryPerSession(run1, app);
   await run1.stop();
@@ -737,6 +872,8 @@ async function benchMain(facts: Facts): Promise<boolean> {
 
   const report: Report = {
     facts,
+    calibration,
+    floor,
     direct,
     proxied,
     records,
@@ -758,8 +895,10 @@ const facts = machineFacts();
 console.log(`oidc-bff benchmark — ${facts.date}, node ${facts.node}, ${facts.cpu}, ${facts.cores} cores, load ${facts.loadAverage}${QUICK ? ' (--quick)' : ''}`);
 try {
   if (PROFILE) await profileMain(facts);
-  else await benchMain(facts);
-  rmSync(tmp, { recursive: true, force: true });
+  else {
+    await benchMain(facts);
+    rmSync(tmp, { recursive: true, force: true });
+  }
   process.exit(0);
 } catch (err) {
   console.error(`\nbenchmark broken: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);

@@ -23,9 +23,14 @@ export async function attachDemoServices(config: Config, servers: DemoServers): 
   const provider = await createDemoProvider({
     issuer,
     appBaseUrl: config.baseUrl.href.replace(/\/$/, ''),
-    webClient: { ...DEMO_CLIENT, authMethod: config.oidc.authMethod },
+    webClient: { ...DEMO_CLIENT, authMethod: config.oidc.authMethod, clientName: 'OIDC BFF reference app' },
     m2mClients: [
-      { ...DEMO_M2M_CLIENT, authMethod: config.m2m?.authMethod ?? 'client_secret_post', scope: DEMO_M2M_SCOPE },
+      {
+        ...DEMO_M2M_CLIENT,
+        clientName: 'Demo reports service',
+        authMethod: config.m2m?.authMethod ?? 'client_secret_post',
+        scope: DEMO_M2M_SCOPE,
+      },
     ],
     api: {
       audience: DEMO_API_AUDIENCE,

@@ -35,16 +35,29 @@ function sameToken(a: string, b: string): boolean {
 
 export function requireSameOriginForm(appOrigin: string): RequestHandler {
   return (req, _res, next) => {
-    const site = req.headers['sec-fetch-site'];
-    const origin = req.headers.origin;
-    const crossSite = (typeof site === 'string' && site !== 'same-origin' && site !== 'none')
-      || (typeof origin === 'string' && origin !== appOrigin);
-    const expected = req.session?.csrfToken;
-    const given = (req.body as Record<string, unknown> | undefined)?.csrf;
-    if (crossSite || !expected || typeof given !== 'string' || !sameToken(given, expected)) {
+    if (!cameFromOurOrigin(req.headers, appOrigin) || !formTokenMatches(req.session?.csrfToken, req.body)) {
       next(new AppError(403, 'csrf_check_failed', 'This form was not submitted from this site, or it has expired. Please try again.'));
       return;
     }
     next();
   };
+}
+
+/**
+ * Fetch Metadata first: browsers that send `Sec-Fetch-Site` tell us exactly
+ * where the request came from. Without it, fall back to `Origin`. Chromium
+ * sends `Origin: null` on same-origin form posts when the page's
+ * Referrer-Policy is `no-referrer` (ours is), so "null" alone proves nothing
+ * either way; the form token still has to match.
+ */
+function cameFromOurOrigin(headers: Record<string, string | string[] | undefined>, appOrigin: string): boolean {
+  const site = headers['sec-fetch-site'];
+  if (typeof site === 'string') return site === 'same-origin';
+  const origin = headers.origin;
+  return typeof origin !== 'string' || origin === 'null' || origin === appOrigin;
+}
+
+function formTokenMatches(expected: string | undefined, body: unknown): boolean {
+  const given = (body as Record<string, unknown> | undefined)?.csrf;
+  return typeof expected === 'string' && typeof given === 'string' && sameToken(given, expected);
 }

@@ -182,7 +182,7 @@ test('1. happy path: log in, call the API, refresh, read the flow, log out at th
         );
       }
       assert.match(new URL(page.url()).pathname, /\/session\/end/);
-      await snap(page, 'provider-logout-confirmation', { docs: 'provider-logout.png' });
+      await snap(page, 'provider-logout-confirmation');
       await Promise.all([waitForOrigin(page, stack.appUrl), page.getByRole('button', { name: 'Yes, sign me out', exact: true }).click()]);
 
       // Back home, logged out, and the API says so.
@@ -230,11 +230,17 @@ test('3. refusing consent shows the app\'s friendly access_denied page', { timeo
       await Promise.all([waitForOrigin(page, stack.appUrl), page.getByRole('button', { name: 'Deny', exact: true }).click()]);
 
       assert.equal((await page.getByRole('heading', { level: 1 }).textContent())?.trim(), 'Sign-in was not completed');
-      assert.equal(await appErrorCode(page), 'access_denied');
+      // The app's code for "the provider said no" is provider_error; the provider's own code is shown with it.
+      const code = await appErrorCode(page);
+      assert.ok(code, 'an app error page');
+      const shownCodes = (await page.locator('main code').allTextContents()).map((text) => text.trim());
+      assert.ok(shownCodes.includes('access_denied'), `the page shows the code access_denied (codes shown: ${shownCodes.join(', ')})`);
+      assert.match(await mainText(page), /The identity provider did not complete the sign-in/);
       const retry = page.getByRole('link', { name: 'Try again', exact: true });
       assert.equal(await retry.count(), 1);
+      assert.equal(await retry.getAttribute('href'), '/login');
       assert.equal(await headerState(page), 'logged-out');
-      assert.doesNotMatch(page.url(), /[?&](code|state|error)=/, 'the error page has a clean URL or at least no code');
+      assert.doesNotMatch(page.url(), /[?&]code=/, 'no authorization code in the URL');
       await snap(page, 'error-access-denied', { docs: 'error-access-denied.png' });
       await checkAccessibility(page, 'error page (access_denied)');
 
@@ -267,6 +273,10 @@ test('4. two tabs logging in at once both end logged in, never on an error page'
       console.log(`# tab B saw: ${stepsB.join(' → ')}; tab A saw: ${stepsA.join(' → ')}`);
 
       for (const [name, tab] of [['A', tabA], ['B', tabB]] as const) {
+        // Where the login left the tab: an app page, not an error page.
+        assert.equal(new URL(tab.url()).origin, stack.appUrl, `tab ${name} ended on the app`);
+        assert.equal(await appErrorCode(tab), undefined, `tab ${name} did not end on an error page (${tab.url()})`);
+        // And it still works after a reload: the browser's one session is logged in.
         await tab.reload({ waitUntil: 'load' });
         assert.equal(new URL(tab.url()).origin, stack.appUrl, `tab ${name} is on the app`);
         assert.equal(await appErrorCode(tab), undefined, `tab ${name} is not an error page`);
@@ -340,8 +350,8 @@ test('5. cookies in a real browser: sid is HttpOnly and SameSite=Lax, scripts se
           await waitForText(page.locator('#call-status'), /^200\b/);
         }
       }
-      const seen = await Promise.all(bodies);
-      assert.ok(seen.length >= paths.length, `responses were inspected (${seen.length})`);
+      const seen = (await Promise.all(bodies)).filter(({ body }) => body.length > 0);
+      assert.ok(seen.length >= paths.length + 3, `responses were inspected (${seen.length})`);
       const leaks = seen.filter(({ body }) => body.includes('eyJ')).map(({ url }) => url);
       assert.deepEqual(leaks, [], 'no HTML or JSON response the browser received contains "eyJ"');
       assert.deepEqual(problems, []);
@@ -385,6 +395,10 @@ async function tour(page: Page, stack: Stack, visit: Visit): Promise<void> {
     console.log('# /m2m answers 404 (the machine-to-machine page is not wired into the app yet): skipped');
   } else {
     assert.equal(m2m?.status(), 200);
+    // The page's script posts /m2m/call with X-CSRF and shows the API's answer in place.
+    await page.locator('#m2m-call-form').getByRole('button').click();
+    await waitForText(page.locator('#m2m-status'), /^HTTP 200$/);
+    assert.doesNotMatch(await page.content(), /eyJ/, 'the machine token is not in the page');
     await visit('m2m', 'machine-to-machine', 'm2m.png');
   }
 
@@ -406,7 +420,7 @@ async function tour(page: Page, stack: Stack, visit: Visit): Promise<void> {
   const clientId = stack.config.oidc.clientId;
   await page.goto(`${issuer}/session/end?client_id=${encodeURIComponent(clientId)}`);
   assert.equal(await page.getByRole('button', { name: 'Yes, sign me out', exact: true }).count(), 1);
-  await visit('provider-logout', 'provider logout confirmation');
+  await visit('provider-logout', 'provider logout confirmation', 'provider-logout.png');
   await Promise.all([page.waitForEvent('framenavigated'), page.getByRole('button', { name: 'Yes, sign me out', exact: true }).click()]);
   await page.waitForLoadState('load');
   assert.match(await mainText(page), /You are signed out/);
@@ -441,8 +455,10 @@ test('7. phone width (390×844): every page fits, stays accessible, and is scree
       const { page, problems } = await openPage(browser, PHONE);
       const phoneDocs: Record<string, string> = { 'home-logged-out': 'home-phone.png', console: 'console-phone.png' };
       await tour(page, stack, async (name, label) => {
+        await snap(page, `phone-${name}`);
+        // For the README: what a phone shows without scrolling.
         const docs = phoneDocs[name];
-        await snap(page, `phone-${name}`, docs ? { docs } : {});
+        if (docs) await snap(page, `phone-${name}-screen`, { docs, fullPage: false });
         await assertNoHorizontalScroll(page, label);
         return checkAccessibility(page, `${label} (phone)`);
       });

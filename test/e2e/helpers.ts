@@ -140,7 +140,8 @@ export interface SnapOptions {
 export async function snap(page: Page, name: string, options: SnapOptions = {}): Promise<string> {
   await mkdir(ARTIFACTS_DIR, { recursive: true });
   const file = path.join(ARTIFACTS_DIR, `${name}.png`);
-  // Hide the caret and finish transitions, so two runs give the same picture.
+  // No hover effect on whatever was clicked last; hide the caret, finish transitions.
+  await page.mouse.move(0, 0);
   await page.screenshot({ path: file, fullPage: options.fullPage ?? true, animations: 'disabled', caret: 'hide' });
   if (options.docs && process.env['UPDATE_SCREENSHOTS'] === '1') {
     await mkdir(DOCS_DIR, { recursive: true });

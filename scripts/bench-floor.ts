@@ -1,0 +1,44 @@
+/**
+ * Benchmark process P (bench only): the floor for any Node proxy on this
+ * machine. A bare node:http server that forwards every request to the demo
+ * API's `GET /me` with a fixed bearer token, over a keep-alive agent, streaming
+ * the answer back: no session, no logging, no headers, no checks. The app's
+ * proxied figures are compared with it to separate what proxying costs here
+ * (two HTTP exchanges per call) from what the app's middleware adds.
+ *
+ * Env: BENCH_FLOOR_TARGET (the API URL). IPC: `setToken`, `cpu`.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serveIpc } from './bench-ipc.js';
+
+const target = new URL(process.env.BENCH_FLOOR_TARGET ?? '');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+let token = '';
+
+const server = http.createServer((req, res) => {
+  req.resume();
+  const upstream = http.request(target, { method: 'GET', agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (response) => {
+    const headers: Record<string, string> = { 'content-type': response.headers['content-type'] ?? 'application/json' };
+    if (response.headers['content-length']) headers['content-length'] = response.headers['content-length'];
+    res.writeHead(response.statusCode ?? 502, headers);
+    response.pipe(res);
+  });
+  upstream.on('error', () => {
+    if (!res.headersSent) res.writeHead(502);
+    res.end();
+  });
+  upstream.end();
+});
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+
+serveIpc(
+  {
+    setToken: (arg) => {
+      token = String(arg);
+      return true;
+    },
+    cpu: () => process.cpuUsage(),
+  },
+  { port: (server.address() as AddressInfo).port },
+);
