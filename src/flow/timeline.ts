@@ -20,6 +20,8 @@ export interface TimelineStep {
   readonly facts: ReadonlyArray<readonly [string, string]>;
   readonly specs: readonly SpecLink[];
   readonly tone: 'ok' | 'error' | 'info';
+  /** For a run of API calls shown as one step: one row per call. */
+  readonly calls?: ReadonlyArray<{ readonly at: number; readonly request: string; readonly status: number; readonly latencyMs: number }>;
 }
 
 const RFC = (n: number, section: string, label: string): SpecLink => ({
@@ -108,7 +110,30 @@ export function buildTimeline(trace: LoginTrace | undefined, events: readonly Fl
     });
   }
   for (const event of events) steps.push(describeEvent(event));
-  return steps.sort((a, b) => a.at - b.at);
+  return groupApiCalls(steps.sort((a, b) => a.at - b.at));
+}
+
+/** Consecutive API calls read better as one table than as a card each. */
+function groupApiCalls(steps: TimelineStep[]): TimelineStep[] {
+  const grouped: TimelineStep[] = [];
+  for (const step of steps) {
+    const previous = grouped.at(-1);
+    if (step.kind !== 'api_call' || !step.calls) {
+      grouped.push(step);
+    } else if (previous?.kind === 'api_call' && previous.calls) {
+      const calls = [...previous.calls, ...step.calls];
+      grouped[grouped.length - 1] = {
+        ...previous,
+        title: `${calls.length} API calls`,
+        what: 'Proxied through /api with the access token in the Authorization header.',
+        calls,
+        tone: calls.every((c) => c.status < 400) ? 'ok' : 'info',
+      };
+    } else {
+      grouped.push(step);
+    }
+  }
+  return grouped;
 }
 
 function describeEvent(event: FlowEvent): TimelineStep {
@@ -152,10 +177,8 @@ function describeEvent(event: FlowEvent): TimelineStep {
         title: `API call: ${String(d.method)} ${String(d.path)}`,
         what: `Proxied through /api with the access token in the Authorization header; the API answered ${String(d.status)}.`,
         why: 'The browser never sees the token: the app attaches it, and only after checking the X-CSRF header.',
-        facts: [
-          ['status', String(d.status)],
-          ['latency', `${String(d.latencyMs)} ms`],
-        ],
+        facts: [],
+        calls: [{ at: event.at, request: `${String(d.method)} ${String(d.path)}`, status: Number(d.status), latencyMs: Number(d.latencyMs) }],
         specs: [RFC(6750, '2.1', 'RFC 6750 §2.1 Bearer token in the Authorization header')],
         tone: Number(d.status) < 400 ? 'ok' : 'error',
       };
