@@ -16,6 +16,9 @@
  * Options: --profile  profile process B during the proxied run (V8 sampling
  *                     profiler) and print where its CPU goes; writes the
  *                     profile section of docs/benchmark.md.
+ *          --layers   what each layer of the app adds to a proxied call: the
+ *                     pipeline rebuilt one layer at a time from the app's own
+ *                     pieces (scripts/bench-layers.ts); writes the layers section.
  *          --quick    short durations and 100 logins (for trying the script).
  * Environment: BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info as `npm start`).
  */
@@ -39,6 +42,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DOC = path.join(ROOT, 'docs', 'benchmark.md');
 const args = new Set(process.argv.slice(2));
 const PROFILE = args.has('--profile');
+const LAYERS = args.has('--layers');
 const QUICK = args.has('--quick');
 
 const CONNECTIONS = 50;
@@ -53,7 +57,7 @@ const STORM_TTL_S = 5;
 const LOGINS = QUICK ? 100 : 1_000;
 const WARMUP_LOGINS = 20;
 const LOGIN_PARALLEL = 4;
-const LOGIN_BUDGET_MS = QUICK ? 20_000 : 60_000;
+const LOGIN_BUDGET_MS = QUICK ? 20_000 : 50_000;
 /** Hard stop for the whole benchmark. */
 const WATCHDOG_MS = 300_000;
 
@@ -115,6 +119,8 @@ interface Instance_ {
   readonly origin: string;
   /** Same, as 127.0.0.1 for autocannon (no name resolution). */
   readonly loadOrigin: string;
+  /** What the process said when it was ready. */
+  readonly info: Record<string, unknown>;
 }
 
 interface Run {
@@ -142,7 +148,7 @@ function baseEnv(): Record<string, string> {
 async function startRun(
   label: string,
   ttlSeconds: number,
-  instances: ReadonlyArray<{ name: string; redisUrl?: string }>,
+  instances: ReadonlyArray<{ name: string; redisUrl?: string; script?: string }>,
 ): Promise<Run> {
   const [providerPort, apiPort, ...appPorts] = await Promise.all([freePort(), freePort(), ...instances.map(() => freePort())]);
   const publicPort = appPorts[0] as number;
@@ -171,7 +177,7 @@ async function startRun(
     const port = appPorts[i] as number;
     const child = new BenchChild({
       name: `${label}/B ${instance.name}`,
-      script: path.join(ROOT, 'scripts', 'bench-app.ts'),
+      script: path.join(ROOT, 'scripts', instance.script ?? 'bench-app.ts'),
       cwd: ROOT,
       env: {
         ...common,
@@ -182,15 +188,22 @@ async function startRun(
       logFile: path.join(tmp, `${label}-${instance.name}.log`),
     });
     children.add(child);
-    return { name: instance.name, child, origin: `http://localhost:${port}`, loadOrigin: `http://127.0.0.1:${port}` };
+    return { name: instance.name, child, port };
   });
-  await Promise.all(started.map((instance) => instance.child.ready));
+  const infos = await Promise.all(started.map((instance) => instance.child.ready));
+  const ready: Instance_[] = started.map((instance, i) => ({
+    name: instance.name,
+    child: instance.child,
+    origin: `http://localhost:${instance.port}`,
+    loadOrigin: `http://127.0.0.1:${instance.port}`,
+    info: infos[i] ?? {},
+  }));
   return {
     demo,
     apiOrigin: `http://127.0.0.1:${apiPort}`,
     calibrationOrigin: `http://127.0.0.1:${String(demoInfo.calibrationPort)}`,
     publicOrigin: `http://localhost:${publicPort}`,
-    instances: started,
+    instances: ready,
     async stop() {
       await Promise.all([...started.map((instance) => instance.child.stop()), demo.stop()]);
       for (const instance of started) children.delete(instance.child);
@@ -744,7 +757,7 @@ function renderProfile(facts: Facts, throughput: Throughput, summary: ProfileSum
   ].join('\n');
 }
 
-function writeDocSection(marker: 'figures' | 'profile', body: string): void {
+function writeDocSection(marker: 'figures' | 'profile' | 'layers', body: string): void {
   const start = `<!-- bench:${marker}:start -->`;
   const end = `<!-- bench:${marker}:end -->`;
   const block = `${start}\n${body}\n${end}`;
@@ -753,17 +766,22 @@ function writeDocSection(marker: 'figures' | 'profile', body: string): void {
     : [
         '# Benchmark',
         '',
-        'Issue 3 ("Benchmark") and issue 6 (Redis). Run `npm run bench` (about 2½ minutes; loopback only);',
-        '`npm run bench -- --profile` profiles the app process during the proxied run.',
-        'The sections between the `bench:` markers are rewritten by the script; the rest is kept.',
+        'Issue 3 ("Benchmark") and issue 6 (Redis): `npm run bench`, `npm run bench -- --profile`, `npm run bench -- --layers`.',
+        'The sections between the `bench:` markers are rewritten by those commands; the rest is kept.',
         '',
         '## Figures',
         '',
         '<!-- bench:figures:start -->\n_Not measured yet._\n<!-- bench:figures:end -->',
         '',
-        '## Where the app\'s CPU goes (profile)',
+        '## Where the app\'s CPU goes',
         '',
-        '<!-- bench:profile:start -->\n_Not profiled yet: `npm run bench -- --profile`._\n<!-- bench:profile:end -->',
+        '### Layer by layer',
+        '',
+        '<!-- bench:layers:start -->\n_Not measured yet._\n<!-- bench:layers:end -->',
+        '',
+        '### Profile of the full app',
+        '',
+        '<!-- bench:profile:start -->\n_Not profiled yet._\n<!-- bench:profile:end -->',
         '',
       ].join('\n');
   const from = doc.indexOf(start);
@@ -793,6 +811,54 @@ async function profileMain(facts: Facts): Promise<void> {
   console.log(`\n${text}\n`);
   writeDocSection('profile', text);
   console.log(`profile kept in ${file} (open it in Chrome DevTools); summary in ${path.relative(ROOT, DOC)}`);
+}
+
+const LAYER_S = QUICK ? 2 : 8;
+
+async function layersMain(facts: Facts): Promise<void> {
+  const run = await startRun('layers', 3600, [{ name: 'layers', script: 'bench-layers.ts' }]);
+  const server = run.instances[0] as Instance_;
+  const ports = server.info.ports as Record<string, number>;
+  const order = server.info.order as string[];
+  const session = await login(run, server, DEMO_ACCOUNTS[0] as DemoAccount);
+  await server.child.call('setSession', session.sid);
+  const slim = await server.child.call<{ cookie: string; fullJsonLength: number; slimJsonLength: number }>('slimSession');
+  const targets: Target[] = order.map((name) => ({
+    label: name,
+    url: `http://127.0.0.1:${String(ports[name])}/api/me`,
+    headers: name.includes('slim session') ? { ...apiHeaders(session), cookie: slim.cookie } : apiHeaders(session),
+    app: server.child,
+    demo: run.demo,
+    seconds: LAYER_S,
+  }));
+  const results = await measureInterleaved(targets);
+  await run.stop();
+  const rows = results.map((result, i) => {
+    let base = i - 1;
+    while (base >= 0 && (order[base] ?? '').startsWith('  ')) base -= 1;
+    const delta = base >= 0 ? result.appCpuUs - (results[base] as Throughput).appCpuUs : Number.NaN;
+    return [
+      result.label.startsWith('  ') ? `&nbsp;&nbsp;${result.label.trim()}` : result.label,
+      fmt(result.rps),
+      fmt(result.p50, 1),
+      fmt(result.appCpuUs),
+      Number.isNaN(delta) ? '—' : `${delta >= 0 ? '+' : ''}${fmt(delta)}`,
+      `${result.non2xx} / ${result.errors}`,
+    ];
+  });
+  const text = [
+    `Measured ${facts.date} with \`npm run bench -- --layers\` (scripts/bench-layers.ts). Node ${facts.node}, ${facts.cpu}, ${facts.cores} cores, ` +
+      `load average at start ${facts.loadAverage}. Every row is a proxied \`GET /api/me\` on the same logged-in session, ${CONNECTIONS} connections, ` +
+      `${WARMUP_S} s warm-up, ${LAYER_S} s measured in ${ROUNDS} alternating rounds, all variants in one process (L) next to the provider and API (A).`,
+    '',
+    table(['Pipeline', 'req/s', 'p50 ms', 'CPU µs/req', 'Δ µs vs the row it builds on', 'non-2xx / errors'], rows),
+    '',
+    `Rows starting with "+" add one layer to the row above; indented rows vary the express-session row. The slim session record is ` +
+      `${slim.slimJsonLength} JSON characters instead of ${slim.fullJsonLength} (no ID-token claims, no login trace). The pipeline is rebuilt by hand ` +
+      'from the app\'s own middleware; the gap to the "full app" row is what is not rebuilt (health and static routes, page locals, absolute timeout, 404 handler).',
+  ].join('\n');
+  console.log(`\n${text}\n`);
+  writeDocSection('layers', text);
 }
 
 async function benchMain(facts: Facts): Promise<boolean> {
@@ -895,7 +961,10 @@ const facts = machineFacts();
 console.log(`oidc-bff benchmark — ${facts.date}, node ${facts.node}, ${facts.cpu}, ${facts.cores} cores, load ${facts.loadAverage}${QUICK ? ' (--quick)' : ''}`);
 try {
   if (PROFILE) await profileMain(facts);
-  else {
+  else if (LAYERS) {
+    await layersMain(facts);
+    rmSync(tmp, { recursive: true, force: true });
+  } else {
     await benchMain(facts);
     rmSync(tmp, { recursive: true, force: true });
   }

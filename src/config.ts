@@ -38,6 +38,8 @@ export interface OidcConfig {
   readonly resource: string | undefined;
   /** `prompt` sent on every login unless the visitor asks for another (oidc-provider needs `consent` for offline_access). */
   readonly prompt: string | undefined;
+  /** Fetch the UserInfo endpoint at login (OIDC Core §5.3) and show its claims on the profile. */
+  readonly fetchUserinfo: boolean;
   /** Send the ID token as `id_token_hint` at logout (puts a token in a URL; off by default). */
   readonly logoutIdTokenHint: boolean;
   /** Plain-HTTP discovery and token calls: only ever true for a loopback issuer. */
@@ -154,6 +156,7 @@ const envSchema = z.object({
   OIDC_PROMPT: optionalText,
   OIDC_TIMEOUT_SECONDS: positiveInt.default(10),
   OIDC_LOGOUT_ID_TOKEN_HINT: z.enum(['true', 'false']).default('false'),
+  OIDC_USERINFO: z.enum(['true', 'false']).default('false'),
   LOGIN_TIMEOUT_SECONDS: positiveInt.default(600),
 
   API_BASE_URL: absoluteUrl.optional(),
@@ -326,6 +329,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       resource: e.OIDC_RESOURCE ?? (demo && !e.OIDC_AUDIENCE ? DEMO_API_AUDIENCE : undefined),
       prompt: e.OIDC_PROMPT ?? (demo ? 'consent' : undefined),
       logoutIdTokenHint: e.OIDC_LOGOUT_ID_TOKEN_HINT === 'true',
+      fetchUserinfo: e.OIDC_USERINFO === 'true',
       allowInsecureRequests: issuer.protocol === 'http:',
       timeoutSeconds: e.OIDC_TIMEOUT_SECONDS,
       loginTimeoutSeconds: e.LOGIN_TIMEOUT_SECONDS,

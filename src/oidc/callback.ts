@@ -115,3 +115,24 @@ export function isNetworkError(err: unknown): boolean {
   if (err instanceof TypeError && err.message === 'fetch failed') return true;
   return err.cause !== undefined && isNetworkError(err.cause);
 }
+
+/**
+ * UserInfo claims (OIDC Core §5.3), best-effort: the login does not depend on
+ * them. The response's `sub` must equal the ID token's (§5.3.4), which
+ * openid-client checks. An access token issued for another audience (an API
+ * resource) may be refused here; that is logged and the ID token's claims stay.
+ */
+export async function fetchUserClaims(
+  configuration: client.Configuration,
+  accessToken: string,
+  subject: string,
+): Promise<{ claims?: Record<string, unknown>; error?: string }> {
+  if (!configuration.serverMetadata().userinfo_endpoint) return { error: 'no_userinfo_endpoint' };
+  try {
+    return { claims: await client.fetchUserInfo(configuration, accessToken, subject) };
+  } catch (err) {
+    if (err instanceof client.WWWAuthenticateChallengeError) return { error: err.cause[0]?.parameters.error ?? 'refused' };
+    if (err instanceof client.ResponseBodyError) return { error: err.error };
+    return { error: (err as { code?: string }).code ?? 'failed' };
+  }
+}

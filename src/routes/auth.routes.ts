@@ -5,7 +5,7 @@
 import express, { Router } from 'express';
 import * as client from 'openid-client';
 import type { AppDeps } from '../app.js';
-import { finishLogin, matchPendingLogin } from '../oidc/callback.js';
+import { fetchUserClaims, finishLogin, matchPendingLogin } from '../oidc/callback.js';
 import { startLogin, pickPassThroughParameters } from '../oidc/login.js';
 import { buildLogoutRedirect, revokeRefreshToken } from '../oidc/logout.js';
 import { newCsrfToken, requireSameOriginForm } from '../middleware/csrf.js';
@@ -48,6 +48,10 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
       }
     }
     const outcome = await finishLogin(provider.get(), callbackUrl, login, Date.now);
+    const userinfo = config.oidc.fetchUserinfo
+      ? await fetchUserClaims(provider.get(), outcome.tokens.accessToken, outcome.claims.sub)
+      : {};
+    if (userinfo.error) logger.warn({ reason: userinfo.error }, 'userinfo not available; using ID token claims');
 
     // Regenerate the session id on login to prevent fixation (ASVS 5.0 §7.2.4);
     // a previous login in this browser is replaced, tokens included.
@@ -55,11 +59,14 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
     await tokens.forget(previousSessionId);
     await flowLog.delete(previousSessionId);
     await regenerateSession(req);
+    const profile = { ...userinfo.claims, ...outcome.claims };
     req.session.user = {
       sub: outcome.claims.sub,
-      name: typeof outcome.claims.name === 'string' ? outcome.claims.name : undefined,
-      email: typeof outcome.claims.email === 'string' ? outcome.claims.email : undefined,
+      name: typeof profile.name === 'string' ? profile.name : undefined,
+      email: typeof profile.email === 'string' ? profile.email : undefined,
       claims: outcome.claims,
+      ...(userinfo.claims ? { userinfo: userinfo.claims } : {}),
+      ...(userinfo.error ? { userinfoError: userinfo.error } : {}),
     };
     req.session.authenticatedAt = Date.now();
     req.session.csrfToken = newCsrfToken();

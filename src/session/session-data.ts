@@ -11,6 +11,9 @@ export interface SessionUser {
   readonly email: string | undefined;
   /** ID token claims (iss, aud, auth_time, …), kept for the profile page. */
   readonly claims: Readonly<Record<string, unknown>>;
+  /** UserInfo claims when OIDC_USERINFO is on; `userinfoError` says why they are missing. */
+  readonly userinfo?: Readonly<Record<string, unknown>>;
+  readonly userinfoError?: string;
 }
 
 declare module 'express-session' {

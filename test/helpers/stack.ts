@@ -7,7 +7,7 @@
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { DEMO_CLIENT, loadConfig, type Config } from '../../src/config.js';
 import type { DemoProvider } from '../../src/demo/identity-provider.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer, listen } from '../../src/http-server.js';
@@ -42,6 +42,13 @@ export interface AppInstance {
 export interface StackOptions {
   /** Start with the provider's port closed (it comes up later with `startProvider()`). */
   readonly providerDown?: boolean;
+  /**
+   * Configure the app as if for a real provider: these variables are applied on
+   * top of the demo configuration for the app only, with `OIDC_ISSUER` and the
+   * demo client filled in, so the app leaves demo mode but still talks to the
+   * embedded provider (e.g. without `resource`, like a plain OpenID provider).
+   */
+  readonly asRealProvider?: Record<string, string>;
 }
 
 export async function startStack(env: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
@@ -59,6 +66,22 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     ...env,
   });
   const provider = await attachDemoServices(config, { providerServer: providerServer.server, apiServer: apiServer.server });
+  const appConfig = options.asRealProvider
+    ? loadConfig({
+        NODE_ENV: 'test',
+        PORT: String(app.port),
+        LOG_LEVEL: 'info',
+        RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
+        RATE_LIMIT_API_PER_MINUTE: '1000000',
+        OIDC_ISSUER: config.oidc.issuer.href.replace(/\/$/, ''),
+        OIDC_CLIENT_ID: DEMO_CLIENT.clientId,
+        OIDC_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
+        OIDC_PROMPT: 'consent',
+        API_BASE_URL: config.api.baseUrl.href,
+        ...env,
+        ...options.asRealProvider,
+      })
+    : config;
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -66,9 +89,9 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
       done();
     },
   });
-  const logger = createLogger(config.logLevel, sink);
+  const logger = createLogger(appConfig.logLevel, sink);
   if (options.providerDown) await closeServer(providerServer.server, 0);
-  const services = await createServices(config, logger);
+  const services = await createServices(appConfig, logger);
   if (options.providerDown) void services.provider.start();
   else await services.provider.whenReady();
   app.server.on('request', createApp(services));
@@ -76,7 +99,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
   return {
     async addInstance() {
       const extra = await createListeningServer(0, '127.0.0.1');
-      const extraServices = await createServices(config, logger);
+      const extraServices = await createServices(appConfig, logger);
       await extraServices.provider.whenReady();
       extra.server.on('request', createApp(extraServices));
       const instance: AppInstance = {
@@ -93,7 +116,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     appUrl: `http://localhost:${app.port}`,
     issuer: config.oidc.issuer.href.replace(/\/$/, ''),
     apiUrl: `http://127.0.0.1:${apiServer.port}`,
-    config,
+    config: appConfig,
     services,
     provider,
     logs,

@@ -408,3 +408,36 @@ describe('the app keeps its promises', () => {
     assert.ok(!/sid=s%3A/.test(logText), 'no session cookie in the logs');
   });
 });
+
+describe('a plain OpenID provider (no resource, no audience) with UserInfo', () => {
+  it('logs in outside demo mode and shows UserInfo claims on the profile', async () => {
+    const plain = await startStack({}, { asRealProvider: { OIDC_USERINFO: 'true', OIDC_SCOPE: 'openid profile email offline_access' } });
+    try {
+      assert.equal(plain.config.demo, null);
+      assert.equal(plain.config.oidc.resource, undefined);
+      const browser = new Browser();
+      const authorize = new URL((await browser.get(`${plain.appUrl}/login`)).headers.get('location') ?? '');
+      assert.equal(authorize.searchParams.get('resource'), null);
+      assert.equal(await logIn(plain, browser, BOB), '/');
+      const page = await browser.text(await browser.get(`${plain.appUrl}/profile`));
+      assert.match(page, /UserInfo claims/);
+      assert.ok(page.includes(BOB.email));
+      assert.doesNotMatch(page, /Demo mode/);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('keeps the login when UserInfo refuses an API-audience token', async () => {
+    const withApi = await startStack({ OIDC_USERINFO: 'true' });
+    try {
+      const browser = new Browser();
+      assert.equal(await logIn(withApi, browser, ALICE), '/');
+      const page = await browser.text(await browser.get(`${withApi.appUrl}/profile`));
+      assert.ok(page.includes(ALICE.name));
+      assert.match(page, /UserInfo was not available/);
+    } finally {
+      await withApi.close();
+    }
+  });
+});
