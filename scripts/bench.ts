@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: the benchmark of issue 3 ("Benchmark") and issue 6 (Redis).
  *
- * Three kinds of processes, so that CPU figures mean something:
- *   A  scripts/bench-demo.ts  the embedded provider + demo API (own process)
- *   B  scripts/bench-app.ts   the app, built like src/server.ts (one or more)
- *   C  this script            the load generator (autocannon) and the "browsers"
+ * Separate processes, so that CPU figures mean something:
+ *   A  scripts/bench-demo.ts   the embedded provider + demo API (+ a bare server for calibration)
+ *   B  scripts/bench-app.ts    the app, built like src/server.ts (one or more; Redis ones too)
+ *   C  this script             the load generator (autocannon) and the "browsers"
+ *   P  scripts/bench-floor.ts  a bare node:http proxy: the floor for any Node proxy here
+ *   L  scripts/bench-layers.ts the pipeline one layer at a time (--layers only)
  * Ports are picked free on loopback and passed through the environment
  * (PORT, DEMO_PROVIDER_PORT, DEMO_API_PORT) exactly as `npm start` reads them.
  *
@@ -19,8 +21,11 @@
  *          --layers   what each layer of the app adds to a proxied call: the
  *                     pipeline rebuilt one layer at a time from the app's own
  *                     pieces (scripts/bench-layers.ts); writes the layers section.
- *          --quick    short durations and 100 logins (for trying the script).
- * Environment: BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info as `npm start`).
+ *          --quick    short durations and 100 logins, nothing written to the
+ *                     docs (for trying the script; the memory figure is noise).
+ * Environment: BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info as `npm start`),
+ *              BENCH_REDIS=off (skip the Redis part), BENCH_SOURCE_MAPS=off (turn
+ *              off the source-mapped stack traces tsx enables in A and B).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -81,6 +86,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     console.error(`\n${signal}: stopping the benchmark, killing its processes`);
     currentLoad?.stop();
+    for (const child of children) child.kill();
+    rmSync(tmp, { recursive: true, force: true });
     process.exit(130);
   });
 }
@@ -438,6 +445,8 @@ async function memoryPerSession(run: Run, instance: Instance_): Promise<MemoryRe
   type Mem = { heapUsed: number; rss: number };
   // Warm-up logins first: the first ones compile code and fill caches once.
   await runLogins(run, instance, WARMUP_LOGINS, 20_000, false);
+  // Let the sockets of the earlier load close before the baseline.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
   const before = await instance.child.call<Mem>('mem');
   const started = Date.now();
   log(`memory: ${LOGINS} logins through the provider, ${LOGIN_PARALLEL} at a time (at most ${LOGIN_BUDGET_MS / 1000} s)`);
@@ -554,6 +563,7 @@ interface RedisPlan {
  * installed. Otherwise the report says "skipped: …" and nothing else changes.
  */
 function planRedis(): RedisPlan {
+  if (process.env.BENCH_REDIS === 'off') return { enabled: false, reason: 'skipped: BENCH_REDIS=off' };
   const backends = path.join(ROOT, 'src', 'session', 'redis-backends.ts');
   if (!existsSync(backends) || !/export\s+(async\s+)?function\s+createRedisBackends\b/.test(readFileSync(backends, 'utf8'))) {
     return { enabled: false, reason: 'skipped: createRedisBackends does not exist yet' };
@@ -809,7 +819,7 @@ async function profileMain(facts: Facts): Promise<void> {
   const summary = summarizeProfile(file, throughput.requests, ROOT);
   const text = renderProfile(facts, throughput, summary);
   console.log(`\n${text}\n`);
-  writeDocSection('profile', text);
+  if (!QUICK) writeDocSection('profile', text);
   console.log(`profile kept in ${file} (open it in Chrome DevTools); summary in ${path.relative(ROOT, DOC)}`);
 }
 
@@ -858,7 +868,7 @@ async function layersMain(facts: Facts): Promise<void> {
       'from the app\'s own middleware; the gap to the "full app" row is what is not rebuilt (health and static routes, page locals, absolute timeout, 404 handler).',
   ].join('\n');
   console.log(`\n${text}\n`);
-  writeDocSection('layers', text);
+  if (!QUICK) writeDocSection('layers', text);
 }
 
 async function benchMain(facts: Facts): Promise<boolean> {
@@ -952,8 +962,11 @@ async function benchMain(facts: Facts): Promise<boolean> {
   };
   const text = renderReport(report);
   console.log(`\n${text}\n`);
-  writeDocSection('figures', text);
-  log(`figures written to ${path.relative(ROOT, DOC)}`);
+  if (QUICK) log('--quick: figures not written to the docs');
+  else {
+    writeDocSection('figures', text);
+    log(`figures written to ${path.relative(ROOT, DOC)}`);
+  }
   return true;
 }
 
