@@ -70,7 +70,7 @@ const bareProxy: RequestListener = (req, res) => {
   );
 };
 
-function expressWith(layers: ReadonlyArray<RequestHandler | RequestHandler[]>, handler: RequestHandler = services.proxy.handle): express.Express {
+function expressWith(layers: ReadonlyArray<RequestHandler | RequestHandler[]>, handler: RequestHandler = (req, res) => services.proxy.forward(req, res, req.sessionID)): express.Express {
   const app = express();
   app.disable('x-powered-by');
   for (const layer of layers) app.use(layer);

@@ -1,10 +1,12 @@
 /**
- * createApp(deps): the Express app, in request order. It never listens, so
- * tests and server.ts share it.
+ * createApp(deps): the app's request listener: the /api gateway for API calls,
+ * the Express app (in request order below) for everything else. It never
+ * listens, so tests and server.ts share it.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import type session from 'express-session';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -14,7 +16,8 @@ import { securityHeaders } from './middleware/security-headers.js';
 import type { ProviderConnection } from './oidc/client.js';
 import type { ClientCredentialsProvider } from './m2m/client-credentials.js';
 import type { ApiProxy } from './proxy/api-proxy.js';
-import { apiRoutes } from './routes/api.routes.js';
+import { createApiGateway, isApiPath } from './proxy/api-gateway.js';
+import { sessionApiRoutes } from './routes/api.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { m2mRoutes } from './routes/m2m.routes.js';
@@ -49,7 +52,7 @@ const NAV = [
   { key: 'tokens', href: '/tokens', label: 'Tokens' },
 ] as const;
 
-export function createApp(deps: AppDeps): Express {
+export function createApp(deps: AppDeps): RequestListener {
   const { config, logger } = deps;
   const app = express();
   app.set('trust proxy', config.trustProxy);
@@ -86,7 +89,7 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
-  app.use(apiRoutes(deps, deps.proxy));
+  app.use(sessionApiRoutes(deps));
   app.use(authRoutes(deps));
   app.use(pageRoutes(deps));
   app.use(m2mRoutes(deps));
@@ -94,5 +97,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(notFound);
   app.use(forgetEndedLogin);
   app.use(errorHandler(logger));
-  return app;
+
+  // `/api/*` is the hot path: it runs in front of Express (see proxy/api-gateway.ts).
+  const api = createApiGateway(deps);
+  return (req, res) => (isApiPath(req.url) ? api(req, res) : app(req, res));
 }

@@ -3,6 +3,7 @@
  * (HTML) or JSON (under /api) with a stable error code. Never a stack trace;
  * 5xx details go to the log only.
  */
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { AppError, LoginRequiredError } from '../errors.js';
 import { describe } from '../oidc/client.js';
@@ -42,17 +43,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const known = toAppError(err);
     const log = (req as { log?: Logger }).log ?? logger;
-    if (known.status >= 500) log.error({ code: known.code, err: describe(err) }, 'request failed');
-    else log.warn({ code: known.code }, known.publicMessage);
-
+    logError(log, known, err);
+    if (wantsJson(req)) {
+      sendJsonError(res, known);
+      return;
+    }
     for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
     res.setHeader('Cache-Control', 'no-store');
     const requestId = String(res.getHeader('X-Request-Id') ?? '');
-
-    if (wantsJson(req)) {
-      res.status(known.status).json({ error: known.code, error_description: known.publicMessage, request_id: requestId });
-      return;
-    }
     // A page that needs a login sends the visitor to log in and brings them back.
     if (known instanceof LoginRequiredError && req.method === 'GET') {
       res.redirect(303, `/login?returnTo=${encodeURIComponent(req.originalUrl)}`);
@@ -91,7 +89,28 @@ function minimalErrorPage(heading: string, message: string, code: string): strin
     + '<p><a href="/">Back to home</a></p></main></body></html>';
 }
 
-function toAppError(err: unknown): AppError {
+export function logError(log: Logger, known: AppError, original: unknown): void {
+  if (known.status >= 500) log.error({ code: known.code, err: describe(original) }, 'request failed');
+  else log.warn({ code: known.code }, known.publicMessage);
+}
+
+/** The JSON error body every API answer uses: `{ error, error_description, request_id }`. */
+export function sendJsonError(res: ServerResponse, known: AppError): void {
+  for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
+  const body = JSON.stringify({
+    error: known.code,
+    error_description: known.publicMessage,
+    request_id: String(res.getHeader('X-Request-Id') ?? ''),
+  });
+  res.writeHead(known.status, {
+    'Cache-Control': 'no-store',
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   // body-parser and friends mark client errors with `status`/`type`.
   const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status;

@@ -12,9 +12,8 @@
  *   token we believed valid, we refresh once and retry once, only for requests
  *   we can replay (no body, or a small buffered one). Never a loop.
  */
-import http, { type IncomingMessage } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { Request, Response } from 'express';
 import type { ApiConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import type { FlowLog } from '../session/flow-log.js';
@@ -56,19 +55,19 @@ export class ApiProxy {
     this.#agent.destroy();
   }
 
-  /** Express handler for `/api/*path`; the session must already be checked for a login. */
-  handle = async (req: Request, res: Response): Promise<void> => {
+  /** Forwards `/api/<path>` for a session that is already known to be logged in. */
+  async forward(req: IncomingMessage, res: ServerResponse, sessionId: string): Promise<void> {
     const { api, tokens, flowLog } = this.#deps;
     const started = Date.now();
-    const target = mapApiTarget(req.originalUrl, api.baseUrl);
+    const target = mapApiTarget(req.url ?? '', api.baseUrl);
     const headers = upstreamRequestHeaders(req.headers);
     const body = await this.#readReplayableBody(req);
 
-    let held = await tokens.getTokens(req.sessionID);
+    let held = await tokens.getTokens(sessionId);
     let attempt = await this.#send(req, res, target, headers, held.accessToken, body);
     if (body !== undefined && isInvalidTokenChallenge(attempt.response)) {
       attempt.response.resume();
-      const refreshed = await tokens.getTokens(req.sessionID, {
+      const refreshed = await tokens.getTokens(sessionId, {
         force: 'rejected_by_api',
         rejectedAccessToken: held.accessToken,
       });
@@ -83,19 +82,19 @@ export class ApiProxy {
     for (const [name, value] of Object.entries(downstreamResponseHeaders(response.headers, api.baseUrl))) {
       res.setHeader(name, value);
     }
-    flowLog.append(req.sessionID, {
+    flowLog.append(sessionId, {
       type: 'api_call',
       at: started,
-      data: { method: req.method, path: target.pathname + target.search, status: response.statusCode ?? 0, latencyMs: Date.now() - started },
+      data: { method: req.method ?? '', path: target.pathname + target.search, status: response.statusCode ?? 0, latencyMs: Date.now() - started },
     });
     await pipeResponse(response, res, attempt.abort);
-  };
+  }
 
   /**
    * Buffers the body when the call could need a replay: no body at all, or a
    * declared length within the limit. Anything else streams (`undefined`).
    */
-  async #readReplayableBody(req: Request): Promise<Buffer | undefined> {
+  async #readReplayableBody(req: IncomingMessage): Promise<Buffer | undefined> {
     const length = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
     if (!chunked && (length === undefined || length === '0')) return Buffer.alloc(0);
@@ -106,8 +105,8 @@ export class ApiProxy {
   }
 
   #send(
-    req: Request,
-    res: Response,
+    req: IncomingMessage,
+    res: ServerResponse,
     target: URL,
     headers: Record<string, string | string[]>,
     accessToken: string,
@@ -164,7 +163,7 @@ function isInvalidTokenChallenge(response: IncomingMessage): boolean {
   return typeof challenge === 'string' && /^bearer\b/i.test(challenge) && /error="?invalid_token"?/i.test(challenge);
 }
 
-function pipeResponse(response: IncomingMessage, res: Response, abort: () => void): Promise<void> {
+function pipeResponse(response: IncomingMessage, res: ServerResponse, abort: () => void): Promise<void> {
   return new Promise((resolve) => {
     response.on('error', () => {
       abort();

@@ -1,0 +1,112 @@
+/**
+ * A lean, read-mostly view of the express-session session, for the /api hot path.
+ *
+ * express-session does a lot per request that an API call does not need: it
+ * hashes the session twice to detect changes, signs a fresh rolling cookie and
+ * touches the store on every response. On the proxy path that was the largest
+ * single cost (docs/benchmark.md). This reader does only what the path needs:
+ * - unsign the cookie with the configured secrets (same format as
+ *   express-session: `s:<id>.<HMAC-SHA256>`), read the record from the store;
+ * - enforce the absolute lifetime;
+ * - keep the idle timeout rolling, but at most once per `touchIntervalSeconds`
+ *   (or half the idle timeout, if shorter): touch the store entry and re-issue
+ *   the cookie with a new expiry.
+ * It never writes the session object back, so it cannot race with page requests.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import { sign, unsign } from 'cookie-signature';
+import type session from 'express-session';
+import { LRUCache } from 'lru-cache';
+import type { SessionConfig } from '../config.js';
+import { SessionStoreUnavailableError } from '../errors.js';
+
+export interface ApiSession {
+  readonly id: string;
+  readonly data: session.SessionData;
+}
+
+export class SessionReader {
+  readonly #settings: SessionConfig;
+  readonly #store: session.Store;
+  readonly #touchIntervalMs: number;
+  readonly #isSecure: (req: IncomingMessage) => boolean;
+  /** Sessions this instance touched within the interval (per instance is enough: each touch extends the TTL). */
+  readonly #recentlyTouched: LRUCache<string, true>;
+
+  constructor(
+    settings: SessionConfig,
+    store: session.Store,
+    options: { touchIntervalSeconds?: number; isSecure: (req: IncomingMessage) => boolean },
+  ) {
+    this.#settings = settings;
+    this.#store = store;
+    this.#touchIntervalMs = (options.touchIntervalSeconds ?? 60) * 1000;
+    this.#isSecure = options.isSecure;
+    this.#recentlyTouched = new LRUCache<string, true>({
+      max: settings.maxSessions,
+      ttl: Math.min(this.#touchIntervalMs, settings.idleSeconds * 500),
+    });
+  }
+
+  /** The signed-in session behind the request's cookie, or undefined. Store failures become a 503. */
+  async read(req: IncomingMessage): Promise<ApiSession | undefined> {
+    const id = this.#sessionId(req.headers.cookie);
+    if (!id) return undefined;
+    const data = await new Promise<session.SessionData | null | undefined>((resolve, reject) => {
+      this.#store.get(id, (err, value) => (err ? reject(new SessionStoreUnavailableError(err)) : resolve(value)));
+    });
+    // The store's time to live is the idle timeout: an expired session is simply not found.
+    return data ? { id, data } : undefined;
+  }
+
+  /** True when the login is older than the absolute session lifetime (ASVS 5.0 §7.3.2). */
+  expired(session: ApiSession, now = Date.now()): boolean {
+    const startedAt = session.data.authenticatedAt;
+    return startedAt !== undefined && now - startedAt > this.#settings.absoluteSeconds * 1000;
+  }
+
+  /**
+   * Rolls the idle timeout forward, at most once per interval: touches the
+   * store entry and sends the cookie again with the new expiry. Best-effort.
+   */
+  keepAlive(req: IncomingMessage, res: ServerResponse, session: ApiSession, now = Date.now()): void {
+    if (this.#recentlyTouched.has(session.id)) return;
+    this.#recentlyTouched.set(session.id, true);
+    const maxAgeMs = this.#settings.idleSeconds * 1000;
+    const cookie = { ...session.data.cookie, expires: new Date(now + maxAgeMs), originalMaxAge: maxAgeMs };
+    this.#store.touch?.(session.id, { ...session.data, cookie } as session.SessionData, () => undefined);
+    // Like express-session: a Secure cookie is only sent over a secure connection.
+    if (this.#settings.secureCookie && !this.#isSecure(req)) return;
+    const value = `s:${sign(session.id, this.#settings.secrets[0] ?? '')}`;
+    res.appendHeader(
+      'Set-Cookie',
+      serializeCookie(this.#settings.cookieName, value, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: this.#settings.secureCookie,
+        expires: cookie.expires,
+      }),
+    );
+  }
+
+  /** Removes the user from a session whose login ended (refresh token refused). */
+  async forgetUser(session: ApiSession): Promise<void> {
+    const { user, authenticatedAt, loginTrace, ...rest } = session.data;
+    await new Promise<void>((resolve) => {
+      this.#store.set(session.id, rest as session.SessionData, () => resolve());
+    });
+  }
+
+  #sessionId(header: string | undefined): string | undefined {
+    if (!header) return undefined;
+    const raw = parseCookies(header)[this.#settings.cookieName];
+    if (!raw?.startsWith('s:')) return undefined;
+    for (const secret of this.#settings.secrets) {
+      const id = unsign(raw.slice(2), secret);
+      if (id !== false) return id;
+    }
+    return undefined;
+  }
+}
