@@ -18,11 +18,13 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'oidc-bff' },
-    // Defence in depth: any object that happens to carry these keys is censored.
+    // Defence in depth: credentials under these keys are censored if a log call ever passes them.
+    // Exact paths only: wildcard paths cost ~13 µs per line, on every request (docs/benchmark.md).
     redact: {
       paths: [
-        '*.access_token', '*.refresh_token', '*.id_token', '*.accessToken', '*.refreshToken', '*.idToken',
-        '*.client_secret', '*.clientSecret', '*.authorization', '*.cookie', '*.code',
+        'access_token', 'refresh_token', 'id_token', 'accessToken', 'refreshToken', 'idToken', 'client_secret',
+        'clientSecret', 'authorization', 'cookie', 'code', 'req.headers.authorization', 'req.headers.cookie',
+        'res.headers["set-cookie"]',
       ],
       censor: '[redacted]',
     },

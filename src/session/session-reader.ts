@@ -9,7 +9,7 @@
  *   express-session: `s:<id>.<HMAC-SHA256>`), read the record from the store;
  * - enforce the absolute lifetime;
  * - keep the idle timeout rolling, but at most once per `touchIntervalSeconds`
- *   (or half the idle timeout, if shorter): touch the store entry and re-issue
+ *   (or a quarter of the idle timeout, if shorter): touch the store entry and re-issue
  *   the cookie with a new expiry.
  * It never writes the session object back, so it cannot race with page requests.
  */
@@ -45,7 +45,7 @@ export class SessionReader {
     this.#isSecure = options.isSecure;
     this.#recentlyTouched = new LRUCache<string, true>({
       max: settings.maxSessions,
-      ttl: Math.min(this.#touchIntervalMs, settings.idleSeconds * 500),
+      ttl: Math.min(this.#touchIntervalMs, settings.idleSeconds * 250),
     });
   }
 

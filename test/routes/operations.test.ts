@@ -127,3 +127,49 @@ describe('security headers', () => {
     }
   });
 });
+
+describe('session lifetimes on the /api path', () => {
+  it('API calls alone keep an idle session alive (the cookie keeps rolling)', async () => {
+    const stack = await startStack({ SESSION_IDLE_SECONDS: '4', SESSION_ABSOLUTE_SECONDS: '60' });
+    try {
+      const browser = new Browser();
+      await logIn(stack, browser);
+      const started = Date.now();
+      let rolled = false;
+      while (Date.now() - started < 6000) {
+        const res = await browser.get(`${stack.appUrl}/api/me`, { headers: { 'X-CSRF': '1' } });
+        assert.equal(res.status, 200);
+        rolled ||= /sid=s%3A/.test(res.headers.get('set-cookie') ?? '');
+        await sleep(300);
+      }
+      assert.ok(rolled, 'the API path re-issued the session cookie with a new expiry');
+      assert.equal((await browser.get(`${stack.appUrl}/profile`)).status, 200, 'still logged in after 6 s with a 4 s idle timeout');
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('ends the login on the API path after the absolute lifetime', async () => {
+    const stack = await startStack({ SESSION_IDLE_SECONDS: '10', SESSION_ABSOLUTE_SECONDS: '10' });
+    try {
+      const browser = new Browser();
+      await logIn(stack, browser);
+      assert.equal((await browser.get(`${stack.appUrl}/api/me`, { headers: { 'X-CSRF': '1' } })).status, 200);
+      // Age the login instead of waiting: the absolute lifetime counts from authenticatedAt.
+      const raw = browser.cookie(stack.appUrl, 'sid') ?? '';
+      const sid = /^s:([^.]+)\./.exec(decodeURIComponent(raw))?.[1] ?? '';
+      const store = stack.services.sessionStore;
+      const data = await new Promise<Record<string, unknown>>((resolve, reject) =>
+        store.get(sid, (err, value) => (err ? reject(err) : resolve(value as unknown as Record<string, unknown>))),
+      );
+      await new Promise<void>((resolve) => store.set(sid, { ...data, authenticatedAt: Date.now() - 11_000 } as never, () => resolve()));
+      const res = await browser.get(`${stack.appUrl}/api/me`, { headers: { 'X-CSRF': '1' } });
+      assert.equal(res.status, 401);
+      assert.equal(((await res.json()) as { error: string }).error, 'login_required');
+      assert.equal(await stack.services.tokens.peek(sid), undefined, 'tokens deleted');
+      assert.equal((await browser.get(`${stack.appUrl}/profile`)).status, 303);
+    } finally {
+      await stack.close();
+    }
+  });
+});
