@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     await closeServer(server, 10_000);
     for (const close of closers) await close();
     await services.close();
+    logger.flush();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
