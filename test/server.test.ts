@@ -58,3 +58,27 @@ describe('src/server.ts', () => {
     }
   });
 });
+
+describe('src/demo/api-main.ts (npm run demo:api)', () => {
+  it('serves the demo API alone and refuses calls without a token', async () => {
+    const apiPort = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/api-main.ts'], {
+      env: { PATH: process.env.PATH ?? '', DEMO_API_PORT: String(apiPort), DEMO_PROVIDER_PORT: String(await freePort()), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const deadline = Date.now() + 20_000;
+      let health: Response | undefined;
+      while (!health && Date.now() < deadline) {
+        health = await fetch(`http://127.0.0.1:${apiPort}/health`).catch(() => undefined);
+        if (!health) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(health?.status, 200);
+      const anonymous = await fetch(`http://127.0.0.1:${apiPort}/appointments`);
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer realm="demo-api"/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});

@@ -175,4 +175,15 @@ describe('two instances sharing Redis', () => {
     await sleep(100);
     assert.equal((await callVia(stack.appUrl, cookie, '/api/me')).status, 200, 'still logged in');
   });
+
+  it('shares M2M tokens through Redis: a fleet makes one token request per token lifetime', async () => {
+    const m2mA = stack.services.m2m;
+    const m2mB = second.services.m2m;
+    assert.ok(m2mA && m2mB);
+    const before = stack.provider.stats.grants.client_credentials ?? 0;
+    const first = await m2mA.getToken();
+    const fromOther = await m2mB.getToken();
+    assert.equal(fromOther.accessToken, first.accessToken, 'the second instance used the shared cached token');
+    assert.equal((stack.provider.stats.grants.client_credentials ?? 0) - before, 1);
+  });
 });

@@ -1,0 +1,41 @@
+/**
+ * `npm run demo:api`: the demo API on its own, for studying token validation
+ * or pointing it at a real provider. It validates tokens from the configured
+ * issuer (the embedded provider in demo mode, else OIDC_ISSUER) for the
+ * configured audience (OIDC_AUDIENCE / OIDC_RESOURCE, else the demo API's),
+ * and listens on DEMO_API_PORT (or API_BASE_URL's port).
+ */
+import { createListeningServer } from '../http-server.js';
+import { ConfigError, DEMO_API_AUDIENCE, loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { createDemoApi } from './downstream-api.js';
+
+try {
+  process.loadEnvFile('.env');
+} catch {
+  // No .env: defaults or plain environment variables.
+}
+
+let config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+}
+const logger = createLogger(config.logLevel);
+const issuer = config.oidc.issuer.href.replace(/\/$/, '');
+// The provider publishes its keys at the discovery document's jwks_uri (OIDC Discovery §3).
+const discovery: { jwks_uri?: string } = await fetch(`${issuer}/.well-known/openid-configuration`, {
+  signal: AbortSignal.timeout(10_000),
+})
+  .then((res) => (res.ok ? (res.json() as Promise<{ jwks_uri?: string }>) : {}))
+  .catch(() => ({}));
+const jwksUri = new URL(discovery.jwks_uri ?? `${issuer}/jwks`);
+const audience = config.oidc.audience ?? config.oidc.resource ?? DEMO_API_AUDIENCE;
+const port = config.demo?.apiPort ?? Number(config.api.baseUrl.port || 3002);
+
+const api = createDemoApi({ issuer, audience, jwksUri, onError: (err) => logger.error({ err: String(err) }, 'demo API error') });
+await createListeningServer(port, '127.0.0.1', api);
+logger.info({ port, issuer, audience, jwksUri: jwksUri.href }, 'demo API listening');
+console.log(`\n  Demo API on http://127.0.0.1:${port}/ (tokens from ${issuer}, audience ${audience})\n`);
