@@ -38,11 +38,13 @@ export function mapApiTarget(originalUrl: string, base: URL): URL {
   // Empty segments (`//`) can turn into an authority; dot segments climb out of the prefix.
   if (rawPath.startsWith('/') || rawPath.includes('//')) throw new InvalidApiPathError();
   for (const segment of rawPath.split('/')) {
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      throw new InvalidApiPathError();
+    let decoded = segment;
+    if (segment.includes('%')) {
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        throw new InvalidApiPathError();
+      }
     }
     if (decoded === '.' || decoded === '..') throw new InvalidApiPathError();
   }
@@ -64,7 +66,9 @@ const NEVER_UPSTREAM = new Set([
 
 /** Normalizes a header name the way lenient servers do: lower case, `_` read as `-`. */
 function canonical(name: string): string {
-  return name.toLowerCase().replace(/_/g, '-');
+  // Node already lower-cases incoming header names; only `_` needs folding.
+  const lower = name.toLowerCase();
+  return lower.includes('_') ? lower.replaceAll('_', '-') : lower;
 }
 
 function connectionListed(headers: Record<string, string | string[] | undefined>): Set<string> {

@@ -33,6 +33,8 @@ export class SessionReader {
   readonly #isSecure: (req: IncomingMessage) => boolean;
   /** Sessions this instance touched within the interval (per instance is enough: each touch extends the TTL). */
   readonly #recentlyTouched: LRUCache<string, true>;
+  /** Cookie value → session id ('' when the signature is wrong); bounded. */
+  readonly #verifiedCookies = new LRUCache<string, string>({ max: 10_000 });
 
   constructor(
     settings: SessionConfig,
@@ -103,10 +105,16 @@ export class SessionReader {
     if (!header) return undefined;
     const raw = parseCookies(header)[this.#settings.cookieName];
     if (!raw?.startsWith('s:')) return undefined;
+    // The HMAC check is a pure function of the cookie and the secrets (fixed for the process):
+    // remember recent answers instead of recomputing one on every API call.
+    const known = this.#verifiedCookies.get(raw);
+    if (known !== undefined) return known || undefined;
+    let id: string | false = false;
     for (const secret of this.#settings.secrets) {
-      const id = unsign(raw.slice(2), secret);
-      if (id !== false) return id;
+      id = unsign(raw.slice(2), secret);
+      if (id !== false) break;
     }
-    return undefined;
+    this.#verifiedCookies.set(raw, id === false ? '' : id);
+    return id === false ? undefined : id;
   }
 }
