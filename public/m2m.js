@@ -30,6 +30,10 @@ function cell(text, attributes = {}) {
 
 function renderCache(cache) {
   if (!cache) return;
+  const endpoint = document.getElementById('m2m-token-endpoint');
+  if (endpoint && cache.tokenEndpoint) {
+    endpoint.replaceChildren(Object.assign(document.createElement('code'), { textContent: cache.tokenEndpoint }));
+  }
   for (const el of document.querySelectorAll('[data-stat]')) {
     const value = cache.stats[el.dataset.stat];
     if (value !== undefined) el.textContent = String(value);
