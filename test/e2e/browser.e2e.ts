@@ -236,7 +236,7 @@ test('3. refusing consent shows the app\'s friendly access_denied page', { timeo
       assert.ok(code, 'an app error page');
       const shownCodes = (await page.locator('main code').allTextContents()).map((text) => text.trim());
       assert.ok(shownCodes.includes('access_denied'), `the page shows the code access_denied (codes shown: ${shownCodes.join(', ')})`);
-      assert.match(await mainText(page), /The identity provider did not complete the sign-in/);
+      assert.match(await mainText(page), /The request was declined at the identity provider/);
       const retry = page.getByRole('link', { name: 'Try again', exact: true });
       assert.equal(await retry.count(), 1);
       assert.equal(await retry.getAttribute('href'), '/login');
