@@ -147,7 +147,6 @@ serveIpc(
       const tokens = await services.tokens.peek(sessionId);
       if (!data?.user || !tokens) throw new Error('no logged-in session to copy');
       const slim: session.SessionData = { ...data, user: { sub: data.user.sub, name: data.user.name, email: data.user.email, claims: {} } };
-      delete slim.loginTrace;
       const sid = `slim-${sessionId}`;
       await new Promise<void>((resolve, reject) => services.sessionStore.set(sid, slim, (err?: unknown) => (err ? reject(err) : resolve())));
       await services.tokens.saveLogin(sid, tokens);

@@ -130,7 +130,6 @@ export const forgetEndedLogin: ErrorRequestHandler = (err, req, _res, next) => {
   if (err instanceof LoginRequiredError && req.session?.user) {
     delete req.session.user;
     delete req.session.authenticatedAt;
-    delete req.session.loginTrace;
   }
   next(err);
 };

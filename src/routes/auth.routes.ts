@@ -73,7 +73,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
     // Other tabs' logins stay possible: they belong to this same browser.
     if (Object.keys(pendingLogins).length > 0) req.session.pendingLogins = pendingLogins;
     await tokens.saveLogin(req.sessionID, outcome.tokens);
-    req.session.loginTrace = loginTrace(login, outcome, Date.now());
+    await flowLog.saveLoginTrace(req.sessionID, loginTrace(login, outcome, Date.now()));
     await saveSession(req);
     logger.info({ sub: outcome.claims.sub }, 'login completed');
     res.redirect(303, outcome.returnTo);

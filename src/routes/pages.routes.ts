@@ -38,8 +38,8 @@ export function pageRoutes({ tokens, flowLog }: AppDeps): Router {
   });
 
   router.get('/flow', noStore, requireLogin, async (req, res) => {
-    const events = await flowLog.list(req.sessionID);
-    res.render('flow', { active: 'flow', steps: buildTimeline(req.session.loginTrace, events) });
+    const [trace, events] = await Promise.all([flowLog.loginTrace(req.sessionID), flowLog.list(req.sessionID)]);
+    res.render('flow', { active: 'flow', steps: buildTimeline(trace, events) });
   });
 
   router.get('/tokens', noStore, requireLogin, async (req, res) => {

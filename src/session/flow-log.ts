@@ -1,11 +1,13 @@
 /**
  * A per-session record of what happened after the login (refreshes, API
  * calls, M2M calls), for the "How this login happened" page and the API
- * console. The login itself is traced in the session (session-data.ts).
+ * console, and the trace of the login itself (session-data.ts `LoginTrace`).
  *
  * Appends are fire-and-forget and never awaited on the request path: the log
  * must not slow down or race with token handling. It never holds a token value.
  */
+import type { LoginTrace } from './session-data.js';
+
 export type FlowEventType =
   | 'refresh'
   | 'refresh_failed'
@@ -23,6 +25,10 @@ export interface FlowEvent {
 export interface FlowLog {
   append(sessionId: string, event: FlowEvent): void;
   list(sessionId: string): Promise<readonly FlowEvent[]>;
+  /** The login's three steps, kept apart from the session so every request does not parse them. */
+  saveLoginTrace(sessionId: string, trace: LoginTrace): Promise<void>;
+  loginTrace(sessionId: string): Promise<LoginTrace | undefined>;
+  /** Forgets the events and the login trace. */
   delete(sessionId: string): Promise<void>;
 }
 
@@ -30,6 +36,7 @@ const MAX_EVENTS = 60;
 
 export class MemoryFlowLog implements FlowLog {
   readonly #logs = new Map<string, FlowEvent[]>();
+  readonly #traces = new Map<string, LoginTrace>();
   readonly #maxSessions: number;
 
   constructor(maxSessions: number) {
@@ -54,7 +61,20 @@ export class MemoryFlowLog implements FlowLog {
     return [...(this.#logs.get(sessionId) ?? [])];
   }
 
+  async saveLoginTrace(sessionId: string, trace: LoginTrace): Promise<void> {
+    if (this.#traces.size >= this.#maxSessions) {
+      const oldest = this.#traces.keys().next().value;
+      if (oldest !== undefined) this.#traces.delete(oldest);
+    }
+    this.#traces.set(sessionId, trace);
+  }
+
+  async loginTrace(sessionId: string): Promise<LoginTrace | undefined> {
+    return this.#traces.get(sessionId);
+  }
+
   async delete(sessionId: string): Promise<void> {
     this.#logs.delete(sessionId);
+    this.#traces.delete(sessionId);
   }
 }

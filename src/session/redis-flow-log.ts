@@ -7,6 +7,7 @@
  * the request path; failures are logged at debug and otherwise ignored.
  */
 import type { FlowEvent, FlowLog } from './flow-log.js';
+import type { LoginTrace } from './session-data.js';
 import type { RedisConnection } from './redis-backends.js';
 
 export const MAX_FLOW_EVENTS = 60;
@@ -21,6 +22,10 @@ return 1
 
 export function flowLogKey(keyPrefix: string, sessionId: string): string {
   return `${keyPrefix}flow:${sessionId}`;
+}
+
+export function loginTraceKey(keyPrefix: string, sessionId: string): string {
+  return `${keyPrefix}trace:${sessionId}`;
 }
 
 export class RedisFlowLog implements FlowLog {
@@ -54,7 +59,24 @@ export class RedisFlowLog implements FlowLog {
     return events;
   }
 
+  async saveLoginTrace(sessionId: string, trace: LoginTrace): Promise<void> {
+    const key = loginTraceKey(this.#redis.keyPrefix, sessionId);
+    await this.#redis.run('flow.trace.save', (c) => c.set(key, JSON.stringify(trace), { PX: this.#ttlMs }));
+  }
+
+  async loginTrace(sessionId: string): Promise<LoginTrace | undefined> {
+    const raw = await this.#redis.run('flow.trace.get', (c) => c.get(loginTraceKey(this.#redis.keyPrefix, sessionId)));
+    if (typeof raw !== 'string') return undefined;
+    try {
+      return JSON.parse(raw) as LoginTrace;
+    } catch {
+      return undefined;
+    }
+  }
+
   async delete(sessionId: string): Promise<void> {
-    await this.#redis.run('flow.delete', (c) => c.del(flowLogKey(this.#redis.keyPrefix, sessionId)));
+    await this.#redis.run('flow.delete', (c) =>
+      c.del([flowLogKey(this.#redis.keyPrefix, sessionId), loginTraceKey(this.#redis.keyPrefix, sessionId)]),
+    );
   }
 }

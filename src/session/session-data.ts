@@ -25,8 +25,6 @@ declare module 'express-session' {
     authenticatedAt?: number;
     /** Synchronizer token for our own forms (POST /logout). */
     csrfToken?: string;
-    /** How this login happened, for the flow inspector (no token or verifier values). */
-    loginTrace?: LoginTrace;
   }
 }
 

@@ -95,7 +95,7 @@ export class SessionReader {
 
   /** Removes the user from a session whose login ended (refresh token refused). */
   async forgetUser(session: ApiSession): Promise<void> {
-    const { user, authenticatedAt, loginTrace, ...rest } = session.data;
+    const { user, authenticatedAt, ...rest } = session.data;
     await new Promise<void>((resolve) => {
       this.#store.set(session.id, rest as session.SessionData, () => resolve());
     });
