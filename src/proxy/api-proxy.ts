@@ -115,16 +115,10 @@ export class ApiProxy {
     const { connectTimeoutMs, timeoutMs } = this.#deps.api;
     return new Promise<Attempt>((resolve, reject) => {
       let settled = false;
-      const upstream = this.#transport.request(target, {
-        method: req.method,
-        agent: this.#agent,
-        headers: {
-          ...headers,
-          ...(body !== undefined ? { 'content-length': String(body.length) } : {}),
-          // RFC 6750 §2.1: the token goes in the Authorization header, never in the URL.
-          authorization: `Bearer ${accessToken}`,
-        },
-      });
+      // RFC 6750 §2.1: the token goes in the Authorization header, never in the URL.
+      headers.authorization = `Bearer ${accessToken}`;
+      if (body !== undefined && body.length > 0) headers['content-length'] = String(body.length);
+      const upstream = this.#transport.request(target, { method: req.method, agent: this.#agent, headers });
       const fail = (error: AppError) => {
         clearTimeout(total);
         if (!settled) {
@@ -151,8 +145,9 @@ export class ApiProxy {
       res.once('close', () => {
         if (!res.writableFinished) fail(upstreamTimeout(new Error('client closed')));
       });
-      if (body !== undefined) upstream.end(body);
-      else req.pipe(upstream);
+      if (body === undefined) req.pipe(upstream);
+      else if (body.length > 0) upstream.end(body);
+      else upstream.end();
     });
   }
 }
