@@ -17,7 +17,7 @@ import type { ProviderConnection } from './oidc/client.js';
 import type { ClientCredentialsProvider } from './m2m/client-credentials.js';
 import type { ApiProxy } from './proxy/api-proxy.js';
 import { createApiGateway, isApiPath } from './proxy/api-gateway.js';
-import { sessionApiRoutes } from './routes/api.routes.js';
+import { sessionApiRoutes } from './routes/session.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { m2mRoutes } from './routes/m2m.routes.js';
