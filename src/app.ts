@@ -81,7 +81,6 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(sessionMiddleware(config.session, deps.sessionStore));
   app.use(absoluteTimeout(config.session.absoluteSeconds, async (sessionId) => {
     await deps.tokens.forget(sessionId);
-    await deps.flowLog.delete(sessionId);
   }));
   app.use((req, res, next) => {
     res.locals.user = req.session.user ?? null;

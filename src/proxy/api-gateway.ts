@@ -31,7 +31,7 @@ export function isApiPath(url: string | undefined): boolean {
 }
 
 export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, logger, proxy, tokens, flowLog } = deps;
+  const { config, logger, proxy, tokens } = deps;
   const https = config.baseUrl.protocol === 'https:';
   // The same headers helmet gives pages, minus the CSP a JSON answer has no use for.
   const securityHeaders: Array<[string, string]> = [
@@ -84,7 +84,6 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
 
   async function endLogin(session: ApiSession): Promise<void> {
     await tokens.forget(session.id);
-    await flowLog.delete(session.id);
     await sessions.forgetUser(session);
   }
 

@@ -57,7 +57,6 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
     // a previous login in this browser is replaced, tokens included.
     const previousSessionId = req.sessionID;
     await tokens.forget(previousSessionId);
-    await flowLog.delete(previousSessionId);
     await regenerateSession(req);
     const profile = { ...userinfo.claims, ...outcome.claims };
     req.session.user = {
@@ -95,7 +94,6 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
     requireSameOriginForm(config.baseUrl.origin),
     async (req, res) => {
       const held = await tokens.forget(req.sessionID);
-      await flowLog.delete(req.sessionID);
       let configuration: client.Configuration | undefined;
       try {
         configuration = provider.get();

@@ -28,6 +28,11 @@ declare module 'express-session' {
   }
 }
 
+/** True when a login is older than the absolute session lifetime (ASVS 5.0 §7.3.2), however active it was. */
+export function loginExpired(authenticatedAt: number | undefined, absoluteSeconds: number, now: number): boolean {
+  return authenticatedAt !== undefined && now - authenticatedAt > absoluteSeconds * 1000;
+}
+
 /** At most this many logins in progress per browser; the oldest is dropped first. */
 export const MAX_PENDING_LOGINS = 5;
 

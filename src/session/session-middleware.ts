@@ -16,6 +16,7 @@ import type { RequestHandler } from 'express';
 import session from 'express-session';
 import type { SessionConfig } from '../config.js';
 import { SessionStoreUnavailableError } from '../errors.js';
+import { loginExpired } from './session-data.js';
 
 export function sessionMiddleware(settings: SessionConfig, store: session.Store): RequestHandler {
   const handler = session({
@@ -47,8 +48,7 @@ export function sessionMiddleware(settings: SessionConfig, store: session.Store)
 /** Ends sessions older than the absolute lifetime, however active they are. */
 export function absoluteTimeout(absoluteSeconds: number, onExpired: (sessionId: string) => Promise<void>): RequestHandler {
   return async (req, _res, next) => {
-    const startedAt = req.session.authenticatedAt;
-    if (startedAt !== undefined && Date.now() - startedAt > absoluteSeconds * 1000) {
+    if (loginExpired(req.session.authenticatedAt, absoluteSeconds, Date.now())) {
       await onExpired(req.sessionID);
       await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
     }

@@ -20,6 +20,7 @@ import type session from 'express-session';
 import { LRUCache } from 'lru-cache';
 import type { SessionConfig } from '../config.js';
 import { SessionStoreUnavailableError } from '../errors.js';
+import { loginExpired } from './session-data.js';
 
 export interface ApiSession {
   readonly id: string;
@@ -64,8 +65,7 @@ export class SessionReader {
 
   /** True when the login is older than the absolute session lifetime (ASVS 5.0 §7.3.2). */
   expired(session: ApiSession, now = Date.now()): boolean {
-    const startedAt = session.data.authenticatedAt;
-    return startedAt !== undefined && now - startedAt > this.#settings.absoluteSeconds * 1000;
+    return loginExpired(session.data.authenticatedAt, this.#settings.absoluteSeconds, now);
   }
 
   /**

@@ -63,9 +63,11 @@ export class TokenService {
     return this.#deps.store.get(sessionId);
   }
 
+  /** Ends the login's server-side state: the tokens and the flow log. Returns the tokens it held. */
   async forget(sessionId: string): Promise<TokenSet | undefined> {
     const tokens = await this.#deps.store.get(sessionId);
     await this.#deps.store.delete(sessionId);
+    await this.#deps.flowLog.delete(sessionId);
     return tokens;
   }
 
