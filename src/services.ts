@@ -72,7 +72,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     lifecycle: { shuttingDown: false },
     async close() {
       provider.stop();
-      proxy.close();
+      await proxy.close();
       await stores.close();
     },
   };

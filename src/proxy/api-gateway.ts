@@ -34,12 +34,13 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
   const { config, logger, proxy, tokens } = deps;
   const https = config.baseUrl.protocol === 'https:';
   // The same headers helmet gives pages, minus the CSP a JSON answer has no use for.
-  const securityHeaders: Array<[string, string]> = [
-    ['X-Content-Type-Options', 'nosniff'],
-    ['Referrer-Policy', 'no-referrer'],
-    ['X-Frame-Options', 'DENY'],
-    ['Cross-Origin-Resource-Policy', 'same-origin'],
-    ...(https ? [['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'] as [string, string]] : []),
+  // A flat [name, value, …] list: the proxy sends it with the upstream's headers in one writeHead.
+  const securityHeaders: readonly string[] = [
+    'X-Content-Type-Options', 'nosniff',
+    'Referrer-Policy', 'no-referrer',
+    'X-Frame-Options', 'DENY',
+    'Cross-Origin-Resource-Policy', 'same-origin',
+    ...(https ? ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'] : []),
   ];
   // Trust exactly TRUST_PROXY hops of X-Forwarded-For, as Express's `trust proxy` does.
   const trust = (_address: string, hop: number) => hop < config.trustProxy;
@@ -53,7 +54,8 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
   limiter.init({ windowMs: 60_000 } as Parameters<MemoryStore['init']>[0]);
   const limit = config.rateLimit.apiPerMinute;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `head`: the response headers so far; the session cookie is added to it when it rolls. */
+  async function handle(req: IncomingMessage, res: ServerResponse, head: string[]): Promise<void> {
     const { totalHits } = await limiter.increment(clientIp(req));
     if (totalHits > limit) {
       throw new AppError(429, 'rate_limited', 'Too many requests. Please wait a minute and try again.', {
@@ -72,9 +74,10 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
       await endLogin(session);
       throw new LoginRequiredError('Your session has expired. Please log in again.');
     }
-    sessions.keepAlive(req, res, session);
+    const rolled = sessions.keepAlive(req, session);
+    if (rolled) head.push('Set-Cookie', rolled);
     try {
-      await proxy.forward(req, res, session.id);
+      await proxy.forward(req, res, session.id, head);
     } catch (err) {
       // The login is gone for good (refresh token refused): forget the user too.
       if (err instanceof LoginRequiredError) await sessions.forgetUser(session);
@@ -91,8 +94,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    for (const [name, value] of securityHeaders) res.setHeader(name, value);
+    const head = [...securityHeaders, 'X-Request-Id', requestId];
     res.once('finish', () => {
       const status = res.statusCode;
       const fields = {
@@ -104,11 +106,15 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
       else if (status >= 400) logger.warn(fields, 'request completed');
       else logger.info(fields, 'request completed');
     });
-    handle(req, res).catch((err: unknown) => {
+    handle(req, res, head).catch((err: unknown) => {
       const known = toAppError(err);
       logError(logger, known, err);
-      if (res.headersSent) res.destroy();
-      else sendJsonError(res, known);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      for (let i = 0; i < head.length; i += 2) res.appendHeader(head[i] as string, head[i + 1] as string);
+      sendJsonError(res, known);
     });
   };
 }

@@ -62,6 +62,8 @@ const NEVER_UPSTREAM = new Set([
   'host', 'cookie', 'cookie2', 'authorization', 'x-csrf', 'forwarded', 'via', 'x-real-ip', 'x-client-ip',
   'true-client-ip', 'cf-connecting-ip', 'fastly-client-ip', 'x-cluster-client-ip', 'x-original-url',
   'x-rewrite-url', 'x-original-host', 'x-http-method-override', 'x-method-override', 'origin', 'referer',
+  // `Expect: 100-continue` is between the browser and us (RFC 9110 §10.1.1); Node has already answered it.
+  'expect',
 ]);
 
 /** Normalizes a header name the way lenient servers do: lower case, `_` read as `-`. */

@@ -13,7 +13,7 @@
  *   the cookie with a new expiry.
  * It never writes the session object back, so it cannot race with page requests.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { sign, unsign } from 'cookie-signature';
 import type session from 'express-session';
@@ -70,27 +70,25 @@ export class SessionReader {
 
   /**
    * Rolls the idle timeout forward, at most once per interval: touches the
-   * store entry and sends the cookie again with the new expiry. Best-effort.
+   * store entry and returns the `Set-Cookie` value that sends the cookie again
+   * with the new expiry (undefined when nothing is due). Best-effort.
    */
-  keepAlive(req: IncomingMessage, res: ServerResponse, session: ApiSession, now = Date.now()): void {
-    if (this.#recentlyTouched.has(session.id)) return;
+  keepAlive(req: IncomingMessage, session: ApiSession, now = Date.now()): string | undefined {
+    if (this.#recentlyTouched.has(session.id)) return undefined;
     this.#recentlyTouched.set(session.id, true);
     const maxAgeMs = this.#settings.idleSeconds * 1000;
     const cookie = { ...session.data.cookie, expires: new Date(now + maxAgeMs), originalMaxAge: maxAgeMs };
     this.#store.touch?.(session.id, { ...session.data, cookie } as session.SessionData, () => undefined);
     // Like express-session: a Secure cookie is only sent over a secure connection.
-    if (this.#settings.secureCookie && !this.#isSecure(req)) return;
+    if (this.#settings.secureCookie && !this.#isSecure(req)) return undefined;
     const value = `s:${sign(session.id, this.#settings.secrets[0] ?? '')}`;
-    res.appendHeader(
-      'Set-Cookie',
-      serializeCookie(this.#settings.cookieName, value, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: this.#settings.secureCookie,
-        expires: cookie.expires,
-      }),
-    );
+    return serializeCookie(this.#settings.cookieName, value, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.#settings.secureCookie,
+      expires: cookie.expires,
+    });
   }
 
   /** Removes the user from a session whose login ended (refresh token refused). */
