@@ -21,6 +21,7 @@ import proxyaddr from 'proxy-addr';
 import type { AppDeps } from '../app.js';
 import { AppError, LoginRequiredError } from '../errors.js';
 import { CSRF_HEADER } from '../middleware/csrf.js';
+import { accessLogger } from '../logger.js';
 import { logError, sendJsonError, toAppError } from '../middleware/error-handler.js';
 import { SessionReader, type ApiSession } from '../session/session-reader.js';
 
@@ -32,6 +33,7 @@ export function isApiPath(url: string | undefined): boolean {
 
 export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, logger, proxy, tokens } = deps;
+  const access = accessLogger(logger);
   const https = config.baseUrl.protocol === 'https:';
   // The same headers helmet gives pages, minus the CSP a JSON answer has no use for.
   // A flat [name, value, …] list: the proxy sends it with the upstream's headers in one writeHead.
@@ -102,9 +104,9 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
         res: { status },
         responseTime: Number(process.hrtime.bigint() - started) / 1e6,
       };
-      if (status >= 500) logger.error(fields, 'request completed');
-      else if (status >= 400) logger.warn(fields, 'request completed');
-      else logger.info(fields, 'request completed');
+      if (status >= 500) access.error(fields, 'request completed');
+      else if (status >= 400) access.warn(fields, 'request completed');
+      else access.info(fields, 'request completed');
     });
     handle(req, res, head).catch((err: unknown) => {
       const known = toAppError(err);

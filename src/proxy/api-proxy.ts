@@ -149,90 +149,145 @@ export class ApiProxy {
     onStatus: (status: number) => void,
     mayRetry: boolean,
   ): Promise<Challenge | undefined> {
-    const base = this.#basePath;
+    // RFC 6750 §2.1: the token goes in the Authorization header, never in the URL.
+    headers.authorization = `Bearer ${accessToken}`;
+    if (body !== undefined && body.length > 0) headers['content-length'] = String(body.length);
     return new Promise((resolve, reject) => {
-      // RFC 6750 §2.1: the token goes in the Authorization header, never in the URL.
-      headers.authorization = `Bearer ${accessToken}`;
-      if (body !== undefined && body.length > 0) headers['content-length'] = String(body.length);
-
-      let controller: Dispatcher.DispatchController | undefined;
-      let settled = false;
-      let challenge: { status: number; headers: Challenge['headers']; chunks: Buffer[]; size: number } | undefined;
-      const finish = (value?: Challenge) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(total);
-        res.off('close', onClientClose);
-        resolve(value);
-      };
-      const fail = (error: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(total);
-        res.off('close', onClientClose);
-        if (res.headersSent) {
-          // Part of the answer already went out: all we can do is cut the connection.
-          res.destroy();
-          resolve(undefined);
-        } else {
-          reject(error instanceof AppError ? error : classify(error));
-        }
-      };
-      // A browser that goes away must not leave the upstream call running.
-      const onClientClose = () => {
-        if (res.writableFinished) return;
-        controller?.abort(new Error('client closed'));
-        finish();
-      };
-      res.once('close', onClientClose);
-      const total = setTimeout(() => {
-        const timeout = upstreamTimeout(new Error('total timeout'));
-        if (controller) controller.abort(timeout);
-        fail(timeout);
-      }, this.#deps.api.timeoutMs);
-
-      const handler: Dispatcher.DispatchHandler = {
-        onRequestStart(ctl) {
-          controller = ctl;
-          if (settled) ctl.abort(new Error('already settled'));
-        },
-        onResponseStart(ctl, status, upstreamHeaders) {
-          if (status < 200) return; // 1xx informational answers stay here.
-          if (mayRetry && isInvalidTokenChallenge(status, upstreamHeaders)) {
-            challenge = { status, headers: upstreamHeaders, chunks: [], size: 0 };
-            return;
-          }
-          onStatus(status);
-          res.writeHead(status, [...head, ...flatten(downstreamResponseHeaders(upstreamHeaders, base))]);
-          res.on('drain', () => ctl.resume());
-        },
-        onResponseData(ctl, chunk) {
-          if (challenge) {
-            challenge.size += chunk.length;
-            if (challenge.size <= CHALLENGE_BODY_LIMIT) challenge.chunks.push(chunk);
-            return;
-          }
-          if (!res.write(chunk)) ctl.pause();
-        },
-        onResponseEnd() {
-          if (challenge) {
-            const whole = challenge.size <= CHALLENGE_BODY_LIMIT;
-            finish({ status: challenge.status, headers: challenge.headers, body: whole ? Buffer.concat(challenge.chunks) : EMPTY });
-            return;
-          }
-          res.end();
-          finish();
-        },
-        onResponseError(_ctl, error) {
-          fail(error);
-        },
-      };
+      const exchange = new UpstreamExchange(res, head, this.#basePath, onStatus, mayRetry, resolve, reject);
+      exchange.start(this.#deps.api.timeoutMs);
       try {
-        this.#pool.dispatch({ path, method: req.method ?? 'GET', headers, body: body ?? req }, handler);
+        this.#pool.dispatch({ path, method: req.method ?? 'GET', headers, body: body ?? req }, exchange);
       } catch (err) {
-        fail(err);
+        exchange.fail(err);
       }
     });
+  }
+}
+
+/**
+ * The undici handler of one exchange: upstream events in, browser response out.
+ * A class rather than closures: this runs on every API call.
+ */
+class UpstreamExchange implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | undefined;
+  #settled = false;
+  #timer: NodeJS.Timeout | undefined;
+  #challenge: { status: number; headers: Challenge['headers']; chunks: Buffer[]; size: number } | undefined;
+  readonly #onClientClose = this.#clientClosed.bind(this);
+  readonly #onDrain = this.#drained.bind(this);
+
+  readonly res: ServerResponse;
+  readonly head: readonly string[];
+  readonly base: URL;
+  readonly onStatus: (status: number) => void;
+  readonly mayRetry: boolean;
+  readonly resolve: (challenge: Challenge | undefined) => void;
+  readonly reject: (error: AppError) => void;
+
+  constructor(
+    res: ServerResponse,
+    head: readonly string[],
+    base: URL,
+    onStatus: (status: number) => void,
+    mayRetry: boolean,
+    resolve: (challenge: Challenge | undefined) => void,
+    reject: (error: AppError) => void,
+  ) {
+    this.res = res;
+    this.head = head;
+    this.base = base;
+    this.onStatus = onStatus;
+    this.mayRetry = mayRetry;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  start(timeoutMs: number): void {
+    // A browser that goes away must not leave the upstream call running.
+    this.res.once('close', this.#onClientClose);
+    this.#timer = setTimeout(this.#timedOut.bind(this), timeoutMs);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#settled) controller.abort(new Error('already settled'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Challenge['headers']): void {
+    if (status < 200) return; // 1xx informational answers stay here.
+    if (this.mayRetry && isInvalidTokenChallenge(status, headers)) {
+      this.#challenge = { status, headers, chunks: [], size: 0 };
+      return;
+    }
+    this.onStatus(status);
+    this.res.writeHead(status, [...this.head, ...flatten(downstreamResponseHeaders(headers, this.base))]);
+    this.res.on('drain', this.#onDrain);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    const challenge = this.#challenge;
+    if (challenge) {
+      challenge.size += chunk.length;
+      if (challenge.size <= CHALLENGE_BODY_LIMIT) challenge.chunks.push(chunk);
+      return;
+    }
+    if (!this.res.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    const challenge = this.#challenge;
+    if (challenge) {
+      const whole = challenge.size <= CHALLENGE_BODY_LIMIT;
+      this.#finish({ status: challenge.status, headers: challenge.headers, body: whole ? Buffer.concat(challenge.chunks) : EMPTY });
+      return;
+    }
+    this.res.end();
+    this.#finish(undefined);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail(error);
+  }
+
+  fail(error: unknown): void {
+    if (!this.#settle()) return;
+    if (this.res.headersSent) {
+      // Part of the answer already went out: all we can do is cut the connection.
+      this.res.destroy();
+      this.resolve(undefined);
+    } else {
+      this.reject(error instanceof AppError ? error : classify(error));
+    }
+  }
+
+  #finish(challenge: Challenge | undefined): void {
+    if (this.#settle()) this.resolve(challenge);
+  }
+
+  /** Marks the exchange done, once; false if it already was. */
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.res.off('close', this.#onClientClose);
+    this.res.off('drain', this.#onDrain);
+    return true;
+  }
+
+  #clientClosed(): void {
+    if (this.res.writableFinished) return;
+    this.#controller?.abort(new Error('client closed'));
+    this.#finish(undefined);
+  }
+
+  #drained(): void {
+    this.#controller?.resume();
+  }
+
+  #timedOut(): void {
+    const timeout = upstreamTimeout(new Error('total timeout'));
+    this.#controller?.abort(timeout);
+    this.fail(timeout);
   }
 }
 

@@ -68,30 +68,32 @@ const NEVER_UPSTREAM = new Set([
 
 /** Normalizes a header name the way lenient servers do: lower case, `_` read as `-`. */
 function canonical(name: string): string {
-  // Node already lower-cases incoming header names; only `_` needs folding.
+  // Node and undici already lower-case header names; only `_` needs folding.
   const lower = name.toLowerCase();
   return lower.includes('_') ? lower.replaceAll('_', '-') : lower;
 }
 
-function connectionListed(headers: Record<string, string | string[] | undefined>): Set<string> {
+/** Header names the `Connection` header lists as hop-by-hop (RFC 9110 §7.6.1); undefined when none. */
+function connectionListed(connection: string | string[] | undefined): Set<string> | undefined {
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return undefined;
   const listed = new Set<string>();
-  const connection = headers.connection;
-  for (const value of Array.isArray(connection) ? connection : [connection ?? '']) {
+  for (const value of Array.isArray(connection) ? connection : [connection]) {
     for (const token of value.split(',')) if (token.trim()) listed.add(canonical(token.trim()));
   }
   return listed;
 }
 
-/** Request headers to send upstream; the caller adds `Authorization` and `Host`. */
+/** Request headers to send upstream; the caller adds `Authorization`. */
 export function upstreamRequestHeaders(
   incoming: Record<string, string | string[] | undefined>,
 ): Record<string, string | string[]> {
-  const listed = connectionListed(incoming);
+  const listed = connectionListed(incoming.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(incoming)) {
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined) continue;
     const key = canonical(name);
-    if (HOP_BY_HOP.has(key) || NEVER_UPSTREAM.has(key) || listed.has(key)) continue;
+    if (HOP_BY_HOP.has(key) || NEVER_UPSTREAM.has(key) || listed?.has(key)) continue;
     if (key.startsWith('x-forwarded-') || key.startsWith('proxy-')) continue;
     out[name.toLowerCase()] = value;
   }
@@ -103,12 +105,13 @@ export function downstreamResponseHeaders(
   upstream: Record<string, string | string[] | undefined>,
   base: URL,
 ): Record<string, string | string[]> {
-  const listed = connectionListed(upstream);
+  const listed = connectionListed(upstream.connection);
   const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(upstream)) {
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value === undefined) continue;
     const key = canonical(name);
-    if (HOP_BY_HOP.has(key) || listed.has(key) || key === 'set-cookie' || key === 'set-cookie2') continue;
+    if (HOP_BY_HOP.has(key) || listed?.has(key) || key === 'set-cookie' || key === 'set-cookie2') continue;
     if (key.startsWith('access-control-')) continue;
     if (key === 'location') {
       const mapped = mapLocation(String(value), base);
