@@ -61,14 +61,16 @@ export class ApiProxy {
 
   constructor(deps: ApiProxyDeps) {
     this.#deps = deps;
-    const { baseUrl, connectTimeoutMs, timeoutMs } = deps.api;
+    const { baseUrl, connectTimeoutMs } = deps.api;
     this.#basePath = baseUrl;
     this.#pool = new Pool(baseUrl.origin, {
       connections: 256,
       pipelining: 1,
       connectTimeout: connectTimeoutMs,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      // The whole exchange has one deadline, API_TIMEOUT_MS, kept by UpstreamExchange. undici's own
+      // timers aim at half-second accuracy (lib/util/timers.js) and cut a 700 ms test deadline at 550.
+      headersTimeout: 0,
+      bodyTimeout: 0,
     });
   }
 

@@ -20,13 +20,22 @@ export type StubMode =
   | { kind: 'json'; status?: number; body?: unknown; headers?: Record<string, string | string[]> }
   | { kind: 'hang' }
   | { kind: 'invalid_token_then_ok'; failures: number }
-  | { kind: 'redirect'; location: string };
+  | { kind: 'redirect'; location: string }
+  /** A large body in many chunks: `bytes` of a repeating pattern, written as fast as the socket takes them. */
+  | { kind: 'big'; bytes: number }
+  /** Headers and the start of the body, then the connection is cut (`cut`) or goes silent (`stall`). */
+  | { kind: 'partial'; then: 'cut' | 'stall' };
 
 export interface RecordingApi {
   readonly url: string;
   readonly requests: RecordedRequest[];
   mode: StubMode;
   close(): Promise<void>;
+}
+
+/** The byte every 64 KiB chunk of a 'big' answer is filled with, by its offset (so reordering or loss shows). */
+export function bigPattern(offset: number): number {
+  return 97 + ((offset / (64 * 1024)) % 26);
 }
 
 export async function startRecordingApi(pathPrefix = '/'): Promise<RecordingApi> {
@@ -56,6 +65,29 @@ export async function startRecordingApi(pathPrefix = '/'): Promise<RecordingApi>
           return;
         case 'redirect':
           res.writeHead(302, { location: mode.location }).end();
+          return;
+        case 'big': {
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(mode.bytes) });
+          let sent = 0;
+          const pump = () => {
+            while (sent < mode.bytes) {
+              const size = Math.min(64 * 1024, mode.bytes - sent);
+              const chunk = Buffer.alloc(size, bigPattern(sent));
+              sent += size;
+              if (!res.write(chunk)) {
+                res.once('drain', pump);
+                return;
+              }
+            }
+            res.end();
+          };
+          pump();
+          return;
+        }
+        case 'partial':
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+          res.write('{"partial":');
+          if (mode.then === 'cut') setTimeout(() => res.socket?.destroy(), 50);
           return;
         case 'invalid_token_then_ok':
           if (invalidTokenAnswers < mode.failures) {

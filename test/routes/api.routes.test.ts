@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { ALICE, BOB, apiCall, logIn, sessionIdOf, tokensOf } from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
-import { startRecordingApi, type RecordingApi } from '../helpers/recording-api.js';
+import { bigPattern, startRecordingApi, type RecordingApi } from '../helpers/recording-api.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -349,6 +349,78 @@ describe('/api faults, with a recording stub API', () => {
     assert.equal(stub.requests.length, 1);
     assert.equal(stub.requests[0]?.body.length, big.length);
     stub.mode = { kind: 'json' };
+  });
+
+  it('streams a large answer through intact, with backpressure', async () => {
+    const bytes = 8 * 1024 * 1024 + 123;
+    stub.mode = { kind: 'big', bytes };
+    const res = await apiCall(browser, stack, '/export');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), String(bytes));
+    const body = Buffer.from(await res.arrayBuffer());
+    assert.equal(body.length, bytes);
+    for (let offset = 0; offset < bytes; offset += 64 * 1024) {
+      assert.equal(body[offset], bigPattern(offset), `byte ${offset}`);
+    }
+    stub.mode = { kind: 'json' };
+  });
+
+  it('cuts the browser connection when the API dies mid-answer, and keeps serving', async () => {
+    stub.mode = { kind: 'partial', then: 'cut' };
+    await assert.rejects(async () => {
+      const res = await apiCall(browser, stack, '/dies');
+      assert.equal(res.status, 200, 'the head was already passed on');
+      await res.text();
+    });
+    stub.mode = { kind: 'json' };
+    assert.equal((await apiCall(browser, stack, '/ok')).status, 200);
+  });
+
+  it('cuts an answer that stalls after its head once the total timeout passes', async () => {
+    stub.mode = { kind: 'partial', then: 'stall' };
+    const started = Date.now();
+    await assert.rejects(async () => {
+      const res = await apiCall(browser, stack, '/stalls');
+      await res.text();
+    });
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 600 && elapsed < 700 + 1000, `cut after ${elapsed} ms (API_TIMEOUT_MS=700)`);
+    stub.mode = { kind: 'json' };
+    assert.equal((await apiCall(browser, stack, '/ok')).status, 200);
+  });
+
+  it('answers Expect: 100-continue itself and does not forward it', async () => {
+    stub.mode = { kind: 'json' };
+    stub.requests.length = 0;
+    const url = new URL(`${stack.appUrl}/api/upload-small`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: '127.0.0.1',
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            Host: url.host,
+            Cookie: browser.cookiesFor(url),
+            'X-CSRF': '1',
+            'Content-Type': 'application/json',
+            'Content-Length': '11',
+            Expect: '100-continue',
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      request.on('continue', () => request.end('{"a":"bcd"}'));
+      request.on('error', reject);
+    });
+    assert.equal(status, 200);
+    const seen = stub.requests.at(-1);
+    assert.equal(seen?.headers.expect, undefined);
+    assert.equal(seen?.body, '{"a":"bcd"}');
   });
 
   it('answers 503 with Retry-After when the provider is down at refresh time, and keeps the tokens', async () => {
