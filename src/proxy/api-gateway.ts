@@ -70,7 +70,11 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
     if (req.url === '/api' || req.url?.startsWith('/api?')) {
       throw new AppError(404, 'not_found', 'Name an API path: /api/<path>.');
     }
-    const session = await sessions.read(req);
+    const id = sessions.idOf(req);
+    if (!id) throw new LoginRequiredError();
+    // The session and its tokens are read together: with Redis that is one round trip, not two.
+    // The tokens are only used once the session below proves to be a live login.
+    const [session, held] = await Promise.all([sessions.load(id), tokens.peek(id)]);
     if (!session?.data.user) throw new LoginRequiredError();
     if (sessions.expired(session)) {
       await endLogin(session);
@@ -79,7 +83,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
     const rolled = sessions.keepAlive(req, session);
     if (rolled) head.push('Set-Cookie', rolled);
     try {
-      await proxy.forward(req, res, session.id, head);
+      await proxy.forward(req, res, session.id, head, held);
     } catch (err) {
       // The login is gone for good (refresh token refused): forget the user too.
       if (err instanceof LoginRequiredError) await sessions.forgetUser(session);

@@ -22,6 +22,7 @@ import { LRUCache } from 'lru-cache';
 import { Pool, type Dispatcher } from 'undici';
 import type { ApiConfig } from '../config.js';
 import { AppError } from '../errors.js';
+import type { TokenSet } from '../oidc/tokens.js';
 import type { FlowLog } from '../session/flow-log.js';
 import type { TokenService } from '../session/token-service.js';
 import { downstreamResponseHeaders, mapApiTarget, upstreamRequestHeaders } from './api-target.js';
@@ -82,15 +83,22 @@ export class ApiProxy {
    * Forwards `/api/<path>` for a session that is already known to be logged in.
    * `head` holds the response headers the gateway adds (security headers,
    * request id, a rolled session cookie); they go out in one `writeHead`.
+   * `stored`: the session's token record if the caller already read it.
    */
-  async forward(req: IncomingMessage, res: ServerResponse, sessionId: string, head: readonly string[] = []): Promise<void> {
+  async forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    sessionId: string,
+    head: readonly string[] = [],
+    stored?: TokenSet,
+  ): Promise<void> {
     const { tokens, flowLog } = this.#deps;
     const started = Date.now();
     const path = this.#upstreamPath(req.url ?? '');
     const headers = upstreamRequestHeaders(req.headers);
     const body = await this.#readReplayableBody(req);
 
-    const held = await tokens.getTokens(sessionId);
+    const held = await tokens.getTokens(sessionId, stored ? { stored } : {});
     const onStatus = (status: number) =>
       flowLog.append(sessionId, {
         type: 'api_call',

@@ -52,10 +52,13 @@ export class SessionReader {
     });
   }
 
-  /** The signed-in session behind the request's cookie, or undefined. Store failures become a 503. */
-  async read(req: IncomingMessage): Promise<ApiSession | undefined> {
-    const id = this.#sessionId(req.headers.cookie);
-    if (!id) return undefined;
+  /** The session id in the request's cookie when its signature is good, or undefined. */
+  idOf(req: IncomingMessage): string | undefined {
+    return this.#sessionId(req.headers.cookie);
+  }
+
+  /** The session `id` names, or undefined (expired or unknown). Store failures become a 503. */
+  async load(id: string): Promise<ApiSession | undefined> {
     const data = await new Promise<session.SessionData | null | undefined>((resolve, reject) => {
       this.#store.get(id, (err, value) => (err ? reject(new SessionStoreUnavailableError(err)) : resolve(value)));
     });

@@ -40,6 +40,8 @@ export interface AccessTokenRequest {
   readonly force?: Exclude<RefreshReason, 'expiring'>;
   /** With `force: 'rejected_by_api'`: the token that was rejected, so a refresh already done by someone else counts. */
   readonly rejectedAccessToken?: string;
+  /** The record the caller has just read from the store (saves a second read); refreshes re-read it anyway. */
+  readonly stored?: TokenSet;
 }
 
 export class TokenService {
@@ -73,7 +75,7 @@ export class TokenService {
 
   /** Returns tokens whose access token is usable now, refreshing if needed. */
   async getTokens(sessionId: string, request: AccessTokenRequest = {}): Promise<TokenSet> {
-    const tokens = await this.#deps.store.get(sessionId);
+    const tokens = request.stored ?? (await this.#deps.store.get(sessionId));
     if (!tokens) throw new LoginRequiredError();
     if (request.force === 'rejected_by_api' && request.rejectedAccessToken !== tokens.accessToken) {
       return tokens; // Already replaced since that call started.
