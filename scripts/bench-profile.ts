@@ -81,7 +81,7 @@ export function areaOf(frame: CallFrame, root: string): string | undefined {
 /** What each area is for, in the words of the app's request pipeline. */
 export function purposeOf(area: string): string {
   const groups: Array<[RegExp, string]> = [
-    [/^(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/redact|safe-stable-stringify|quick-format-unescaped|thread-stream|atomic-sleep|on-exit-leak-free|src\/logger\.ts)$/, 'request logging (pino-http)'],
+    [/^(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/redact|safe-stable-stringify|quick-format-unescaped|thread-stream|atomic-sleep|on-exit-leak-free|src\/logger\.ts)$/, 'request logging (pino, sonic-boom)'],
     [/^(express-session|cookie-signature|cookie|uid-safe|random-bytes|on-headers|crc|src\/session\/(session-middleware|memory-store)\.ts|lru-cache|connect-redis|redis|@redis\/.*)$/, 'session (express-session, cookie HMAC, store)'],
     [/^(helmet|src\/middleware\/security-headers\.ts)$/, 'security headers (helmet, CSP nonce)'],
     [/^(express-rate-limit|src\/middleware\/rate-limit\.ts)$/, 'rate limiter (express-rate-limit)'],
