@@ -58,12 +58,12 @@ export class ApiProxy {
   readonly #pool: Pool;
   /** Raw `/api/…` target → upstream path: mapping is pure, and the same few paths come again and again. */
   readonly #paths = new LRUCache<string, string>({ max: 1_000 });
-  readonly #basePath: URL;
+  readonly #baseUrl: URL;
 
   constructor(deps: ApiProxyDeps) {
     this.#deps = deps;
     const { baseUrl, connectTimeoutMs } = deps.api;
-    this.#basePath = baseUrl;
+    this.#baseUrl = baseUrl;
     this.#pool = new Pool(baseUrl.origin, {
       connections: 256,
       pipelining: 1,
@@ -112,7 +112,7 @@ export class ApiProxy {
     const refreshed = await tokens.getTokens(sessionId, { force: 'rejected_by_api', rejectedAccessToken: held.accessToken });
     if (refreshed.accessToken === held.accessToken) {
       onStatus(challenge.status);
-      writeChallenge(res, challenge, head, this.#basePath);
+      writeChallenge(res, challenge, head, this.#baseUrl);
       return;
     }
     await this.#exchange(req, res, path, headers, refreshed.accessToken, body, head, onStatus, false);
@@ -163,7 +163,7 @@ export class ApiProxy {
     headers.authorization = `Bearer ${accessToken}`;
     if (body !== undefined && body.length > 0) headers['content-length'] = String(body.length);
     return new Promise((resolve, reject) => {
-      const exchange = new UpstreamExchange(res, head, this.#basePath, onStatus, mayRetry, resolve, reject);
+      const exchange = new UpstreamExchange(res, head, this.#baseUrl, onStatus, mayRetry, resolve, reject);
       exchange.start(this.#deps.api.timeoutMs);
       try {
         this.#pool.dispatch({ path, method: req.method ?? 'GET', headers, body: body ?? req }, exchange);
