@@ -48,7 +48,12 @@ async function call(method, path, body) {
 function describeRefresh(r) {
   const when = new Date(r.at).toLocaleTimeString();
   if (r.type === 'refresh_failed') return `${when}: refresh failed (${r.error}), reason: ${r.reason}`;
-  const why = { expiring: 'the access token was about to expire', rejected_by_api: 'the API rejected the token', manual: 'you pressed “Refresh now”' }[r.reason] || r.reason;
+  const why =
+    {
+      expiring: 'the access token was about to expire',
+      rejected_by_api: 'the API rejected the token',
+      manual: 'you pressed “Refresh now”',
+    }[r.reason] || r.reason;
   return `${when}: refreshed because ${why}; refresh token ${r.rotated ? 'rotated' : 'kept'}; new lifetime ${r.lifetimeSeconds} s`;
 }
 
@@ -63,8 +68,16 @@ async function loadInfo() {
   versionEl.textContent = String(info.accessToken.version);
   refreshList.replaceChildren(
     ...(info.refreshes.length
-      ? info.refreshes.slice().reverse().map((r) => Object.assign(document.createElement('li'), { textContent: describeRefresh(r) }))
-      : [Object.assign(document.createElement('li'), { textContent: 'No refresh yet: the token from the login is still in use.', className: 'muted' })]),
+      ? info.refreshes
+          .slice()
+          .reverse()
+          .map((r) => Object.assign(document.createElement('li'), { textContent: describeRefresh(r) }))
+      : [
+          Object.assign(document.createElement('li'), {
+            textContent: 'No refresh yet: the token from the login is still in use.',
+            className: 'muted',
+          }),
+        ]),
   );
   tick();
 }
@@ -83,7 +96,11 @@ for (const button of document.querySelectorAll('#calls button')) {
 }
 document.getElementById('refresh-now').addEventListener('click', async () => {
   label.textContent = 'POST /session/refresh';
-  const response = await fetch('/session/refresh', { method: 'POST', headers: { 'X-CSRF': '1' }, credentials: 'same-origin' });
+  const response = await fetch('/session/refresh', {
+    method: 'POST',
+    headers: { 'X-CSRF': '1' },
+    credentials: 'same-origin',
+  });
   statusEl.textContent = `${response.status}`;
   statusEl.className = response.ok ? 'badge badge-ok' : 'badge badge-error';
   output.textContent = JSON.stringify(await response.json().catch(() => ({})), null, 2);

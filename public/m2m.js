@@ -18,7 +18,8 @@ function seconds(ms) {
 function tick() {
   const now = Date.now();
   for (const el of document.querySelectorAll('[data-until]')) el.textContent = seconds(Number(el.dataset.until) - now);
-  for (const el of document.querySelectorAll('[data-age-from]')) el.textContent = seconds(now - Number(el.dataset.ageFrom));
+  for (const el of document.querySelectorAll('[data-age-from]'))
+    el.textContent = seconds(now - Number(el.dataset.ageFrom));
 }
 
 function cell(text, attributes = {}) {
@@ -64,7 +65,10 @@ function renderCache(cache) {
 
 function showError(code, message) {
   errorEl.hidden = false;
-  errorEl.replaceChildren(Object.assign(document.createElement('strong'), { textContent: code }), document.createTextNode(`: ${message}`));
+  errorEl.replaceChildren(
+    Object.assign(document.createElement('strong'), { textContent: code }),
+    document.createTextNode(`: ${message}`),
+  );
 }
 
 if (form) {
@@ -87,7 +91,9 @@ if (form) {
         statusEl.textContent = `HTTP ${result.status}`;
         statusEl.className = result.ok ? 'badge badge-ok' : 'badge badge-error';
         latencyEl.textContent = `${result.durationMs} ms`;
-        if (result.retried) retriedEl.textContent = 'The API rejected the cached token (invalid_token): it was dropped and the call repeated once with a new one.';
+        if (result.retried)
+          retriedEl.textContent =
+            'The API rejected the cached token (invalid_token): it was dropped and the call repeated once with a new one.';
         output.textContent = typeof result.body === 'string' ? result.body : JSON.stringify(result.body, null, 2);
       } else {
         statusEl.textContent = data.error || `HTTP ${response.status}`;

@@ -12,8 +12,8 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type session from 'express-session';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { createApp } from '../src/web/app.js';
+import { loadConfig } from '../src/config/config.js';
 import { createListeningServer } from '../src/http-server.js';
 import { createLogger } from '../src/logger.js';
 import { createServices } from '../src/services.js';
@@ -48,7 +48,9 @@ function sessionIdArg(arg: unknown): string {
 
 function storedSession(sid: string): Promise<session.SessionData | null | undefined> {
   return new Promise((resolve, reject) =>
-    services.sessionStore.get(sid, (err: unknown, data?: session.SessionData | null) => (err ? reject(err) : resolve(data))),
+    services.sessionStore.get(sid, (err: unknown, data?: session.SessionData | null) =>
+      err ? reject(err) : resolve(data),
+    ),
   );
 }
 
@@ -62,7 +64,9 @@ serveIpc(
     accessToken: async (arg) => (await services.tokens.peek(sessionIdArg(arg)))?.accessToken ?? null,
     tokenInfo: async (arg) => {
       const tokens = await services.tokens.peek(sessionIdArg(arg));
-      return tokens ? { expiresAt: tokens.expiresAt, lifetimeSeconds: tokens.lifetimeSeconds, version: tokens.version } : null;
+      return tokens
+        ? { expiresAt: tokens.expiresAt, lifetimeSeconds: tokens.lifetimeSeconds, version: tokens.version }
+        : null;
     },
     records: async (arg) => {
       const sid = sessionIdArg(arg);

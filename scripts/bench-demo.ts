@@ -11,7 +11,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { attachDemoServices } from '../src/demo/start-demo.js';
 import { createListeningServer } from '../src/http-server.js';
 import { serveIpc } from './bench-ipc.js';

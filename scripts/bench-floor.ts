@@ -18,12 +18,18 @@ let token = '';
 
 const server = http.createServer((req, res) => {
   req.resume();
-  const upstream = http.request(target, { method: 'GET', agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, (response) => {
-    const headers: Record<string, string> = { 'content-type': response.headers['content-type'] ?? 'application/json' };
-    if (response.headers['content-length']) headers['content-length'] = response.headers['content-length'];
-    res.writeHead(response.statusCode ?? 502, headers);
-    response.pipe(res);
-  });
+  const upstream = http.request(
+    target,
+    { method: 'GET', agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
+    (response) => {
+      const headers: Record<string, string> = {
+        'content-type': response.headers['content-type'] ?? 'application/json',
+      };
+      if (response.headers['content-length']) headers['content-length'] = response.headers['content-length'];
+      res.writeHead(response.statusCode ?? 502, headers);
+      response.pipe(res);
+    },
+  );
   upstream.on('error', () => {
     if (!res.headersSent) res.writeHead(502);
     res.end();

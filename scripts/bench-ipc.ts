@@ -41,7 +41,7 @@ export function serveIpc(handlers: IpcHandlers, info: Record<string, unknown> = 
         if (!handler) throw new Error(`unknown op ${message.op}`);
         reply = { id: message.id, ok: true, value: await handler(message.arg) };
       } catch (err) {
-        reply = { id: message.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) };
+        reply = { id: message.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
       }
       process.send?.(reply);
     })();
@@ -65,7 +65,10 @@ export class BenchChild {
   readonly name: string;
   readonly logFile: string;
   readonly #proc: ChildProcess;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   #nextId = 1;
   #stderr = '';
   #exited: string | undefined;
@@ -90,7 +93,10 @@ export class BenchChild {
     });
     this.ready = new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${this.name} not ready within ${options.readyTimeoutMs ?? 40_000} ms${this.diagnostics()}`)),
+        () =>
+          reject(
+            new Error(`${this.name} not ready within ${options.readyTimeoutMs ?? 40_000} ms${this.diagnostics()}`),
+          ),
         options.readyTimeoutMs ?? 40_000,
       );
       this.#proc.on('message', (message: IpcReply | ReadyMessage) => {

@@ -18,15 +18,15 @@ import { createHmac } from 'node:crypto';
 import http, { type RequestListener } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import session from 'express-session';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
+import { createApp } from '../src/web/app.js';
+import { loadConfig } from '../src/config/config.js';
 import { createListeningServer } from '../src/http-server.js';
 import { createLogger, requestLogger } from '../src/logger.js';
-import { requireCsrfHeader } from '../src/middleware/csrf.js';
-import { errorHandler } from '../src/middleware/error-handler.js';
-import { apiRateLimit } from '../src/middleware/rate-limit.js';
-import { requireLogin } from '../src/middleware/require-login.js';
-import { securityHeaders } from '../src/middleware/security-headers.js';
+import { requireCsrfHeader } from '../src/web/csrf.js';
+import { errorHandler } from '../src/web/error-handler.js';
+import { apiRateLimit } from '../src/web/rate-limit.js';
+import { requireLogin } from '../src/web/require-login.js';
+import { securityHeaders } from '../src/web/security-headers.js';
 import { sessionMiddleware } from '../src/session/session-middleware.js';
 import { createServices } from '../src/services.js';
 import { serveIpc } from './bench-ipc.js';
@@ -51,12 +51,21 @@ const bareProxy: RequestListener = (req, res) => {
   req.resume();
   services.tokens.peek(sessionId).then(
     (tokens) => {
-      const upstream = http.request(meUrl, { method: 'GET', agent, headers: { authorization: `Bearer ${tokens?.accessToken ?? ''}`, accept: 'application/json' } }, (response) => {
-        const headers: Record<string, string> = { 'content-type': String(response.headers['content-type']) };
-        if (response.headers['content-length']) headers['content-length'] = String(response.headers['content-length']);
-        res.writeHead(response.statusCode ?? 502, headers);
-        response.pipe(res);
-      });
+      const upstream = http.request(
+        meUrl,
+        {
+          method: 'GET',
+          agent,
+          headers: { authorization: `Bearer ${tokens?.accessToken ?? ''}`, accept: 'application/json' },
+        },
+        (response) => {
+          const headers: Record<string, string> = { 'content-type': String(response.headers['content-type']) };
+          if (response.headers['content-length'])
+            headers['content-length'] = String(response.headers['content-length']);
+          res.writeHead(response.statusCode ?? 502, headers);
+          response.pipe(res);
+        },
+      );
       upstream.on('error', () => {
         if (!res.headersSent) res.writeHead(502);
         res.end();
@@ -70,7 +79,10 @@ const bareProxy: RequestListener = (req, res) => {
   );
 };
 
-function expressWith(layers: ReadonlyArray<RequestHandler | RequestHandler[]>, handler: RequestHandler = (req, res) => services.proxy.forward(req, res, req.sessionID)): express.Express {
+function expressWith(
+  layers: ReadonlyArray<RequestHandler | RequestHandler[]>,
+  handler: RequestHandler = (req, res) => services.proxy.forward(req, res, req.sessionID),
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
   for (const layer of layers) app.use(layer);
@@ -80,7 +92,10 @@ function expressWith(layers: ReadonlyArray<RequestHandler | RequestHandler[]>, h
 }
 
 const logging = requestLogger(logger) as unknown as RequestHandler;
-const headers = securityHeaders({ providerOrigins: [config.oidc.issuer.origin], https: config.baseUrl.protocol === 'https:' });
+const headers = securityHeaders({
+  providerOrigins: [config.oidc.issuer.origin],
+  https: config.baseUrl.protocol === 'https:',
+});
 const sessions = sessionMiddleware(config.session, services.sessionStore);
 const sessionsNotRolling = session({
   name: config.session.cookieName,
@@ -90,7 +105,13 @@ const sessionsNotRolling = session({
   saveUninitialized: false,
   rolling: false,
   unset: 'destroy',
-  cookie: { httpOnly: true, sameSite: 'lax', secure: config.session.secureCookie, path: '/', maxAge: config.session.idleSeconds * 1000 },
+  cookie: {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: config.session.secureCookie,
+    path: '/',
+    maxAge: config.session.idleSeconds * 1000,
+  },
 });
 const guards = [apiRateLimit(config.rateLimit.apiPerMinute), requireCsrfHeader, requireLogin];
 
@@ -123,7 +144,9 @@ const handlers: Record<(typeof VARIANTS)[number], RequestListener> = {
 
 const ports: Record<string, number> = {};
 // The full app listens on PORT: logins go through it.
-ports['full app (createApp)'] = (await createListeningServer(config.port, config.listenHost, handlers['full app (createApp)'])).port;
+ports['full app (createApp)'] = (
+  await createListeningServer(config.port, config.listenHost, handlers['full app (createApp)'])
+).port;
 for (const name of VARIANTS) {
   if (name === 'full app (createApp)') continue;
   ports[name] = (await createListeningServer(0, '127.0.0.1', handlers[name])).port;
@@ -131,7 +154,9 @@ for (const name of VARIANTS) {
 
 function storedSession(sid: string): Promise<session.SessionData | null | undefined> {
   return new Promise((resolve, reject) =>
-    services.sessionStore.get(sid, (err: unknown, data?: session.SessionData | null) => (err ? reject(err) : resolve(data))),
+    services.sessionStore.get(sid, (err: unknown, data?: session.SessionData | null) =>
+      err ? reject(err) : resolve(data),
+    ),
   );
 }
 
@@ -146,13 +171,25 @@ serveIpc(
       const data = await storedSession(sessionId);
       const tokens = await services.tokens.peek(sessionId);
       if (!data?.user || !tokens) throw new Error('no logged-in session to copy');
-      const slim: session.SessionData = { ...data, user: { sub: data.user.sub, name: data.user.name, email: data.user.email, claims: {} } };
+      const slim: session.SessionData = {
+        ...data,
+        user: { sub: data.user.sub, name: data.user.name, email: data.user.email, claims: {} },
+      };
       const sid = `slim-${sessionId}`;
-      await new Promise<void>((resolve, reject) => services.sessionStore.set(sid, slim, (err?: unknown) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        services.sessionStore.set(sid, slim, (err?: unknown) => (err ? reject(err) : resolve())),
+      );
       await services.tokens.saveLogin(sid, tokens);
       // cookie-signature's format: s:<id>.<base64 HMAC-SHA256 without padding>
-      const signed = `s:${sid}.${createHmac('sha256', config.session.secrets[0] ?? '').update(sid).digest('base64').replace(/=+$/, '')}`;
-      return { cookie: `${config.session.cookieName}=${encodeURIComponent(signed)}`, fullJsonLength: JSON.stringify(data).length, slimJsonLength: JSON.stringify(slim).length };
+      const signed = `s:${sid}.${createHmac('sha256', config.session.secrets[0] ?? '')
+        .update(sid)
+        .digest('base64')
+        .replace(/=+$/, '')}`;
+      return {
+        cookie: `${config.session.cookieName}=${encodeURIComponent(signed)}`,
+        fullJsonLength: JSON.stringify(data).length,
+        slimJsonLength: JSON.stringify(slim).length,
+      };
     },
   },
   { ports, order: VARIANTS },

@@ -81,13 +81,22 @@ export function areaOf(frame: CallFrame, root: string): string | undefined {
 /** What each area is for, in the words of the app's request pipeline. */
 export function purposeOf(area: string): string {
   const groups: Array<[RegExp, string]> = [
-    [/^(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/redact|safe-stable-stringify|quick-format-unescaped|thread-stream|atomic-sleep|on-exit-leak-free|src\/logger\.ts)$/, 'request logging (pino, sonic-boom)'],
-    [/^(express-session|cookie-signature|cookie|uid-safe|random-bytes|on-headers|crc|src\/session\/(session-middleware|memory-store)\.ts|lru-cache|connect-redis|redis|@redis\/.*)$/, 'session (express-session, cookie HMAC, store)'],
+    [
+      /^(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/redact|safe-stable-stringify|quick-format-unescaped|thread-stream|atomic-sleep|on-exit-leak-free|src\/logger\.ts)$/,
+      'request logging (pino, sonic-boom)',
+    ],
+    [
+      /^(express-session|cookie-signature|cookie|uid-safe|random-bytes|on-headers|crc|src\/session\/(session-middleware|memory-store)\.ts|lru-cache|connect-redis|redis|@redis\/.*)$/,
+      'session (express-session, cookie HMAC, store)',
+    ],
     [/^(helmet|src\/middleware\/security-headers\.ts)$/, 'security headers (helmet, CSP nonce)'],
     [/^(express-rate-limit|src\/middleware\/rate-limit\.ts)$/, 'rate limiter (express-rate-limit)'],
     [/^(src\/proxy\/.*)$/, 'the proxy (src/proxy)'],
     [/^(src\/session\/.*|src\/oidc\/.*|openid-client|oauth4webapi|jose)$/, 'tokens (token service, store, flow log)'],
-    [/^(express|router|path-to-regexp|finalhandler|on-finished|parseurl|send|serve-static|content-type|type-is|accepts|negotiator|mime-types|mime-db|qs|body-parser|vary|encodeurl|escape-html|fresh|range-parser|etag|statuses|http-errors|depd|debug|ms|setprototypeof|proxy-addr|forwarded|ipaddr\.js|content-disposition|merge-descriptors|utils-merge|methods|src\/app\.ts|src\/routes\/.*|src\/middleware\/.*)$/, 'express routing and req/res helpers'],
+    [
+      /^(express|router|path-to-regexp|finalhandler|on-finished|parseurl|send|serve-static|content-type|type-is|accepts|negotiator|mime-types|mime-db|qs|body-parser|vary|encodeurl|escape-html|fresh|range-parser|etag|statuses|http-errors|depd|debug|ms|setprototypeof|proxy-addr|forwarded|ipaddr\.js|content-disposition|merge-descriptors|utils-merge|methods|src\/app\.ts|src\/routes\/.*|src\/middleware\/.*)$/,
+      'express routing and req/res helpers',
+    ],
     [/^\(garbage collector\)$/, 'garbage collector'],
     [/^\(program\)$/, 'V8/native (program)'],
     [/^node core: /, area],
@@ -114,7 +123,9 @@ export function summarizeProfile(file: string, requests: number, root: string, t
   let idleUs = 0;
   let totalUs = 0;
   const frameKey = (frame: CallFrame) => {
-    const where = frame.url ? `${frame.url.replace(/^file:\/\//, '').replace(`${root}/`, '')}:${frame.lineNumber + 1}` : '(native)';
+    const where = frame.url
+      ? `${frame.url.replace(/^file:\/\//, '').replace(`${root}/`, '')}:${frame.lineNumber + 1}`
+      : '(native)';
     return `${frame.functionName || '(anonymous)'} ${where}`;
   };
   const cache = new Map<number, { area: string; fn: string }>();
@@ -165,7 +176,12 @@ export function summarizeProfile(file: string, requests: number, root: string, t
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
-      .map(([name, us]) => ({ name, ms: us / 1000, share: busyUs > 0 ? us / busyUs : 0, usPerRequest: requests > 0 ? us / requests : 0 }));
+      .map(([name, us]) => ({
+        name,
+        ms: us / 1000,
+        share: busyUs > 0 ? us / busyUs : 0,
+        usPerRequest: requests > 0 ? us / requests : 0,
+      }));
 
   const byPurpose = new Map<string, number>();
   for (const [area, us] of byArea) {

@@ -157,7 +157,11 @@ async function startRun(
   ttlSeconds: number,
   instances: ReadonlyArray<{ name: string; redisUrl?: string; script?: string }>,
 ): Promise<Run> {
-  const [providerPort, apiPort, ...appPorts] = await Promise.all([freePort(), freePort(), ...instances.map(() => freePort())]);
+  const [providerPort, apiPort, ...appPorts] = await Promise.all([
+    freePort(),
+    freePort(),
+    ...instances.map(() => freePort()),
+  ]);
   const publicPort = appPorts[0] as number;
   const common: Record<string, string> = {
     ...baseEnv(),
@@ -266,7 +270,14 @@ async function statusOf(url: string, headers: Record<string, string>): Promise<n
 // ---------------------------------------------------------------- load
 
 async function load(url: string | string[], headers: Record<string, string>, durationS: number): Promise<Result> {
-  const instance = autocannon({ url, headers, connections: CONNECTIONS, pipelining: 1, duration: durationS, timeout: 10 });
+  const instance = autocannon({
+    url,
+    headers,
+    connections: CONNECTIONS,
+    pipelining: 1,
+    duration: durationS,
+    timeout: 10,
+  });
   currentLoad = instance;
   try {
     return await instance;
@@ -276,7 +287,15 @@ async function load(url: string | string[], headers: Record<string, string>, dur
 }
 
 async function loadRaw(url: string, headers: Record<string, string>, durationS: number): Promise<RawResult> {
-  const instance = autocannon({ url, headers, connections: CONNECTIONS, pipelining: 1, duration: durationS, timeout: 10, skipAggregateResult: true });
+  const instance = autocannon({
+    url,
+    headers,
+    connections: CONNECTIONS,
+    pipelining: 1,
+    duration: durationS,
+    timeout: 10,
+    skipAggregateResult: true,
+  });
   currentLoad = instance;
   try {
     return (await instance) as unknown as RawResult;
@@ -330,7 +349,8 @@ async function measure(
   const [app1, demo1] = await Promise.all([cpuOf(app), cpuOf(demo)]);
   await hooks.after?.();
   const requests = result.requests.total;
-  if (result['2xx'] === 0) throw new Error(`${label}: no successful response (${JSON.stringify(result.statusCodeStats)})`);
+  if (result['2xx'] === 0)
+    throw new Error(`${label}: no successful response (${JSON.stringify(result.statusCodeStats)})`);
   return {
     label,
     rps: requests / result.duration,
@@ -369,7 +389,9 @@ async function measureInterleaved(targets: readonly Target[]): Promise<Throughpu
   }
   const acc = targets.map(() => ({ raw: [] as RawResult[], app: 0, demo: 0, seconds: 0 }));
   for (let round = 0; round < ROUNDS; round += 1) {
-    log(`measuring, round ${round + 1}/${ROUNDS}: ${targets.map((t) => `${t.label.split(' (')[0]} ${fmt(t.seconds / ROUNDS, 2)} s`).join(', ')}`);
+    log(
+      `measuring, round ${round + 1}/${ROUNDS}: ${targets.map((t) => `${t.label.split(' (')[0]} ${fmt(t.seconds / ROUNDS, 2)} s`).join(', ')}`,
+    );
     for (let k = 0; k < targets.length; k += 1) {
       const i = (k + round) % targets.length;
       const target = targets[i] as Target;
@@ -387,7 +409,8 @@ async function measureInterleaved(targets: readonly Target[]): Promise<Throughpu
     const slot = acc[i] as (typeof acc)[number];
     const result = autocannon.aggregateResult(slot.raw, { url: target.url, connections: CONNECTIONS });
     const requests = slot.raw.reduce((sum, raw) => sum + raw.totalCompletedRequests, 0);
-    if (result['2xx'] === 0) throw new Error(`${target.label}: no successful response (${JSON.stringify(result.statusCodeStats)})`);
+    if (result['2xx'] === 0)
+      throw new Error(`${target.label}: no successful response (${JSON.stringify(result.statusCodeStats)})`);
     return {
       label: target.label,
       rps: requests / slot.seconds,
@@ -415,7 +438,13 @@ interface MemoryResult {
 }
 
 /** `count` real logins, LOGIN_PARALLEL at a time, until done, out of time, or failing. */
-async function runLogins(run: Run, instance: Instance_, count: number, budgetMs: number, progress: boolean): Promise<{ done: number; failed: number }> {
+async function runLogins(
+  run: Run,
+  instance: Instance_,
+  count: number,
+  budgetMs: number,
+  progress: boolean,
+): Promise<{ done: number; failed: number }> {
   const deadline = Date.now() + budgetMs;
   let next = 0;
   let done = 0;
@@ -436,7 +465,9 @@ async function runLogins(run: Run, instance: Instance_, count: number, budgetMs:
   };
   await Promise.all(Array.from({ length: LOGIN_PARALLEL }, worker));
   if (failed > 5 || done === 0) {
-    throw new Error(`logins failing (${failed} failed): ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+    throw new Error(
+      `logins failing (${failed} failed): ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+    );
   }
   return { done, failed };
 }
@@ -449,7 +480,9 @@ async function memoryPerSession(run: Run, instance: Instance_): Promise<MemoryRe
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const before = await instance.child.call<Mem>('mem');
   const started = Date.now();
-  log(`memory: ${LOGINS} logins through the provider, ${LOGIN_PARALLEL} at a time (at most ${LOGIN_BUDGET_MS / 1000} s)`);
+  log(
+    `memory: ${LOGINS} logins through the provider, ${LOGIN_PARALLEL} at a time (at most ${LOGIN_BUDGET_MS / 1000} s)`,
+  );
   const { done, failed } = await runLogins(run, instance, LOGINS, LOGIN_BUDGET_MS, true);
   const after = await instance.child.call<Mem>('mem');
   return {
@@ -486,7 +519,11 @@ interface StormResult {
 }
 
 type TokenInfo = { expiresAt: number; lifetimeSeconds: number; version: number } | null;
-type Stats = { grants: Record<string, number>; grantErrors: Record<string, number>; grantErrorsByCode: Record<string, number> };
+type Stats = {
+  grants: Record<string, number>;
+  grantErrors: Record<string, number>;
+  grantErrorsByCode: Record<string, number>;
+};
 
 async function storm(label: string, run: Run, instances: readonly Instance_[]): Promise<StormResult> {
   const first = instances[0] as Instance_;
@@ -501,9 +538,15 @@ async function storm(label: string, run: Run, instances: readonly Instance_[]): 
   const info0 = await first.child.call<TokenInfo>('tokenInfo', session.sid);
   if (!info0) throw new Error(`${label}: no tokens for the session`);
 
-  log(`${label}: ${CONNECTIONS} connections on ONE session for ${STORM_S} s over ${instances.length} instance(s), ${info0.lifetimeSeconds} s tokens`);
+  log(
+    `${label}: ${CONNECTIONS} connections on ONE session for ${STORM_S} s over ${instances.length} instance(s), ${info0.lifetimeSeconds} s tokens`,
+  );
   const t0 = Date.now();
-  const result = await load(instances.map((instance) => `${instance.loadOrigin}/api/me`), headers, STORM_S);
+  const result = await load(
+    instances.map((instance) => `${instance.loadOrigin}/api/me`),
+    headers,
+    STORM_S,
+  );
   const t1 = Date.now();
 
   const stats = await run.demo.call<Stats>('stats');
@@ -565,7 +608,10 @@ interface RedisPlan {
 function planRedis(): RedisPlan {
   if (process.env.BENCH_REDIS === 'off') return { enabled: false, reason: 'skipped: BENCH_REDIS=off' };
   const backends = path.join(ROOT, 'src', 'session', 'redis-backends.ts');
-  if (!existsSync(backends) || !/export\s+(async\s+)?function\s+createRedisBackends\b/.test(readFileSync(backends, 'utf8'))) {
+  if (
+    !existsSync(backends) ||
+    !/export\s+(async\s+)?function\s+createRedisBackends\b/.test(readFileSync(backends, 'utf8'))
+  ) {
     return { enabled: false, reason: 'skipped: createRedisBackends does not exist yet' };
   }
   const services = readFileSync(path.join(ROOT, 'src', 'services.ts'), 'utf8');
@@ -579,11 +625,16 @@ function planRedis(): RedisPlan {
 
 // ---------------------------------------------------------------- report
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const verdict = (ok: boolean, target: string) => (ok ? `OK (target ${target})` : `MISSED (target ${target})`);
 
 function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
 }
 
 interface Facts {
@@ -606,23 +657,48 @@ function machineFacts(): Facts {
     node: process.version,
     cpu,
     cores: os.availableParallelism(),
-    loadAverage: os.loadavg().map((l) => l.toFixed(2)).join(' / '),
+    loadAverage: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / '),
   };
 }
 
 function throughputRow(t: Throughput, appColumn = true): string[] {
-  return [t.label, fmt(t.rps), fmt(t.p50, 1), fmt(t.p99, 1), appColumn ? fmt(t.appCpuUs) : '—', fmt(t.demoCpuUs), `${t.non2xx} / ${t.errors}`];
+  return [
+    t.label,
+    fmt(t.rps),
+    fmt(t.p50, 1),
+    fmt(t.p99, 1),
+    appColumn ? fmt(t.appCpuUs) : '—',
+    fmt(t.demoCpuUs),
+    `${t.non2xx} / ${t.errors}`,
+  ];
 }
 
 function stormRows(s: StormResult): string[][] {
   return [
-    ['Refresh grants at the provider', `${s.refreshGrants} (${s.refreshGrantErrors} refused${s.refreshGrantErrors ? `: ${JSON.stringify(s.grantErrorCodes)}` : ''})`],
-    ['Expected (one per expiry)', `${s.expected} (≈ ${STORM_S} s / (${STORM_TTL_S} s − ${refreshSkewSeconds(STORM_TTL_S)} s skew), ±1 at the edges)`],
+    [
+      'Refresh grants at the provider',
+      `${s.refreshGrants} (${s.refreshGrantErrors} refused${s.refreshGrantErrors ? `: ${JSON.stringify(s.grantErrorCodes)}` : ''})`,
+    ],
+    [
+      'Expected (one per expiry)',
+      `${s.expected} (≈ ${STORM_S} s / (${STORM_TTL_S} s − ${refreshSkewSeconds(STORM_TTL_S)} s skew), ±1 at the edges)`,
+    ],
     ['New token versions stored', String(s.versionsAdvanced)],
     ['Refresh grants sent by the app (TokenService.refreshCount)', String(s.appRefreshCount)],
     ['Requests / non-2xx / errors', `${fmt(s.requests)} / ${s.non2xx} / ${s.errors}`],
-    ['Status codes', Object.entries(s.statusCodes).map(([code, n]) => `${code}: ${fmt(n)}`).join(', ')],
-    ['Session works afterwards', s.afterStatuses.map((status) => (status === 200 ? '200 yes' : `${status} NO`)).join(', ')],
+    [
+      'Status codes',
+      Object.entries(s.statusCodes)
+        .map(([code, n]) => `${code}: ${fmt(n)}`)
+        .join(', '),
+    ],
+    [
+      'Session works afterwards',
+      s.afterStatuses.map((status) => (status === 200 ? '200 yes' : `${status} NO`)).join(', '),
+    ],
     ['Verdict', verdict(s.ok, 'exactly one refresh grant per expiry, zero failed calls, live session')],
   ];
 }
@@ -634,7 +710,12 @@ interface Report {
   direct: Throughput;
   proxied: Throughput;
   redisProxied?: Throughput;
-  records: { sessionJsonLength: number | null; tokenJsonLength: number | null; flowLogJsonLength: number; flowLogEvents: number };
+  records: {
+    sessionJsonLength: number | null;
+    tokenJsonLength: number | null;
+    flowLogJsonLength: number;
+    flowLogEvents: number;
+  };
   memory: MemoryResult;
   storm: StormResult;
   redisStorm?: StormResult;
@@ -644,29 +725,43 @@ interface Report {
 
 function renderReport(r: Report): string {
   const share = r.proxied.rps / r.direct.rps;
-  const shareVerdict = share >= TARGET.share ? `OK (target ≥ ${TARGET.share})` : share < TARGET.defectShare ? `MISSED — DEFECT (< ${TARGET.defectShare})` : `MISSED (target ≥ ${TARGET.share})`;
+  const shareVerdict =
+    share >= TARGET.share
+      ? `OK (target ≥ ${TARGET.share})`
+      : share < TARGET.defectShare
+        ? `MISSED — DEFECT (< ${TARGET.defectShare})`
+        : `MISSED (target ≥ ${TARGET.share})`;
   const cpuOk = r.proxied.appCpuUs <= TARGET.cpuUs;
   const memOk = r.memory.kibPerSession <= TARGET.kib;
   const lines: string[] = [];
   lines.push(
     `Measured ${r.facts.date} with \`npm run bench\` (scripts/bench.ts, ${fmt(r.durationS)} s). ` +
-      `Node ${r.facts.node}, CPU ${r.facts.cpu}, ${r.facts.cores} cores, load average (1/5/15 min) at start ${r.facts.loadAverage}, at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' / ')}. ` +
+      `Node ${r.facts.node}, CPU ${r.facts.cpu}, ${r.facts.cores} cores, load average (1/5/15 min) at start ${r.facts.loadAverage}, at the end ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' / ')}. ` +
       'A shared, noisy machine: compare the ratios, not the absolute numbers.',
     '',
     'Processes: **A** the embedded provider and demo API, **B** the app (built like `src/server.ts`, `LOG_LEVEL=' +
       (process.env.BENCH_LOG_LEVEL ?? 'info') +
       '`, logs to a file), **C** the load generator (autocannon, 50 connections, keep-alive, pipelining 1), and for one row ' +
       '**P** a bare node:http proxy (scripts/bench-floor.ts). All share the same 2 cores, so the load generator takes CPU from the servers in every row. ' +
-      'CPU per request is the process\'s `process.cpuUsage()` delta over the measured window divided by the completed requests.',
+      "CPU per request is the process's `process.cpuUsage()` delta over the measured window divided by the completed requests.",
     '',
     `### 1. Throughput: \`GET /me\` directly with a bearer token vs through \`/api/me\``,
     '',
     `Each row: ${WARMUP_S} s warm-up, then ${MEASURE_S} s measured (calibration rows ${CALIBRATION_S} s) in ${ROUNDS} rounds that alternate the rows, ` +
-      'so a neighbour\'s load spike hits every row alike. Access tokens live 3600 s here: no refresh during this part.',
+      "so a neighbour's load spike hits every row alike. Access tokens live 3600 s here: no refresh during this part.",
     '',
     table(
       ['Call', 'req/s', 'p50 ms', 'p99 ms', 'app (B) CPU µs/req', 'provider+API (A) CPU µs/req', 'non-2xx / errors'],
-      [throughputRow(r.calibration, false), throughputRow(r.direct), throughputRow(r.floor), throughputRow(r.proxied), ...(r.redisProxied ? [throughputRow(r.redisProxied)] : [])],
+      [
+        throughputRow(r.calibration, false),
+        throughputRow(r.direct),
+        throughputRow(r.floor),
+        throughputRow(r.proxied),
+        ...(r.redisProxied ? [throughputRow(r.redisProxied)] : []),
+      ],
     ),
     '',
     `- Calibration: a bare Node \`http\` server (in A, ${CALIBRATION_S} s) costs **${fmt(r.calibration.demoCpuUs)} µs** of CPU per request on this machine at this moment; ` +
@@ -686,13 +781,22 @@ function renderReport(r: Report): string {
     table(
       ['', ''],
       [
-        ['heapUsed before → after', `${fmt(r.memory.heapBefore / 1048576, 1)} MiB → ${fmt(r.memory.heapAfter / 1048576, 1)} MiB`],
+        [
+          'heapUsed before → after',
+          `${fmt(r.memory.heapBefore / 1048576, 1)} MiB → ${fmt(r.memory.heapAfter / 1048576, 1)} MiB`,
+        ],
         ['Per session', `**${fmt(r.memory.kibPerSession, 2)} KiB** — ${verdict(memOk, `≤ ${TARGET.kib} KiB`)}`],
         ['RSS delta (informational)', `${fmt(r.memory.rssDelta / 1048576, 1)} MiB`],
-        ['Logins (failed) / time', `${fmt(r.memory.logins)} of ${fmt(LOGINS)} planned (${r.memory.failed} failed) in ${fmt(r.memory.seconds, 1)} s, after ${WARMUP_LOGINS} warm-up logins`],
+        [
+          'Logins (failed) / time',
+          `${fmt(r.memory.logins)} of ${fmt(LOGINS)} planned (${r.memory.failed} failed) in ${fmt(r.memory.seconds, 1)} s, after ${WARMUP_LOGINS} warm-up logins`,
+        ],
         ['Stored session record (JSON)', `${r.records.sessionJsonLength ?? 'n/a'} characters`],
         ['Stored token record (JSON)', `${r.records.tokenJsonLength ?? 'n/a'} characters`],
-        ['Flow log of that session (JSON)', `${r.records.flowLogJsonLength} characters, ${r.records.flowLogEvents} events (capped at 60)`],
+        [
+          'Flow log of that session (JSON)',
+          `${r.records.flowLogJsonLength} characters, ${r.records.flowLogEvents} events (capped at 60)`,
+        ],
       ],
     ),
     '',
@@ -704,14 +808,29 @@ function renderReport(r: Report): string {
       table(
         ['Proxied `GET /api/me`', 'req/s', 'p50 ms', 'p99 ms', 'app CPU µs/req'],
         [
-          ['in-memory store', fmt(r.proxied.rps), fmt(r.proxied.p50, 1), fmt(r.proxied.p99, 1), fmt(r.proxied.appCpuUs)],
-          ['Redis store', fmt(r.redisProxied.rps), fmt(r.redisProxied.p50, 1), fmt(r.redisProxied.p99, 1), fmt(r.redisProxied.appCpuUs)],
+          [
+            'in-memory store',
+            fmt(r.proxied.rps),
+            fmt(r.proxied.p50, 1),
+            fmt(r.proxied.p99, 1),
+            fmt(r.proxied.appCpuUs),
+          ],
+          [
+            'Redis store',
+            fmt(r.redisProxied.rps),
+            fmt(r.redisProxied.p50, 1),
+            fmt(r.redisProxied.p99, 1),
+            fmt(r.redisProxied.appCpuUs),
+          ],
         ],
       ),
       '',
       `- Redis / in-memory throughput: **${(r.redisProxied.rps / r.proxied.rps).toFixed(2)}**; Redis / direct: ${(r.redisProxied.rps / r.direct.rps).toFixed(2)}`,
       '',
-      table(['', 'Two instances sharing Redis (connections alternate between them, same cookie)'], stormRows(r.redisStorm)),
+      table(
+        ['', 'Two instances sharing Redis (connections alternate between them, same cookie)'],
+        stormRows(r.redisStorm),
+      ),
       '',
     );
   } else {
@@ -723,9 +842,27 @@ function renderReport(r: Report): string {
     table(
       ['', 'This app', 'Target', REFERENCE.apache.name, REFERENCE.eoc.name],
       [
-        ['Share of direct throughput', `${share.toFixed(2)} ${share >= TARGET.share ? '' : 'MISSED'}`.trim(), `≥ ${TARGET.share} (< ${TARGET.defectShare} defect)`, String(REFERENCE.apache.share), String(REFERENCE.eoc.share)],
-        ['App CPU per proxied request', `${fmt(r.proxied.appCpuUs)} µs ${cpuOk ? '' : 'MISSED'}`.trim(), `≤ ${TARGET.cpuUs} µs`, `~${REFERENCE.apache.cpuUs} µs`, `~${REFERENCE.eoc.cpuUs} µs`],
-        ['Memory per session', `${fmt(r.memory.kibPerSession, 2)} KiB ${memOk ? '' : 'MISSED'}`.trim(), `≤ ${TARGET.kib} KiB`, `~${REFERENCE.apache.kib} KiB`, `~${REFERENCE.eoc.kib} KiB`],
+        [
+          'Share of direct throughput',
+          `${share.toFixed(2)} ${share >= TARGET.share ? '' : 'MISSED'}`.trim(),
+          `≥ ${TARGET.share} (< ${TARGET.defectShare} defect)`,
+          String(REFERENCE.apache.share),
+          String(REFERENCE.eoc.share),
+        ],
+        [
+          'App CPU per proxied request',
+          `${fmt(r.proxied.appCpuUs)} µs ${cpuOk ? '' : 'MISSED'}`.trim(),
+          `≤ ${TARGET.cpuUs} µs`,
+          `~${REFERENCE.apache.cpuUs} µs`,
+          `~${REFERENCE.eoc.cpuUs} µs`,
+        ],
+        [
+          'Memory per session',
+          `${fmt(r.memory.kibPerSession, 2)} KiB ${memOk ? '' : 'MISSED'}`.trim(),
+          `≤ ${TARGET.kib} KiB`,
+          `~${REFERENCE.apache.kib} KiB`,
+          `~${REFERENCE.eoc.kib} KiB`,
+        ],
         [
           'Refresh storm (5 s tokens, 50 connections, 20 s)',
           `${r.storm.refreshGrants} grants for ${r.storm.expected} expiries, ${r.storm.non2xx + r.storm.errors} failed calls, session ${r.storm.afterStatuses.every((s) => s === 200) ? 'live' : 'LOST'}${r.storm.ok ? '' : ' MISSED'}`,
@@ -740,7 +877,8 @@ function renderReport(r: Report): string {
 }
 
 function renderProfile(facts: Facts, throughput: Throughput, summary: ProfileSummary): string {
-  const rows = (list: ProfileSummary['byArea']) => list.map((row) => [row.name.replace(/\|/g, '\\|'), fmt(row.usPerRequest, 1), `${(row.share * 100).toFixed(1)} %`]);
+  const rows = (list: ProfileSummary['byArea']) =>
+    list.map((row) => [row.name.replace(/\|/g, '\\|'), fmt(row.usPerRequest, 1), `${(row.share * 100).toFixed(1)} %`]);
   return [
     `Profiled ${facts.date} with \`npm run bench -- --profile\`: V8 sampling profiler (250 µs) in process B during ${MEASURE_S} s of proxied \`GET /api/me\` ` +
       `(${fmt(throughput.requests)} requests, ${fmt(throughput.rps)} req/s, ${fmt(throughput.appCpuUs)} µs CPU/request by \`process.cpuUsage()\`, profiler overhead included). ` +
@@ -783,7 +921,7 @@ function writeDocSection(marker: 'figures' | 'profile' | 'layers', body: string)
         '',
         '<!-- bench:figures:start -->\n_Not measured yet._\n<!-- bench:figures:end -->',
         '',
-        '## Where the app\'s CPU goes',
+        "## Where the app's CPU goes",
         '',
         '### Layer by layer',
         '',
@@ -796,7 +934,10 @@ function writeDocSection(marker: 'figures' | 'profile' | 'layers', body: string)
       ].join('\n');
   const from = doc.indexOf(start);
   const to = doc.indexOf(end);
-  doc = from !== -1 && to > from ? doc.slice(0, from) + block + doc.slice(to + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
+  doc =
+    from !== -1 && to > from
+      ? doc.slice(0, from) + block + doc.slice(to + end.length)
+      : `${doc.trimEnd()}\n\n${block}\n`;
   writeFileSync(DOC, doc);
 }
 
@@ -807,14 +948,21 @@ async function profileMain(facts: Facts): Promise<void> {
   const app = run.instances[0] as Instance_;
   const session = await login(run, app, DEMO_ACCOUNTS[0] as DemoAccount);
   const file = path.join(tmp, 'app.cpuprofile');
-  const throughput = await measure('proxied (profiled)', `${app.loadOrigin}/api/me`, apiHeaders(session), app.child, run.demo, {
-    before: async () => {
-      await app.child.call('profileStart', 250);
+  const throughput = await measure(
+    'proxied (profiled)',
+    `${app.loadOrigin}/api/me`,
+    apiHeaders(session),
+    app.child,
+    run.demo,
+    {
+      before: async () => {
+        await app.child.call('profileStart', 250);
+      },
+      after: async () => {
+        await app.child.call('profileStop', file, 60_000);
+      },
     },
-    after: async () => {
-      await app.child.call('profileStop', file, 60_000);
-    },
-  });
+  );
   await run.stop();
   const summary = summarizeProfile(file, throughput.requests, ROOT);
   const text = renderProfile(facts, throughput, summary);
@@ -832,7 +980,9 @@ async function layersMain(facts: Facts): Promise<void> {
   const order = server.info.order as string[];
   const session = await login(run, server, DEMO_ACCOUNTS[0] as DemoAccount);
   await server.child.call('setSession', session.sid);
-  const slim = await server.child.call<{ cookie: string; fullJsonLength: number; slimJsonLength: number }>('slimSession');
+  const slim = await server.child.call<{ cookie: string; fullJsonLength: number; slimJsonLength: number }>(
+    'slimSession',
+  );
   const targets: Target[] = order.map((name) => ({
     label: name,
     url: `http://127.0.0.1:${String(ports[name])}/api/me`,
@@ -892,7 +1042,10 @@ async function benchMain(facts: Facts): Promise<boolean> {
   const bearer = { authorization: `Bearer ${token}`, accept: 'application/json' };
   const directUrl = `${run1.apiOrigin}/me`;
   const proxiedUrl = `${app.loadOrigin}/api/me`;
-  for (const [url, headers] of [[directUrl, bearer], [proxiedUrl, apiHeaders(session)]] as const) {
+  for (const [url, headers] of [
+    [directUrl, bearer],
+    [proxiedUrl, apiHeaders(session)],
+  ] as const) {
     const status = await statusOf(url, headers);
     if (status !== 200) throw new Error(`sanity check: ${url} answered ${status}`);
   }
@@ -909,15 +1062,59 @@ async function benchMain(facts: Facts): Promise<boolean> {
   const redisApp = run1.instances[1];
   const redisSession = redisApp ? await login(run1, redisApp, DEMO_ACCOUNTS[0] as DemoAccount) : undefined;
   const targets: Target[] = [
-    { label: 'bare node:http server (calibration, in A)', url: `${run1.calibrationOrigin}/`, headers: {}, app: app.child, demo: run1.demo, seconds: CALIBRATION_S, noApp: true },
-    { label: 'direct GET /me (bearer)', url: directUrl, headers: bearer, app: app.child, demo: run1.demo, seconds: MEASURE_S },
-    { label: 'bare node:http proxy to /me (floor, P)', url: `http://127.0.0.1:${String(floorInfo.port)}/`, headers: {}, app: floorChild, demo: run1.demo, seconds: CALIBRATION_S },
-    { label: 'proxied GET /api/me (cookie + X-CSRF)', url: proxiedUrl, headers: apiHeaders(session), app: app.child, demo: run1.demo, seconds: MEASURE_S },
+    {
+      label: 'bare node:http server (calibration, in A)',
+      url: `${run1.calibrationOrigin}/`,
+      headers: {},
+      app: app.child,
+      demo: run1.demo,
+      seconds: CALIBRATION_S,
+      noApp: true,
+    },
+    {
+      label: 'direct GET /me (bearer)',
+      url: directUrl,
+      headers: bearer,
+      app: app.child,
+      demo: run1.demo,
+      seconds: MEASURE_S,
+    },
+    {
+      label: 'bare node:http proxy to /me (floor, P)',
+      url: `http://127.0.0.1:${String(floorInfo.port)}/`,
+      headers: {},
+      app: floorChild,
+      demo: run1.demo,
+      seconds: CALIBRATION_S,
+    },
+    {
+      label: 'proxied GET /api/me (cookie + X-CSRF)',
+      url: proxiedUrl,
+      headers: apiHeaders(session),
+      app: app.child,
+      demo: run1.demo,
+      seconds: MEASURE_S,
+    },
     ...(redisApp && redisSession
-      ? [{ label: 'proxied GET /api/me, Redis store', url: `${redisApp.loadOrigin}/api/me`, headers: apiHeaders(redisSession), app: redisApp.child, demo: run1.demo, seconds: MEASURE_S }]
+      ? [
+          {
+            label: 'proxied GET /api/me, Redis store',
+            url: `${redisApp.loadOrigin}/api/me`,
+            headers: apiHeaders(redisSession),
+            app: redisApp.child,
+            demo: run1.demo,
+            seconds: MEASURE_S,
+          },
+        ]
       : []),
   ];
-  const [calibration, direct, floor, proxied, redisProxied] = (await measureInterleaved(targets)) as [Throughput, Throughput, Throughput, Throughput, Throughput?];
+  const [calibration, direct, floor, proxied, redisProxied] = (await measureInterleaved(targets)) as [
+    Throughput,
+    Throughput,
+    Throughput,
+    Throughput,
+    Throughput?,
+  ];
   await floorChild.stop();
   children.delete(floorChild);
   const records = await app.child.call<Report['records']>('records', session.sid);
@@ -928,7 +1125,12 @@ async function benchMain(facts: Facts): Promise<boolean> {
   log(`run 2: starting A (${STORM_TTL_S} s tokens) and B`);
   const run2 = await startRun('run2', STORM_TTL_S, [
     { name: 'app' },
-    ...(redisUrl ? [{ name: 'app-redis-1', redisUrl }, { name: 'app-redis-2', redisUrl }] : []),
+    ...(redisUrl
+      ? [
+          { name: 'app-redis-1', redisUrl },
+          { name: 'app-redis-2', redisUrl },
+        ]
+      : []),
   ]);
   const stormResult = await storm('storm (one instance)', run2, [run2.instances[0] as Instance_]);
   let redisStorm: StormResult | undefined;
@@ -971,7 +1173,9 @@ async function benchMain(facts: Facts): Promise<boolean> {
 }
 
 const facts = machineFacts();
-console.log(`oidc-bff benchmark — ${facts.date}, node ${facts.node}, ${facts.cpu}, ${facts.cores} cores, load ${facts.loadAverage}${QUICK ? ' (--quick)' : ''}`);
+console.log(
+  `oidc-bff benchmark — ${facts.date}, node ${facts.node}, ${facts.cpu}, ${facts.cores} cores, load ${facts.loadAverage}${QUICK ? ' (--quick)' : ''}`,
+);
 try {
   if (PROFILE) await profileMain(facts);
   else if (LAYERS) {
@@ -983,7 +1187,7 @@ try {
   }
   process.exit(0);
 } catch (err) {
-  console.error(`\nbenchmark broken: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.error(`\nbenchmark broken: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   for (const child of children) if (!child.alive) console.error(child.diagnostics());
   console.error(`(logs kept in ${tmp})`);
   await redisServer?.dispose().catch(() => undefined);

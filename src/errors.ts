@@ -41,7 +41,8 @@ export class LoginError extends AppError {
 
 /** What a visitor should read for the common provider errors (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
 const PROVIDER_ERROR_MESSAGES: Record<string, string> = {
-  access_denied: 'The request was declined at the identity provider, so the app did not get access. You can try again whenever you like.',
+  access_denied:
+    'The request was declined at the identity provider, so the app did not get access. You can try again whenever you like.',
   login_required: 'The identity provider needs you to sign in again.',
   consent_required: 'The identity provider needs your consent before the app can continue.',
   interaction_required: 'The identity provider needs you to complete a step on its pages.',
@@ -52,9 +53,14 @@ const PROVIDER_ERROR_MESSAGES: Record<string, string> = {
 /** The provider answered the authorization request with an error (RFC 6749 §4.1.2.1). */
 export class ProviderAuthorizationError extends AppError {
   constructor(error: string, description: string | undefined) {
-    super(400, 'provider_error', PROVIDER_ERROR_MESSAGES[error] ?? 'The identity provider did not complete the sign-in.', {
-      details: { error, ...(description ? { description } : {}) },
-    });
+    super(
+      400,
+      'provider_error',
+      PROVIDER_ERROR_MESSAGES[error] ?? 'The identity provider did not complete the sign-in.',
+      {
+        details: { error, ...(description ? { description } : {}) },
+      },
+    );
     this.name = 'ProviderAuthorizationError';
   }
 }
@@ -70,10 +76,15 @@ export class LoginRequiredError extends AppError {
 /** The identity provider cannot be reached or is not ready. */
 export class ProviderUnavailableError extends AppError {
   constructor(cause?: unknown, retryAfterSeconds = 5) {
-    super(503, 'provider_unavailable', 'The identity provider is not reachable right now. Please try again in a moment.', {
-      cause,
-      headers: { 'Retry-After': String(retryAfterSeconds) },
-    });
+    super(
+      503,
+      'provider_unavailable',
+      'The identity provider is not reachable right now. Please try again in a moment.',
+      {
+        cause,
+        headers: { 'Retry-After': String(retryAfterSeconds) },
+      },
+    );
     this.name = 'ProviderUnavailableError';
   }
 }

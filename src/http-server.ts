@@ -12,7 +12,11 @@ export function listen(server: Server, port: number, host: string): Promise<numb
   });
 }
 
-export async function createListeningServer(port: number, host: string, handler?: RequestListener): Promise<{ server: Server; port: number }> {
+export async function createListeningServer(
+  port: number,
+  host: string,
+  handler?: RequestListener,
+): Promise<{ server: Server; port: number }> {
   const server = http.createServer(handler);
   // Slow-loris bounds; Node's defaults are minutes.
   server.headersTimeout = 20_000;

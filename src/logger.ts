@@ -22,8 +22,19 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     // Exact paths only: wildcard paths cost ~13 µs per line, on every request (docs/benchmark.md).
     redact: {
       paths: [
-        'access_token', 'refresh_token', 'id_token', 'accessToken', 'refreshToken', 'idToken', 'client_secret',
-        'clientSecret', 'authorization', 'cookie', 'code', 'req.headers.authorization', 'req.headers.cookie',
+        'access_token',
+        'refresh_token',
+        'id_token',
+        'accessToken',
+        'refreshToken',
+        'idToken',
+        'client_secret',
+        'clientSecret',
+        'authorization',
+        'cookie',
+        'code',
+        'req.headers.authorization',
+        'req.headers.cookie',
         'res.headers["set-cookie"]',
       ],
       censor: '[redacted]',

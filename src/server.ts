@@ -3,8 +3,8 @@
  * Graceful shutdown on SIGTERM/SIGINT: not ready, stop accepting, finish
  * in-flight requests (10 s at most), close stores, exit 0.
  */
-import { createApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { createApp } from './web/app.js';
+import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { DEMO_ACCOUNTS } from './demo/demo-accounts.js';
 import { attachDemoServices } from './demo/start-demo.js';
 import { closeServer, createListeningServer } from './http-server.js';
@@ -38,8 +38,14 @@ async function main(): Promise<void> {
     const provider = await createListeningServer(config.demo.providerPort, '127.0.0.1');
     const api = await createListeningServer(config.demo.apiPort, '127.0.0.1');
     await attachDemoServices(config, { providerServer: provider.server, apiServer: api.server });
-    closers.push(() => closeServer(provider.server, 2_000), () => closeServer(api.server, 2_000));
-    logger.info({ issuer: config.oidc.issuer.href, api: config.api.baseUrl.href }, 'demo identity provider and API started');
+    closers.push(
+      () => closeServer(provider.server, 2_000),
+      () => closeServer(api.server, 2_000),
+    );
+    logger.info(
+      { issuer: config.oidc.issuer.href, api: config.api.baseUrl.href },
+      'demo identity provider and API started',
+    );
   }
   if (config.session.ephemeralSecret) {
     logger.warn('SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts');

@@ -4,18 +4,33 @@
  * this; createApp only receives what it returns.
  */
 import type session from 'express-session';
-import type { Config } from './config.js';
+import type { Config } from './config/config.js';
 import type { Logger } from './logger.js';
 import { ProviderConnection } from './oidc/client.js';
-import { MemoryFlowLog, type FlowLog } from './session/flow-log.js';
-import { KeyValueSessionStore, MemoryKeyValueStore } from './session/memory-store.js';
-import { createRedisBackends } from './session/redis-backends.js';
-import { localRefreshLock, type RefreshLock } from './session/refresh-lock.js';
-import { TokenService } from './session/token-service.js';
-import { MemoryTokenStore, type TokenStore } from './session/token-store.js';
-import type { AppDeps } from './app.js';
+import { MemoryFlowLog, type FlowLog } from './flow/flow-log.js';
+import { KeyValueSessionStore, MemoryKeyValueStore } from './stores/memory/session-store.js';
+import { createRedisBackends } from './stores/redis/backends.js';
+import { localRefreshLock, type RefreshLock } from './tokens/refresh-lock.js';
+import { TokenService } from './tokens/token-service.js';
+import { MemoryTokenStore, type TokenStore } from './tokens/token-store.js';
 import { ClientCredentialsProvider, type M2mToken, type M2mTokenCache } from './m2m/client-credentials.js';
 import { ApiProxy } from './proxy/api-proxy.js';
+
+/** What the web layer (web/app.ts and its routers) is given. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly provider: ProviderConnection;
+  readonly tokens: TokenService;
+  readonly flowLog: FlowLog;
+  readonly proxy: ApiProxy;
+  /** Client-credentials tokens for server-to-server calls; null when M2M is not configured. */
+  readonly m2m: ClientCredentialsProvider | null;
+  readonly sessionStore: session.Store;
+  /** Resolves when the session store answers. */
+  readonly storeHealth: () => Promise<void>;
+  readonly lifecycle: { shuttingDown: boolean };
+}
 
 export interface Services extends AppDeps {
   /** Stops timers and closes connections. */

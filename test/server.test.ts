@@ -28,7 +28,12 @@ function start(env: Record<string, string>) {
 describe('src/server.ts', () => {
   it('exits non-zero with one message listing every configuration problem, without secrets', async () => {
     const secret = 'my-client-secret-value';
-    const proc = start({ NODE_ENV: 'production', OIDC_ISSUER: 'http://idp.example.com', OIDC_CLIENT_SECRET: secret, PORT: 'x' });
+    const proc = start({
+      NODE_ENV: 'production',
+      OIDC_ISSUER: 'http://idp.example.com',
+      OIDC_CLIENT_SECRET: secret,
+      PORT: 'x',
+    });
     const code = await proc.exited;
     assert.equal(code, 1);
     const out = proc.output();
@@ -39,12 +44,20 @@ describe('src/server.ts', () => {
 
   it('starts in demo mode, becomes ready, and shuts down gracefully on SIGTERM (exit 0) after finishing in-flight work', async () => {
     const [port, providerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const proc = start({ PORT: String(port), DEMO_PROVIDER_PORT: String(providerPort), DEMO_API_PORT: String(apiPort), LOG_LEVEL: 'warn' });
+    const proc = start({
+      PORT: String(port),
+      DEMO_PROVIDER_PORT: String(providerPort),
+      DEMO_API_PORT: String(apiPort),
+      LOG_LEVEL: 'warn',
+    });
     try {
       const deadline = Date.now() + 20_000;
       let ready = false;
       while (!ready && Date.now() < deadline) {
-        ready = await fetch(`http://localhost:${port}/readyz`).then((r) => r.status === 200, () => false);
+        ready = await fetch(`http://localhost:${port}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (!ready) await new Promise((r) => setTimeout(r, 200));
       }
       assert.ok(ready, `ready within 20 s; output:\n${proc.output()}`);
@@ -63,7 +76,12 @@ describe('src/demo/api-main.ts (npm run demo:api)', () => {
   it('serves the demo API alone and refuses calls without a token', async () => {
     const apiPort = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/api-main.ts'], {
-      env: { PATH: process.env.PATH ?? '', DEMO_API_PORT: String(apiPort), DEMO_PROVIDER_PORT: String(await freePort()), LOG_LEVEL: 'warn' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        DEMO_API_PORT: String(apiPort),
+        DEMO_PROVIDER_PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     try {

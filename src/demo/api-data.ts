@@ -206,7 +206,13 @@ export class DemoDataStore {
     const createdAt = now.toISOString();
     const appointments: Appointment[] = [
       { id: randomUUID(), title: 'Haircut and styling', startsAt: at(now, 1, 9, 30), with: 'Sam Rivera', createdAt },
-      { id: randomUUID(), title: 'Physiotherapy follow-up', startsAt: at(now, 3, 14, 0), with: 'Dr. Jordan Lee', createdAt },
+      {
+        id: randomUUID(),
+        title: 'Physiotherapy follow-up',
+        startsAt: at(now, 3, 14, 0),
+        with: 'Dr. Jordan Lee',
+        createdAt,
+      },
       { id: randomUUID(), title: 'Dental check-up', startsAt: at(now, 8, 11, 15), with: null, createdAt },
     ];
     const contacts: Contact[] = [

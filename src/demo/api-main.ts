@@ -6,7 +6,7 @@
  * and listens on DEMO_API_PORT (or API_BASE_URL's port).
  */
 import { createListeningServer } from '../http-server.js';
-import { ConfigError, DEMO_API_AUDIENCE, loadConfig } from '../config.js';
+import { ConfigError, DEMO_API_AUDIENCE, loadConfig } from '../config/config.js';
 import { createLogger } from '../logger.js';
 import { createDemoApi } from './downstream-api.js';
 
@@ -35,7 +35,12 @@ const jwksUri = new URL(discovery.jwks_uri ?? `${issuer}/jwks`);
 const audience = config.oidc.audience ?? config.oidc.resource ?? DEMO_API_AUDIENCE;
 const port = config.demo?.apiPort ?? Number(config.api.baseUrl.port || 3002);
 
-const api = createDemoApi({ issuer, audience, jwksUri, onError: (err) => logger.error({ err: String(err) }, 'demo API error') });
+const api = createDemoApi({
+  issuer,
+  audience,
+  jwksUri,
+  onError: (err) => logger.error({ err: String(err) }, 'demo API error'),
+});
 await createListeningServer(port, '127.0.0.1', api);
 logger.info({ port, issuer, audience, jwksUri: jwksUri.href }, 'demo API listening');
 console.log(`\n  Demo API on http://127.0.0.1:${port}/ (tokens from ${issuer}, audience ${audience})\n`);

@@ -147,8 +147,16 @@ function sendMissingToken(res: Response): void {
 }
 
 /** 400/401 with an RFC 6750 §3.1 error code in the challenge and the body. */
-function sendChallenge(res: Response, status: 400 | 401, error: 'invalid_request' | 'invalid_token', description: string): void {
-  res.set('WWW-Authenticate', `Bearer realm="${REALM}", error="${error}", error_description="${headerSafe(description)}"`);
+function sendChallenge(
+  res: Response,
+  status: 400 | 401,
+  error: 'invalid_request' | 'invalid_token',
+  description: string,
+): void {
+  res.set(
+    'WWW-Authenticate',
+    `Bearer realm="${REALM}", error="${error}", error_description="${headerSafe(description)}"`,
+  );
   sendJson(res, status, { error, error_description: description });
 }
 
@@ -171,10 +179,14 @@ function sendInsufficientScope(res: Response, scope: string): void {
  * client can act on. No `scope` attribute: no scope would fix it.
  */
 function sendWrongKind(res: Response, needed: 'user' | 'machine'): void {
-  const description = needed === 'user'
-    ? 'This route serves a signed-in user; a client-credentials (machine) token cannot use it.'
-    : 'This route serves machine clients; use a client-credentials token, not a user token.';
-  res.set('WWW-Authenticate', `Bearer realm="${REALM}", error="insufficient_scope", error_description="${headerSafe(description)}"`);
+  const description =
+    needed === 'user'
+      ? 'This route serves a signed-in user; a client-credentials (machine) token cannot use it.'
+      : 'This route serves machine clients; use a client-credentials token, not a user token.';
+  res.set(
+    'WWW-Authenticate',
+    `Bearer realm="${REALM}", error="insufficient_scope", error_description="${headerSafe(description)}"`,
+  );
   sendJson(res, 403, { error: `${needed}_token_required`, error_description: description });
 }
 
@@ -214,10 +226,14 @@ function describeTokenError(error: unknown): string | undefined {
     const claim = headerSafe(error.claim).slice(0, 20);
     if (error.reason === 'missing') return `The access token has no ${claim} claim.`;
     switch (error.claim) {
-      case 'aud': return 'The access token is not meant for this API (aud).';
-      case 'iss': return 'The access token comes from an issuer this API does not trust (iss).';
-      case 'nbf': return 'The access token is not valid yet (nbf).';
-      default: return `The access token has an invalid ${claim} claim.`;
+      case 'aud':
+        return 'The access token is not meant for this API (aud).';
+      case 'iss':
+        return 'The access token comes from an issuer this API does not trust (iss).';
+      case 'nbf':
+        return 'The access token is not valid yet (nbf).';
+      default:
+        return `The access token has an invalid ${claim} claim.`;
     }
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported) {
@@ -328,8 +344,12 @@ export function createDemoApi(options: DemoApiOptions): Express {
   /** Runs before anything else on every protected route (see the file comment). */
   const authenticate: RequestHandler = async (req, res, next) => {
     if (hasQueryToken(req)) {
-      sendChallenge(res, 400, 'invalid_request',
-        'Send the access token in the Authorization header (RFC 6750 section 2.1), never in the URL.');
+      sendChallenge(
+        res,
+        400,
+        'invalid_request',
+        'Send the access token in the Authorization header (RFC 6750 section 2.1), never in the URL.',
+      );
       return;
     }
     const header = req.headers.authorization;
@@ -375,21 +395,25 @@ export function createDemoApi(options: DemoApiOptions): Express {
     next();
   };
 
-  const requireKind = (kind: 'user' | 'machine'): RequestHandler => (req, res, next) => {
-    if (auth(req).kind !== kind) {
-      sendWrongKind(res, kind);
-      return;
-    }
-    next();
-  };
+  const requireKind =
+    (kind: 'user' | 'machine'): RequestHandler =>
+    (req, res, next) => {
+      if (auth(req).kind !== kind) {
+        sendWrongKind(res, kind);
+        return;
+      }
+      next();
+    };
 
-  const requireScope = (scope: ApiScope): RequestHandler => (req, res, next) => {
-    if (!auth(req).scopes.has(scope)) {
-      sendInsufficientScope(res, scope);
-      return;
-    }
-    next();
-  };
+  const requireScope =
+    (scope: ApiScope): RequestHandler =>
+    (req, res, next) => {
+      if (!auth(req).scopes.has(scope)) {
+        sendInsufficientScope(res, scope);
+        return;
+      }
+      next();
+    };
 
   const requireJsonBody: RequestHandler = (req, res, next) => {
     if (!req.is('application/json')) {
@@ -486,14 +510,18 @@ export function createDemoApi(options: DemoApiOptions): Express {
       next(error);
       return;
     }
-    const type = typeof error === 'object' && error !== null && 'type' in error ? (error as { type: unknown }).type : undefined;
+    const type =
+      typeof error === 'object' && error !== null && 'type' in error ? (error as { type: unknown }).type : undefined;
     // body-parser errors: fixed texts, as its messages can quote the body.
     switch (type) {
       case 'entity.parse.failed':
         sendJson(res, 400, { error: 'invalid_json', error_description: 'The body is not valid JSON.' });
         return;
       case 'entity.too.large':
-        sendJson(res, 413, { error: 'payload_too_large', error_description: `The body is larger than ${BODY_LIMIT_BYTES / 1024} kB.` });
+        sendJson(res, 413, {
+          error: 'payload_too_large',
+          error_description: `The body is larger than ${BODY_LIMIT_BYTES / 1024} kB.`,
+        });
         return;
       case 'encoding.unsupported':
       case 'charset.unsupported':

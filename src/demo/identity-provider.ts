@@ -23,11 +23,7 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import ejs from 'ejs';
-import express, {
-  type NextFunction,
-  type Request,
-  type Response,
-} from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, {
   errors,
@@ -41,12 +37,7 @@ import Provider, {
   type ResourceServer,
 } from 'oidc-provider';
 
-import {
-  DEMO_ACCOUNTS,
-  findDemoAccountByLogin,
-  findDemoAccountBySub,
-  type DemoAccount,
-} from './demo-accounts.js';
+import { DEMO_ACCOUNTS, findDemoAccountByLogin, findDemoAccountBySub, type DemoAccount } from './demo-accounts.js';
 
 /** A client registered with the demo provider. */
 export interface DemoClient {
@@ -163,7 +154,10 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
     settings.m2mClients.map((client) => [
       client.clientId,
       // A client never gets more than the API offers to M2M callers, whatever it was registered with.
-      client.scope.split(' ').filter((scope) => api.m2mScopes.includes(scope)).join(' '),
+      client.scope
+        .split(' ')
+        .filter((scope) => api.m2mScopes.includes(scope))
+        .join(' '),
     ]),
   );
 
@@ -228,9 +222,7 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
         enabled: true,
         logoutSource: async (ctx, form) => {
           const { action, hidden } = parseProviderForm(form);
-          const account = ctx.oidc.session?.accountId
-            ? findDemoAccountBySub(ctx.oidc.session.accountId)
-            : undefined;
+          const account = ctx.oidc.session?.accountId ? findDemoAccountBySub(ctx.oidc.session.accountId) : undefined;
           await pages.renderToKoa(ctx, 200, 'logout', {
             title: 'Sign out',
             action,
@@ -306,8 +298,7 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
     },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? settings.accessTokenTtlSeconds,
-      ClientCredentials: (_ctx, token) =>
-        token.resourceServer?.accessTokenTTL ?? settings.clientCredentialsTtlSeconds,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? settings.clientCredentialsTtlSeconds,
       AuthorizationCode: AUTHORIZATION_CODE_TTL,
       IdToken: ID_TOKEN_TTL,
       Interaction: INTERACTION_TTL,
@@ -412,7 +403,13 @@ function interactionRoutes(deps: InteractionDeps): express.Router {
   const sameOrigin = (req: Request, _res: Response, next: NextFunction): void => {
     const origin = req.get('origin');
     if (origin !== undefined && origin !== issuerOrigin) {
-      next(new HttpError(403, 'cross_origin_post', 'This form can only be submitted from the identity provider’s own pages.'));
+      next(
+        new HttpError(
+          403,
+          'cross_origin_post',
+          'This form can only be submitted from the identity provider’s own pages.',
+        ),
+      );
       return;
     }
     next();
@@ -468,7 +465,8 @@ function interactionRoutes(deps: InteractionDeps): express.Router {
           accountName: account?.name ?? '',
           identityScopes: describeScopes(requested.filter((scope) => IDENTITY_SCOPES.has(scope))),
           audience: audience === api.audience ? audience : '',
-          apiScopes: audience === api.audience ? describeScopes(requested.filter((scope) => apiScopes.includes(scope))) : [],
+          apiScopes:
+            audience === api.audience ? describeScopes(requested.filter((scope) => apiScopes.includes(scope))) : [],
         });
         return;
       }
@@ -593,7 +591,12 @@ class PageRenderer {
     res.status(status).set(this.#headers).type('html').send(html);
   }
 
-  async renderToKoa(ctx: KoaContextWithOIDC, status: number, view: string, locals: Record<string, unknown>): Promise<void> {
+  async renderToKoa(
+    ctx: KoaContextWithOIDC,
+    status: number,
+    view: string,
+    locals: Record<string, unknown>,
+  ): Promise<void> {
     const html = await this.render(view, locals);
     ctx.status = status;
     ctx.set(this.#headers);
@@ -615,9 +618,12 @@ function enforceRegisteredSecretMethod(provider: Provider): void {
   const compareClientSecret = prototype.compareClientSecret;
   prototype.compareClientSecret = function compareWithRegisteredMethod(this: Client, actual: string) {
     // client_auth.js reads a secret from the body first, then from the Basic Authorization header.
-    const used = Provider.ctx?.oidc.params?.['client_secret'] !== undefined ? 'client_secret_post' : 'client_secret_basic';
+    const used =
+      Provider.ctx?.oidc.params?.['client_secret'] !== undefined ? 'client_secret_post' : 'client_secret_basic';
     if (this.clientAuthMethod !== used) {
-      throw new errors.InvalidClientAuth(`client is registered for ${this.clientAuthMethod ?? 'another method'}, not ${used}`);
+      throw new errors.InvalidClientAuth(
+        `client is registered for ${this.clientAuthMethod ?? 'another method'}, not ${used}`,
+      );
     }
     return compareClientSecret.call(this, actual);
   };
@@ -647,11 +653,9 @@ function errorHandler(pages: PageRenderer, appBaseUrl: string) {
       // A bug, not a user mistake: say so on stderr (without request data, which may hold secrets).
       console.error('demo identity provider: unexpected error', err instanceof Error ? err.message : err);
     }
-    pages
-      .renderToExpress(res, status, 'error', errorPageLocals(code, description, appBaseUrl))
-      .catch(() => {
-        if (!res.headersSent) res.status(500).type('text/plain').send('Internal Server Error');
-      });
+    pages.renderToExpress(res, status, 'error', errorPageLocals(code, description, appBaseUrl)).catch(() => {
+      if (!res.headersSent) res.status(500).type('text/plain').send('Internal Server Error');
+    });
   };
 }
 
@@ -895,7 +899,8 @@ function validateOptions(options: DemoProviderOptions): DemoProviderOptions & { 
   const problems: string[] = [];
   const checkUrl = (name: string, value: string): void => {
     const url = URL.parse(value);
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) problems.push(`${name} must be an http(s) URL`);
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      problems.push(`${name} must be an http(s) URL`);
     else if (value.endsWith('/')) problems.push(`${name} must not end with "/"`);
   };
   const checkTtl = (name: string, value: number): void => {

@@ -6,8 +6,15 @@
  */
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { DEMO_API_AUDIENCE, DEMO_CLIENT, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE, DEMO_USER_SCOPES, type Config } from '../config.js';
-import { PROJECT_ROOT } from '../app.js';
+import {
+  DEMO_API_AUDIENCE,
+  DEMO_CLIENT,
+  DEMO_M2M_CLIENT,
+  DEMO_M2M_SCOPE,
+  DEMO_USER_SCOPES,
+  type Config,
+} from '../config/config.js';
+import { PROJECT_ROOT } from '../paths.js';
 import { createDemoApi } from './downstream-api.js';
 import { createDemoProvider, type DemoProvider } from './identity-provider.js';
 

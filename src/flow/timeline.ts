@@ -3,7 +3,7 @@
  * a timeline of explained steps, each linked to the spec section behind it.
  * Pure function; values that could be sensitive are shortened or omitted.
  */
-import type { FlowEvent } from '../session/flow-log.js';
+import type { FlowEvent } from './flow-log.js';
 import type { LoginTrace } from '../session/session-data.js';
 
 export interface SpecLink {
@@ -21,7 +21,12 @@ export interface TimelineStep {
   readonly specs: readonly SpecLink[];
   readonly tone: 'ok' | 'error' | 'info';
   /** For a run of API calls shown as one step: one row per call. */
-  readonly calls?: ReadonlyArray<{ readonly at: number; readonly request: string; readonly status: number; readonly latencyMs: number }>;
+  readonly calls?: ReadonlyArray<{
+    readonly at: number;
+    readonly request: string;
+    readonly status: number;
+    readonly latencyMs: number;
+  }>;
 }
 
 const RFC = (n: number, section: string, label: string): SpecLink => ({
@@ -104,7 +109,10 @@ export function buildTimeline(trace: LoginTrace | undefined, events: readonly Fl
       ],
       specs: [
         RFC(6749, '5.1', 'RFC 6749 §5.1 Token response'),
-        { label: 'OAuth 2.0 for Browser-Based Apps: BFF', href: 'https://datatracker.ietf.org/doc/html/draft-ietf-oauth-browser-based-apps#name-backend-for-frontend-bff' },
+        {
+          label: 'OAuth 2.0 for Browser-Based Apps: BFF',
+          href: 'https://datatracker.ietf.org/doc/html/draft-ietf-oauth-browser-based-apps#name-backend-for-frontend-bff',
+        },
       ],
       tone: 'ok',
     });
@@ -154,7 +162,10 @@ function describeEvent(event: FlowEvent): TimelineStep {
           ['new ID token', d.newIdToken ? 'yes' : 'no'],
           ['took', `${String(d.latencyMs)} ms`],
         ],
-        specs: [RFC(6749, '6', 'RFC 6749 §6 Refreshing an access token'), RFC(9700, '4.14.2', 'RFC 9700 §4.14.2 Refresh token rotation')],
+        specs: [
+          RFC(6749, '6', 'RFC 6749 §6 Refreshing an access token'),
+          RFC(9700, '4.14.2', 'RFC 9700 §4.14.2 Refresh token rotation'),
+        ],
         tone: 'ok',
       };
     case 'refresh_failed':
@@ -163,9 +174,10 @@ function describeEvent(event: FlowEvent): TimelineStep {
         at: event.at,
         title: 'Refresh failed',
         what: `The refresh (${REFRESH_REASONS[String(d.reason)] ?? String(d.reason)}) failed with ${String(d.error)}.`,
-        why: d.error === 'login_required'
-          ? 'The provider no longer accepts the refresh token (revoked or expired), so the login ended and the tokens were deleted.'
-          : 'The provider could not be reached; the tokens were kept so the next attempt can succeed.',
+        why:
+          d.error === 'login_required'
+            ? 'The provider no longer accepts the refresh token (revoked or expired), so the login ended and the tokens were deleted.'
+            : 'The provider could not be reached; the tokens were kept so the next attempt can succeed.',
         facts: [['status', String(d.status)]],
         specs: [RFC(6749, '5.2', 'RFC 6749 §5.2 Error response')],
         tone: 'error',
@@ -178,7 +190,14 @@ function describeEvent(event: FlowEvent): TimelineStep {
         what: `Proxied through /api with the access token in the Authorization header; the API answered ${String(d.status)}.`,
         why: 'The browser never sees the token: the app attaches it, and only after checking the X-CSRF header.',
         facts: [],
-        calls: [{ at: event.at, request: `${String(d.method)} ${String(d.path)}`, status: Number(d.status), latencyMs: Number(d.latencyMs) }],
+        calls: [
+          {
+            at: event.at,
+            request: `${String(d.method)} ${String(d.path)}`,
+            status: Number(d.status),
+            latencyMs: Number(d.latencyMs),
+          },
+        ],
         specs: [RFC(6750, '2.1', 'RFC 6750 §2.1 Bearer token in the Authorization header')],
         tone: Number(d.status) < 400 ? 'ok' : 'error',
       };
@@ -194,6 +213,15 @@ function describeEvent(event: FlowEvent): TimelineStep {
         tone: 'info',
       };
     default:
-      return { kind: event.type, at: event.at, title: event.type, what: '', why: '', facts: [], specs: [], tone: 'info' };
+      return {
+        kind: event.type,
+        at: event.at,
+        title: event.type,
+        what: '',
+        why: '',
+        facts: [],
+        specs: [],
+        tone: 'info',
+      };
   }
 }

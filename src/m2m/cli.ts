@@ -15,7 +15,7 @@
  * and exit code 1. Set LOG_LEVEL to see the token provider's logs on stderr.
  */
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { ClientCredentialsProvider } from './client-credentials.js';
@@ -38,7 +38,8 @@ function readConfig(): Config {
 function parseArgs(argv: string[]): { method: string; path: string; body: unknown } {
   const [method, path, rawBody, ...extra] = argv;
   if (!method || !path || extra.length > 0) throw new UsageError(USAGE);
-  if (!path.startsWith('/')) throw new UsageError(`the path must start with "/" (got ${JSON.stringify(path.slice(0, 40))}). ${USAGE}`);
+  if (!path.startsWith('/'))
+    throw new UsageError(`the path must start with "/" (got ${JSON.stringify(path.slice(0, 40))}). ${USAGE}`);
   let body: unknown;
   if (rawBody !== undefined) {
     try {
@@ -55,12 +56,18 @@ function oneLine(text: string): string {
 }
 
 /** Runs the CLI; returns the exit code. Exported for tests that prefer not to spawn a process. */
-export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   try {
     const { method, path, body } = parseArgs(argv);
     const config = readConfig();
     if (!config.m2m) {
-      throw new UsageError('machine-to-machine is not configured: set M2M_CLIENT_ID and M2M_CLIENT_SECRET (and M2M_AUDIENCE or M2M_RESOURCE, M2M_SCOPE)');
+      throw new UsageError(
+        'machine-to-machine is not configured: set M2M_CLIENT_ID and M2M_CLIENT_SECRET (and M2M_AUDIENCE or M2M_RESOURCE, M2M_SCOPE)',
+      );
     }
     // Logs go to stderr, and only when asked for: stdout is the API's JSON.
     const logger = createLogger(process.env['LOG_LEVEL'] ? config.logLevel : 'silent', process.stderr);
@@ -70,11 +77,16 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     if (!result.ok) {
       const described =
         typeof result.body === 'object' && result.body !== null
-          ? [(result.body as Record<string, unknown>)['error'], (result.body as Record<string, unknown>)['error_description']]
+          ? [
+              (result.body as Record<string, unknown>)['error'],
+              (result.body as Record<string, unknown>)['error_description'],
+            ]
               .filter((part) => typeof part === 'string')
               .join(': ')
           : String(result.body).slice(0, 200);
-      err.write(`m2m: ${result.method} ${result.path} → HTTP ${result.status}${described ? ` ${oneLine(described)}` : ''}\n`);
+      err.write(
+        `m2m: ${result.method} ${result.path} → HTTP ${result.status}${described ? ` ${oneLine(described)}` : ''}\n`,
+      );
       return 1;
     }
     out.write(typeof result.body === 'string' ? `${result.body}\n` : `${JSON.stringify(result.body, null, 2)}\n`);

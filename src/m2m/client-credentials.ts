@@ -30,7 +30,7 @@
 import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
-import type { ClientAuthMethod } from '../config.js';
+import type { ClientAuthMethod } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { isNetworkError } from '../oidc/callback.js';
@@ -191,7 +191,12 @@ export class M2mTokenError extends AppError {
   /** The provider's OAuth error code, if it sent one. */
   readonly oauthError: string | undefined;
 
-  constructor(status: 502 | 503, code: M2mErrorCode, message: string, options: { oauthError?: string | undefined; cause?: Error; details?: Record<string, string> } = {}) {
+  constructor(
+    status: 502 | 503,
+    code: M2mErrorCode,
+    message: string,
+    options: { oauthError?: string | undefined; cause?: Error; details?: Record<string, string> } = {},
+  ) {
     super(status, code, message, {
       cause: options.cause,
       details: options.details ?? {},
@@ -405,7 +410,9 @@ export class ClientCredentialsProvider {
     const scope = normaliseScope(request.scope ?? o.scope);
     const organization = (request.organization ?? o.organization) || undefined;
     const key = `m2m:${createHash('sha256')
-      .update(JSON.stringify([o.issuer.href, o.clientId, audience ?? null, resource ?? null, scope, organization ?? null]))
+      .update(
+        JSON.stringify([o.issuer.href, o.clientId, audience ?? null, resource ?? null, scope, organization ?? null]),
+      )
       .digest('base64url')}`;
     return { key, scope, audience, resource, organization };
   }
@@ -499,7 +506,10 @@ export class ClientCredentialsProvider {
       const error = err instanceof M2mTokenError ? err : this.#toError(err);
       this.#stats.lastError = { code: error.code, at: this.#now() };
       if (valid && this.#now() < valid.expiresAt) {
-        this.#renewRetryAt.set(resolved.key, this.#now() + (this.#options.renewRetrySeconds ?? DEFAULT_RENEW_RETRY_SECONDS) * 1000);
+        this.#renewRetryAt.set(
+          resolved.key,
+          this.#now() + (this.#options.renewRetrySeconds ?? DEFAULT_RENEW_RETRY_SECONDS) * 1000,
+        );
         this.#stats.servedAfterFailedRenewal += 1;
         this.#logger?.warn(
           { code: error.code, expiresInSeconds: Math.round((valid.expiresAt - this.#now()) / 1000) },
@@ -564,10 +574,15 @@ export class ClientCredentialsProvider {
       );
     }
     if (discovery) {
-      return new M2mTokenError(502, 'm2m_failed', `Discovery of ${o.issuer.href} failed (${scrub(describe(original))}). Check M2M_ISSUER.`, {
-        cause,
-        details: base,
-      });
+      return new M2mTokenError(
+        502,
+        'm2m_failed',
+        `Discovery of ${o.issuer.href} failed (${scrub(describe(original))}). Check M2M_ISSUER.`,
+        {
+          cause,
+          details: base,
+        },
+      );
     }
 
     let oauthError: string | undefined;
@@ -608,7 +623,12 @@ export class ClientCredentialsProvider {
           options,
         );
       case 'invalid_scope':
-        return new M2mTokenError(502, 'm2m_invalid_scope', `The identity provider refused the requested scope${said}. Check M2M_SCOPE against the permissions granted to the client.`, options);
+        return new M2mTokenError(
+          502,
+          'm2m_invalid_scope',
+          `The identity provider refused the requested scope${said}. Check M2M_SCOPE against the permissions granted to the client.`,
+          options,
+        );
       case 'invalid_target':
         return new M2mTokenError(
           502,
@@ -618,13 +638,28 @@ export class ClientCredentialsProvider {
         );
       case 'server_error':
       case 'temporarily_unavailable':
-        return new M2mTokenError(503, 'm2m_provider_unavailable', `The identity provider failed to issue a machine-to-machine token${said}. Try again shortly.`, options);
+        return new M2mTokenError(
+          503,
+          'm2m_provider_unavailable',
+          `The identity provider failed to issue a machine-to-machine token${said}. Try again shortly.`,
+          options,
+        );
       default:
         if (status === 429) {
           // Auth0 and others rate-limit the token endpoint: exactly what the cache is for.
-          return new M2mTokenError(503, 'm2m_provider_unavailable', `The identity provider is rate-limiting token requests${said}. Try again shortly.`, options);
+          return new M2mTokenError(
+            503,
+            'm2m_provider_unavailable',
+            `The identity provider is rate-limiting token requests${said}. Try again shortly.`,
+            options,
+          );
         }
-        return new M2mTokenError(502, 'm2m_failed', `The machine-to-machine token request failed${said || ` (${cause.message})`}.`, options);
+        return new M2mTokenError(
+          502,
+          'm2m_failed',
+          `The machine-to-machine token request failed${said || ` (${cause.message})`}.`,
+          options,
+        );
     }
   }
 }
@@ -663,7 +698,8 @@ function lifetimeOf(response: client.TokenEndpointResponse): number {
   }
   try {
     const { exp, iat } = decodeJwt(response.access_token);
-    if (typeof exp === 'number') return Math.max(0, exp - (typeof iat === 'number' ? iat : Math.floor(Date.now() / 1000)));
+    if (typeof exp === 'number')
+      return Math.max(0, exp - (typeof iat === 'number' ? iat : Math.floor(Date.now() / 1000)));
   } catch {
     // Opaque token: nothing to read.
   }

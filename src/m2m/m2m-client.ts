@@ -74,7 +74,8 @@ export class M2mApiClient {
    */
   async call(method: string, path: string, body?: unknown): Promise<M2mApiResult> {
     const verb = method.toUpperCase();
-    if (!METHODS.has(verb)) throw new AppError(400, 'invalid_method', `Unsupported HTTP method: ${method.slice(0, 20)}`);
+    if (!METHODS.has(verb))
+      throw new AppError(400, 'invalid_method', `Unsupported HTTP method: ${method.slice(0, 20)}`);
     if (!path.startsWith('/')) throw new AppError(400, 'invalid_path', 'The API path must start with "/".');
     const url = mapApiTarget(`/api${path}`, this.#options.baseUrl);
     const started = performance.now();
@@ -87,7 +88,10 @@ export class M2mApiClient {
       await response.body?.cancel().catch(() => undefined);
       // RFC 6750 §3.1 invalid_token: this token will not work again; get another, try once more.
       await tokens.invalidate(token.accessToken);
-      this.#options.logger?.info({ path: url.pathname }, 'the API rejected the m2m token (invalid_token); retrying once with a new one');
+      this.#options.logger?.info(
+        { path: url.pathname },
+        'the API rejected the m2m token (invalid_token); retrying once with a new one',
+      );
       token = await tokens.getToken(tokenRequest);
       response = await this.#send(verb, url, token.accessToken, body);
       retried = true;
@@ -136,7 +140,11 @@ export class M2mApiClient {
       }
       // The error may quote the request (never the token: it is in a header, not the message), keep only the reason.
       const reason = err instanceof Error && err.cause instanceof Error ? err.cause.message : 'network error';
-      throw new M2mApiError(502, 'm2m_api_unavailable', `The API at ${url.origin} could not be reached (${reason.slice(0, 120)}).`);
+      throw new M2mApiError(
+        502,
+        'm2m_api_unavailable',
+        `The API at ${url.origin} could not be reached (${reason.slice(0, 120)}).`,
+      );
     }
   }
 }
@@ -152,7 +160,11 @@ async function readLimited(response: Response): Promise<string> {
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
       await reader.cancel().catch(() => undefined);
-      throw new AppError(502, 'm2m_api_response_too_large', `The API's answer is larger than ${MAX_BODY_BYTES / 1024} kB.`);
+      throw new AppError(
+        502,
+        'm2m_api_response_too_large',
+        `The API's answer is larger than ${MAX_BODY_BYTES / 1024} kB.`,
+      );
     }
     chunks.push(value);
   }

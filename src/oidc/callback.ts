@@ -35,7 +35,10 @@ export function matchPendingLogin(
   const params = callbackUrl.searchParams;
   for (const name of SINGLE_VALUED) {
     if (params.getAll(name).length > 1) {
-      throw new LoginError('duplicate_parameter', `The sign-in response repeats the "${name}" parameter, so it was refused.`);
+      throw new LoginError(
+        'duplicate_parameter',
+        `The sign-in response repeats the "${name}" parameter, so it was refused.`,
+      );
     }
   }
   const state = params.get('state');
@@ -72,7 +75,11 @@ export async function finishLogin(
       idTokenExpected: true,
     });
   } catch (err) {
-    throw translateGrantError(err, 'token_exchange_failed', 'The sign-in could not be completed with the identity provider.');
+    throw translateGrantError(
+      err,
+      'token_exchange_failed',
+      'The sign-in could not be completed with the identity provider.',
+    );
   }
   const claims = response.claims();
   if (!claims) throw new LoginError('missing_id_token', 'The identity provider did not return an ID token.');
@@ -131,7 +138,8 @@ export async function fetchUserClaims(
   try {
     return { claims: await client.fetchUserInfo(configuration, accessToken, subject) };
   } catch (err) {
-    if (err instanceof client.WWWAuthenticateChallengeError) return { error: err.cause[0]?.parameters.error ?? 'refused' };
+    if (err instanceof client.WWWAuthenticateChallengeError)
+      return { error: err.cause[0]?.parameters.error ?? 'refused' };
     if (err instanceof client.ResponseBodyError) return { error: err.error };
     return { error: (err as { code?: string }).code ?? 'failed' };
   }

@@ -11,7 +11,7 @@
  *   they arrive over TLS (`enableNonRepudiationChecks`, OIDC Core §3.1.3.7).
  */
 import * as client from 'openid-client';
-import type { ClientAuthMethod } from '../config.js';
+import type { ClientAuthMethod } from '../config/config.js';
 import { ProviderUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 

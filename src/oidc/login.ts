@@ -13,7 +13,7 @@
  * - Visitor-supplied parameters pass only through an allowlist.
  */
 import * as client from 'openid-client';
-import type { OidcConfig } from '../config.js';
+import type { OidcConfig } from '../config/config.js';
 import { safeReturnTo } from './return-to.js';
 
 /** What we remember between `/login` and `/callback`; single-use, expiring. */

@@ -15,7 +15,11 @@ import * as client from 'openid-client';
 import type { Logger } from '../logger.js';
 import { describe } from './client.js';
 
-export async function revokeRefreshToken(configuration: client.Configuration, refreshToken: string, logger: Logger): Promise<boolean> {
+export async function revokeRefreshToken(
+  configuration: client.Configuration,
+  refreshToken: string,
+  logger: Logger,
+): Promise<boolean> {
   if (!configuration.serverMetadata().revocation_endpoint) return false;
   try {
     await client.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });

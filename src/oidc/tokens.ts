@@ -28,14 +28,9 @@ export interface TokenSet {
 const DEFAULT_LIFETIME_SECONDS = 300;
 const MAX_SKEW_SECONDS = 30;
 
-export function tokenSetFromResponse(
-  response: TokenEndpointResponse,
-  now: number,
-  previous?: TokenSet,
-): TokenSet {
-  const lifetime = typeof response.expires_in === 'number' && response.expires_in > 0
-    ? response.expires_in
-    : DEFAULT_LIFETIME_SECONDS;
+export function tokenSetFromResponse(response: TokenEndpointResponse, now: number, previous?: TokenSet): TokenSet {
+  const lifetime =
+    typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : DEFAULT_LIFETIME_SECONDS;
   return {
     accessToken: response.access_token,
     tokenType: response.token_type ?? 'bearer',

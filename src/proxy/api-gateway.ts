@@ -18,11 +18,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { MemoryStore } from 'express-rate-limit';
 import proxyaddr from 'proxy-addr';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../services.js';
 import { AppError, LoginRequiredError } from '../errors.js';
-import { CSRF_HEADER } from '../middleware/csrf.js';
+import { CSRF_HEADER } from '../web/csrf.js';
 import { accessLogger } from '../logger.js';
-import { logError, sendJsonError, toAppError } from '../middleware/error-handler.js';
+import { logError, sendJsonError, toAppError } from '../web/error-handler.js';
 import { SessionReader, type ApiSession } from '../session/session-reader.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -38,10 +38,14 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
   // The same headers helmet gives pages, minus the CSP a JSON answer has no use for.
   // A flat [name, value, …] list: the proxy sends it with the upstream's headers in one writeHead.
   const securityHeaders: readonly string[] = [
-    'X-Content-Type-Options', 'nosniff',
-    'Referrer-Policy', 'no-referrer',
-    'X-Frame-Options', 'DENY',
-    'Cross-Origin-Resource-Policy', 'same-origin',
+    'X-Content-Type-Options',
+    'nosniff',
+    'Referrer-Policy',
+    'no-referrer',
+    'X-Frame-Options',
+    'DENY',
+    'Cross-Origin-Resource-Policy',
+    'same-origin',
     ...(https ? ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'] : []),
   ];
   // Trust exactly TRUST_PROXY hops of X-Forwarded-For, as Express's `trust proxy` does.
@@ -49,7 +53,10 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
   const clientIp = (req: IncomingMessage) => proxyaddr(req, trust);
   const isSecure = (req: IncomingMessage) =>
     Boolean((req.socket as TLSSocket).encrypted) ||
-    (config.trustProxy > 0 && String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() === 'https');
+    (config.trustProxy > 0 &&
+      String(req.headers['x-forwarded-proto'] ?? '')
+        .split(',')[0]
+        ?.trim() === 'https');
 
   const sessions = new SessionReader(config.session, deps.sessionStore, { isSecure });
   const limiter = new MemoryStore();

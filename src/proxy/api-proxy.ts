@@ -21,11 +21,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import { Pool, type Dispatcher } from 'undici';
-import type { ApiConfig } from '../config.js';
+import type { ApiConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { TokenSet } from '../oidc/tokens.js';
-import type { FlowLog } from '../session/flow-log.js';
-import type { TokenService } from '../session/token-service.js';
+import type { FlowLog } from '../flow/flow-log.js';
+import type { TokenService } from '../tokens/token-service.js';
 import { downstreamResponseHeaders, mapApiTarget, upstreamRequestHeaders } from './api-target.js';
 
 export class UpstreamError extends AppError {}
@@ -34,7 +34,6 @@ const upstreamUnreachable = (cause: unknown) =>
   new UpstreamError(502, 'upstream_unreachable', 'The API could not be reached.', { cause });
 const upstreamTimeout = (cause?: unknown) =>
   new UpstreamError(504, 'upstream_timeout', 'The API did not answer in time.', { cause });
-
 
 /** The largest 401 body kept while we decide whether to retry (challenge bodies are tiny). */
 const CHALLENGE_BODY_LIMIT = 16 * 1024;
@@ -108,7 +107,10 @@ export class ApiProxy {
     const challenge = await this.#exchange(req, res, path, headers, held.accessToken, body, head, onStatus, replayable);
     if (!challenge) return;
 
-    const refreshed = await tokens.getTokens(sessionId, { force: 'rejected_by_api', rejectedAccessToken: held.accessToken });
+    const refreshed = await tokens.getTokens(sessionId, {
+      force: 'rejected_by_api',
+      rejectedAccessToken: held.accessToken,
+    });
     if (refreshed.accessToken === held.accessToken) {
       onStatus(challenge.status);
       writeChallenge(res, challenge, head, this.#baseUrl);
@@ -247,7 +249,11 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     const challenge = this.#challenge;
     if (challenge) {
       const whole = challenge.size <= CHALLENGE_BODY_LIMIT;
-      this.#finish({ status: challenge.status, headers: challenge.headers, body: whole ? Buffer.concat(challenge.chunks) : EMPTY });
+      this.#finish({
+        status: challenge.status,
+        headers: challenge.headers,
+        body: whole ? Buffer.concat(challenge.chunks) : EMPTY,
+      });
       return;
     }
     this.#res.end();

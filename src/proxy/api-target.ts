@@ -54,14 +54,38 @@ export function mapApiTarget(originalUrl: string, base: URL): URL {
 }
 
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
-  'transfer-encoding', 'upgrade',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
 ]);
 
 const NEVER_UPSTREAM = new Set([
-  'host', 'cookie', 'cookie2', 'authorization', 'x-csrf', 'forwarded', 'via', 'x-real-ip', 'x-client-ip',
-  'true-client-ip', 'cf-connecting-ip', 'fastly-client-ip', 'x-cluster-client-ip', 'x-original-url',
-  'x-rewrite-url', 'x-original-host', 'x-http-method-override', 'x-method-override', 'origin', 'referer',
+  'host',
+  'cookie',
+  'cookie2',
+  'authorization',
+  'x-csrf',
+  'forwarded',
+  'via',
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-original-url',
+  'x-rewrite-url',
+  'x-original-host',
+  'x-http-method-override',
+  'x-method-override',
+  'origin',
+  'referer',
   // `Expect: 100-continue` is between the browser and us (RFC 9110 §10.1.1); Node has already answered it.
   'expect',
 ]);

@@ -14,7 +14,7 @@
  */
 import type { RequestHandler } from 'express';
 import session from 'express-session';
-import type { SessionConfig } from '../config.js';
+import type { SessionConfig } from '../config/config.js';
 import { SessionStoreUnavailableError } from '../errors.js';
 import { loginExpired } from './session-data.js';
 
@@ -46,7 +46,10 @@ export function sessionMiddleware(settings: SessionConfig, store: session.Store)
 }
 
 /** Ends sessions older than the absolute lifetime, however active they are. */
-export function absoluteTimeout(absoluteSeconds: number, onExpired: (sessionId: string) => Promise<void>): RequestHandler {
+export function absoluteTimeout(
+  absoluteSeconds: number,
+  onExpired: (sessionId: string) => Promise<void>,
+): RequestHandler {
   return async (req, _res, next) => {
     if (loginExpired(req.session.authenticatedAt, absoluteSeconds, Date.now())) {
       await onExpired(req.sessionID);

@@ -18,7 +18,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import { sign, unsign } from 'cookie-signature';
 import type session from 'express-session';
 import { LRUCache } from 'lru-cache';
-import type { SessionConfig } from '../config.js';
+import type { SessionConfig } from '../config/config.js';
 import { SessionStoreUnavailableError } from '../errors.js';
 import { loginExpired } from './session-data.js';
 

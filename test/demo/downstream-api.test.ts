@@ -69,7 +69,12 @@ async function call(path: string, options: CallOptions = {}): Promise<Reply> {
   return { status: response.status, headers: response.headers, text, json };
 }
 
-function userToken(sub: string, scope = ALL_USER_SCOPES, claims: JWTPayload = {}, options?: MintOptions): Promise<string> {
+function userToken(
+  sub: string,
+  scope = ALL_USER_SCOPES,
+  claims: JWTPayload = {},
+  options?: MintOptions,
+): Promise<string> {
   return factory.mint({ sub, aud: AUDIENCE, client_id: BFF_CLIENT, scope, ...claims }, options);
 }
 
@@ -148,7 +153,10 @@ describe('how the token is sent (RFC 6750 §2)', () => {
     const token = await userToken('query-user');
     const queryOnly = await call(`/appointments?access_token=${token}`);
     assertError(queryOnly, 400, 'invalid_request', token);
-    assert.match(queryOnly.headers.get('www-authenticate') ?? '', /^Bearer realm="demo-api", error="invalid_request", error_description="[^"]+"$/);
+    assert.match(
+      queryOnly.headers.get('www-authenticate') ?? '',
+      /^Bearer realm="demo-api", error="invalid_request", error_description="[^"]+"$/,
+    );
     const both = await call(`/appointments?access_token=${token}`, { token });
     assertError(both, 400, 'invalid_request', token);
   });
@@ -272,7 +280,10 @@ describe('token validation (RFC 9068 §4)', () => {
     assert.equal((await call('/me', { base, token: await userToken('cooldown-user') })).status, 200);
     const fetched = factory.jwksRequests;
     for (let i = 0; i < 3; i += 1) {
-      const reply = await call('/me', { base, token: await userToken('cooldown-user', undefined, {}, { kid: `made-up-${i}` }) });
+      const reply = await call('/me', {
+        base,
+        token: await userToken('cooldown-user', undefined, {}, { kid: `made-up-${i}` }),
+      });
       assertError(reply, 401, 'invalid_token');
     }
     assert.equal(factory.jwksRequests, fetched);
@@ -298,10 +309,15 @@ describe('scopes and kinds of caller', () => {
   it('403 insufficient_scope names the scope needed', async () => {
     const token = await userToken('scope-user', 'read:appointments');
     const post = await call('/appointments', {
-      method: 'POST', token, body: JSON.stringify({ title: 'Trim', startsAt: '2030-01-01T10:00:00Z' }),
+      method: 'POST',
+      token,
+      body: JSON.stringify({ title: 'Trim', startsAt: '2030-01-01T10:00:00Z' }),
     });
     assertError(post, 403, 'insufficient_scope', token);
-    assert.equal(post.headers.get('www-authenticate'), 'Bearer realm="demo-api", error="insufficient_scope", scope="write:appointments"');
+    assert.equal(
+      post.headers.get('www-authenticate'),
+      'Bearer realm="demo-api", error="insufficient_scope", scope="write:appointments"',
+    );
 
     const contacts = await call('/contacts', { token });
     assertError(contacts, 403, 'insufficient_scope');
@@ -328,7 +344,11 @@ describe('scopes and kinds of caller', () => {
     }
     // Auth0 shape: sub is "<client_id>@clients", gty marks the grant.
     const auth0 = await factory.mint({
-      sub: `${M2M_CLIENT}@clients`, aud: AUDIENCE, azp: M2M_CLIENT, gty: 'client-credentials', scope: ALL_USER_SCOPES,
+      sub: `${M2M_CLIENT}@clients`,
+      aud: AUDIENCE,
+      azp: M2M_CLIENT,
+      gty: 'client-credentials',
+      scope: ALL_USER_SCOPES,
     });
     assertError(await call('/appointments', { token: auth0 }), 403, 'user_token_required');
   });
@@ -354,7 +374,11 @@ describe('scopes and kinds of caller', () => {
     assert.equal(reply.json['generatedFor'], M2M_CLIENT);
 
     const auth0 = await factory.mint({
-      sub: `${M2M_CLIENT}@clients`, aud: AUDIENCE, azp: M2M_CLIENT, gty: 'client-credentials', scope: 'read:reports',
+      sub: `${M2M_CLIENT}@clients`,
+      aud: AUDIENCE,
+      azp: M2M_CLIENT,
+      gty: 'client-credentials',
+      scope: 'read:reports',
     });
     const viaAuth0 = await call('/reports/daily', { token: auth0 });
     assert.equal(viaAuth0.status, 200);
@@ -399,11 +423,13 @@ describe('appointments and contacts', () => {
     assert.ok(people.length >= 2 && people.length <= 3);
   });
 
-  it('keeps each user\'s data apart', async () => {
+  it("keeps each user's data apart", async () => {
     const alice = await userToken('alice-sep');
     const bob = await userToken('bob-sep');
     const created = await call('/appointments', {
-      method: 'POST', token: alice, body: JSON.stringify({ title: 'Colour consultation', startsAt: '2030-05-01T09:00:00+02:00', with: 'Sam' }),
+      method: 'POST',
+      token: alice,
+      body: JSON.stringify({ title: 'Colour consultation', startsAt: '2030-05-01T09:00:00+02:00', with: 'Sam' }),
     });
     assert.equal(created.status, 201, created.text);
     const id = String(created.json['id']);
@@ -413,7 +439,7 @@ describe('appointments and contacts', () => {
 
     const ids = (reply: Reply) => (reply.json['appointments'] as Array<{ id: string }>).map((a) => a.id);
     assert.ok(ids(await call('/appointments', { token: alice })).includes(id));
-    assert.ok(!ids(await call('/appointments', { token: bob })).includes(id), 'bob must not see alice\'s appointment');
+    assert.ok(!ids(await call('/appointments', { token: bob })).includes(id), "bob must not see alice's appointment");
 
     assertError(await call(`/appointments/${id}`, { method: 'DELETE', token: bob }), 404, 'not_found');
     const deleted = await call(`/appointments/${id}`, { method: 'DELETE', token: alice });
@@ -431,14 +457,34 @@ describe('appointments and contacts', () => {
     const badDate = await post(JSON.stringify({ title: 'Trim', startsAt: 'tomorrow' }));
     assertError(badDate, 400, 'invalid_request');
     assert.match(String(badDate.json['error_description']), /^startsAt: /);
-    assertError(await post(JSON.stringify({ title: 'Trim', startsAt: '2030-02-30T10:00:00Z' })), 400, 'invalid_request');
+    assertError(
+      await post(JSON.stringify({ title: 'Trim', startsAt: '2030-02-30T10:00:00Z' })),
+      400,
+      'invalid_request',
+    );
     assertError(await post(JSON.stringify({ title: '', startsAt: '2030-01-01T10:00:00Z' })), 400, 'invalid_request');
-    assertError(await post(JSON.stringify({ title: 'x'.repeat(101), startsAt: '2030-01-01T10:00:00Z' })), 400, 'invalid_request');
-    assertError(await post(JSON.stringify({ title: 'Trim', startsAt: '2030-01-01T10:00:00Z', with: 'y'.repeat(101) })), 400, 'invalid_request');
+    assertError(
+      await post(JSON.stringify({ title: 'x'.repeat(101), startsAt: '2030-01-01T10:00:00Z' })),
+      400,
+      'invalid_request',
+    );
+    assertError(
+      await post(JSON.stringify({ title: 'Trim', startsAt: '2030-01-01T10:00:00Z', with: 'y'.repeat(101) })),
+      400,
+      'invalid_request',
+    );
     assertError(await post(JSON.stringify({ startsAt: '2030-01-01T10:00:00Z' })), 400, 'invalid_request');
     assertError(await post(JSON.stringify([1, 2])), 400, 'invalid_request');
-    assertError(await post(JSON.stringify({ title: 'Trim', startsAt: '2030-01-01T10:00:00Z', access_token: 'x' })), 400, 'invalid_request');
-    assertError(await post(JSON.stringify({ title: 'Trim', startsAt: '2030-01-01T10:00:00Z' }), { 'content-type': 'text/plain' }), 415, 'unsupported_media_type');
+    assertError(
+      await post(JSON.stringify({ title: 'Trim', startsAt: '2030-01-01T10:00:00Z', access_token: 'x' })),
+      400,
+      'invalid_request',
+    );
+    assertError(
+      await post(JSON.stringify({ title: 'Trim', startsAt: '2030-01-01T10:00:00Z' }), { 'content-type': 'text/plain' }),
+      415,
+      'unsupported_media_type',
+    );
 
     const big = JSON.stringify({ title: 'Trim', startsAt: '2030-01-01T10:00:00Z', with: 'z'.repeat(20_000) });
     assertError(await post(big), 413, 'payload_too_large');
@@ -453,7 +499,11 @@ describe('appointments and contacts', () => {
     assertError(await call('/appointments', { method: 'POST', body: '{"title": ' }), 401, 'missing_token');
     assertError(await call('/appointments', { method: 'POST', body: 'x'.repeat(20_000) }), 401, 'missing_token');
     const readOnly = await userToken('reader', 'read:appointments');
-    assertError(await call('/appointments', { method: 'POST', token: readOnly, body: '{"title": ' }), 403, 'insufficient_scope');
+    assertError(
+      await call('/appointments', { method: 'POST', token: readOnly, body: '{"title": ' }),
+      403,
+      'insufficient_scope',
+    );
   });
 });
 
@@ -494,7 +544,10 @@ describe('DemoDataStore bounds', () => {
     store.listContacts('u1'); // u1 is now the most recently used
     store.listContacts('u3'); // evicts u2
     assert.equal(store.userCount, 2);
-    assert.ok(store.listAppointments('u1').some((a) => a.title === 'mine'), 'u1 kept');
+    assert.ok(
+      store.listAppointments('u1').some((a) => a.title === 'mine'),
+      'u1 kept',
+    );
 
     for (let i = 0; i < 10; i += 1) store.createAppointment('u1', { title: `n${i}`, startsAt: '2030-01-01T00:00:00Z' });
     const titles = store.listAppointments('u1').map((a) => a.title);
@@ -502,7 +555,7 @@ describe('DemoDataStore bounds', () => {
     assert.deepEqual(new Set(titles), new Set(['n6', 'n7', 'n8', 'n9']));
   });
 
-  it('keeps the audit log bounded and only today\'s counters', () => {
+  it("keeps the audit log bounded and only today's counters", () => {
     let now = new Date('2030-01-01T23:59:00Z');
     const store = new DemoDataStore({ maxAuditEntries: 5, now: () => now });
     for (let i = 0; i < 20; i += 1) store.createAppointment('u', { title: 't', startsAt: '2030-01-02T00:00:00Z' });

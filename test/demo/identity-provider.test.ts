@@ -15,11 +15,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload }
 import * as client from 'openid-client';
 
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
-import {
-  createDemoProvider,
-  type DemoProvider,
-  type DemoProviderOptions,
-} from '../../src/demo/identity-provider.js';
+import { createDemoProvider, type DemoProvider, type DemoProviderOptions } from '../../src/demo/identity-provider.js';
 import { Browser } from '../helpers/browser.js';
 import { confirmLogoutAtProvider, errorMessageOf, loginAtProvider, parseForm } from '../helpers/provider-login.js';
 
@@ -31,7 +27,11 @@ const REDIRECT_URI = `${APP_BASE_URL}/callback`;
 // read:reports is asked for on purpose: a user must never receive an M2M scope.
 const USER_SCOPE_REQUEST = ['openid', 'profile', 'email', 'offline_access', ...USER_SCOPES, 'read:reports'].join(' ');
 
-const WEB = { clientId: 'demo-web', clientSecret: 'demo-web-secret-0123456789abcdef', authMethod: 'client_secret_basic' } as const;
+const WEB = {
+  clientId: 'demo-web',
+  clientSecret: 'demo-web-secret-0123456789abcdef',
+  authMethod: 'client_secret_basic',
+} as const;
 const M2M_BASIC = {
   clientId: 'demo-m2m-basic',
   clientSecret: 'demo-m2m-basic-secret-0123456789',
@@ -114,7 +114,10 @@ interface AuthorizationStart {
   nonce: string;
 }
 
-async function authorizationUrl(stack: Stack, extra: Record<string, string> = { resource: API_AUDIENCE }): Promise<AuthorizationStart> {
+async function authorizationUrl(
+  stack: Stack,
+  extra: Record<string, string> = { resource: API_AUDIENCE },
+): Promise<AuthorizationStart> {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -165,7 +168,10 @@ async function verifyAccessToken(stack: Stack, token: string): Promise<JWTPayloa
 }
 
 function scopesOf(payload: JWTPayload): string[] {
-  return String(payload['scope'] ?? '').split(' ').filter(Boolean).sort();
+  return String(payload['scope'] ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .sort();
 }
 
 /** Asserts an OAuth error response; a 401 with a Basic challenge surfaces as a challenge error. */
@@ -259,7 +265,11 @@ describe('demo identity provider: authorization code flow', () => {
 
     // prompt=consent (needed for offline_access) shows the consent page again, but not the login.
     const again = await authorizationUrl(stack);
-    const second = await loginAtProvider(browser, again.url, { login: 'unused', password: 'unused', stopAt: isCallback });
+    const second = await loginAtProvider(browser, again.url, {
+      login: 'unused',
+      password: 'unused',
+      stopAt: isCallback,
+    });
     assert.ok(second.stoppedAt);
     assert.equal(second.consentShown, true);
     const tokens = await client.authorizationCodeGrant(stack.web, new URL(second.stoppedAt), {
@@ -290,7 +300,11 @@ describe('demo identity provider: authorization code flow', () => {
     const { browser } = await signIn(stack, ALICE);
     const start = await authorizationUrl(stack, { resource: API_AUDIENCE, prompt: 'login consent' });
     // oidc-provider ends Alice's session through a self-submitting form before continuing.
-    const result = await loginAtProvider(browser, start.url, { login: BOB.login, password: BOB.password, stopAt: isCallback });
+    const result = await loginAtProvider(browser, start.url, {
+      login: BOB.login,
+      password: BOB.password,
+      stopAt: isCallback,
+    });
     assert.ok(result.stoppedAt, `visited ${result.urls.join(' -> ')}`);
     const tokens = await client.authorizationCodeGrant(stack.web, new URL(result.stoppedAt), {
       pkceCodeVerifier: start.verifier,
@@ -331,7 +345,10 @@ describe('demo identity provider: pages', () => {
     assert.match(urls.at(-1) ?? '', /\/interaction\/[\w-]+$/);
     assert.equal(response.headers.get('cache-control'), 'no-store');
     assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'/);
-    assert.match(response.headers.get('content-security-policy') ?? '', new RegExp(`form-action 'self' ${APP_BASE_URL}`));
+    assert.match(
+      response.headers.get('content-security-policy') ?? '',
+      new RegExp(`form-action 'self' ${APP_BASE_URL}`),
+    );
     const html = await browser.text(response);
 
     assert.match(html, /<html lang="en">/);
@@ -421,9 +438,13 @@ describe('demo identity provider: pages', () => {
     const form = parseForm(await browser.text(response), (candidate) => 'login' in candidate.fields);
     const action = new URL(form.action, pageUrl);
 
-    const crossSite = await browser.post(action, { login: ALICE.login, password: ALICE.password }, {
-      headers: { origin: 'https://evil.example' },
-    });
+    const crossSite = await browser.post(
+      action,
+      { login: ALICE.login, password: ALICE.password },
+      {
+        headers: { origin: 'https://evil.example' },
+      },
+    );
     assert.equal(crossSite.status, 403);
     assert.match(await browser.text(crossSite), /class="error-message"/);
 
@@ -481,7 +502,10 @@ describe('demo identity provider: pages', () => {
     assert.equal(page.response.status, 200);
     const html = await browser.text(page.response);
     assert.match(html, /<div class="demo-banner" role="note">/);
-    assert.match(html, /<button type="submit" name="logout" value="yes" class="btn btn-danger" autofocus>Yes, sign me out<\/button>/);
+    assert.match(
+      html,
+      /<button type="submit" name="logout" value="yes" class="btn btn-danger" autofocus>Yes, sign me out<\/button>/,
+    );
     const form = parseForm(html, (candidate) => candidate.buttons.some((button) => button.name === 'logout'));
     assert.ok(form.fields['xsrf'], 'oidc-provider xsrf field kept');
 
@@ -570,9 +594,15 @@ describe('demo identity provider: client credentials', () => {
   it('requires each client’s registered authentication method', async (t) => {
     const stack = await startStack(t);
     const basicAsPost = await discover(stack.issuer, M2M_BASIC, 'client_secret_post');
-    await rejectsWith(client.clientCredentialsGrant(basicAsPost, { scope: 'read:reports', resource: API_AUDIENCE }), 'invalid_client');
+    await rejectsWith(
+      client.clientCredentialsGrant(basicAsPost, { scope: 'read:reports', resource: API_AUDIENCE }),
+      'invalid_client',
+    );
     const postAsBasic = await discover(stack.issuer, M2M_POST, 'client_secret_basic');
-    await rejectsWith(client.clientCredentialsGrant(postAsBasic, { scope: 'read:reports', resource: API_AUDIENCE }), 'invalid_client');
+    await rejectsWith(
+      client.clientCredentialsGrant(postAsBasic, { scope: 'read:reports', resource: API_AUDIENCE }),
+      'invalid_client',
+    );
     const wrongSecret = await discover(stack.issuer, { ...M2M_BASIC, clientSecret: 'wrong' });
     await rejectsWith(client.clientCredentialsGrant(wrongSecret, { scope: 'read:reports' }), 'invalid_client');
     assert.equal(stack.idp.stats.grantErrors['client_credentials'], 3);

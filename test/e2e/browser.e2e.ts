@@ -88,123 +88,156 @@ async function apiStatusFromPage(page: Page): Promise<number> {
   return page.evaluate(async () => (await fetch('/api/appointments', { headers: { 'X-CSRF': '1' } })).status);
 }
 
-test('1. happy path: log in, call the API, refresh, read the flow, log out at the provider', { timeout: TEST_TIMEOUT }, async () => {
-  await withStack({ DEMO_ACCESS_TOKEN_TTL: '4' }, async (stack) => {
-    await withChromium(async (browser) => {
-      const { page, problems } = await openPage(browser);
+test(
+  '1. happy path: log in, call the API, refresh, read the flow, log out at the provider',
+  { timeout: TEST_TIMEOUT },
+  async () => {
+    await withStack({ DEMO_ACCESS_TOKEN_TTL: '4' }, async (stack) => {
+      await withChromium(async (browser) => {
+        const { page, problems } = await openPage(browser);
 
-      // Home, logged out.
-      await page.goto(`${stack.appUrl}/`);
-      assert.equal(await headerState(page), 'logged-out');
+        // Home, logged out.
+        await page.goto(`${stack.appUrl}/`);
+        assert.equal(await headerState(page), 'logged-out');
 
-      // "Log in" → the provider's own page, on the other site.
-      await Promise.all([
-        waitForOrigin(page, issuerOrigin(stack)),
-        page.locator('header.site-header').getByRole('link', { name: 'Log in', exact: true }).click(),
-      ]);
-      assert.equal(await currentStep(page, stack), 'provider-login');
-      assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign in');
-      await submitProviderLogin(page, ALICE);
+        // "Log in" → the provider's own page, on the other site.
+        await Promise.all([
+          waitForOrigin(page, issuerOrigin(stack)),
+          page.locator('header.site-header').getByRole('link', { name: 'Log in', exact: true }).click(),
+        ]);
+        assert.equal(await currentStep(page, stack), 'provider-login');
+        assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sign in');
+        await submitProviderLogin(page, ALICE);
 
-      // Consent, then back on the app.
-      assert.equal(await currentStep(page, stack), 'provider-consent');
-      await Promise.all([waitForOrigin(page, stack.appUrl), page.getByRole('button', { name: 'Allow', exact: true }).click()]);
-      assert.equal(new URL(page.url()).pathname, '/');
-      assert.equal(await headerState(page), 'logged-in');
+        // Consent, then back on the app.
+        assert.equal(await currentStep(page, stack), 'provider-consent');
+        await Promise.all([
+          waitForOrigin(page, stack.appUrl),
+          page.getByRole('button', { name: 'Allow', exact: true }).click(),
+        ]);
+        assert.equal(new URL(page.url()).pathname, '/');
+        assert.equal(await headerState(page), 'logged-in');
 
-      // Profile shows the user.
-      await navigate(page, 'Profile', '/profile');
-      const profile = await mainText(page);
-      assert.match(profile, new RegExp(ALICE.name));
-      assert.match(profile, new RegExp(ALICE.email));
-      assert.match(profile, new RegExp(ALICE.sub));
+        // Profile shows the user.
+        await navigate(page, 'Profile', '/profile');
+        const profile = await mainText(page);
+        assert.match(profile, new RegExp(ALICE.name));
+        assert.match(profile, new RegExp(ALICE.email));
+        assert.match(profile, new RegExp(ALICE.sub));
 
-      // API console: the calls, through the app's /api proxy.
-      await navigate(page, 'API console', '/console');
-      await waitForText(page.locator('#token-version'), /^\d+$/);
-      await callFromConsole(page, 'List appointments', 200);
-      await callFromConsole(page, 'Create an appointment', 201);
-      await callFromConsole(page, 'List contacts', 200);
-      await callFromConsole(page, 'Call a route my scopes do not allow', 403);
+        // API console: the calls, through the app's /api proxy.
+        await navigate(page, 'API console', '/console');
+        await waitForText(page.locator('#token-version'), /^\d+$/);
+        await callFromConsole(page, 'List appointments', 200);
+        await callFromConsole(page, 'Create an appointment', 201);
+        await callFromConsole(page, 'List contacts', 200);
+        await callFromConsole(page, 'Call a route my scopes do not allow', 403);
 
-      // Past the 4 s access-token lifetime, the next call refreshes first and still succeeds.
-      const refreshes = page.locator('#refreshes li:not(.muted)');
-      const versionBefore = Number(await page.locator('#token-version').textContent());
-      const refreshesBefore = await refreshes.count();
-      await sleep(4_500);
-      await callFromConsole(page, 'List appointments', 200);
-      await waitUntil(async () => (await refreshes.count()) > refreshesBefore, 'the Refresh history lists a new refresh');
-      assert.match((await refreshes.first().textContent()) ?? '', /refreshed because the access token was about to expire/);
-      await waitUntil(
-        async () => Number(await page.locator('#token-version').textContent()) > versionBefore,
-        'the token set version went up',
-      );
-      await snap(page, 'console-after-refresh', { docs: 'console.png' });
-
-      // The flow inspector tells the story of this session.
-      await navigate(page, 'How it works', '/flow');
-      const titles = (await page.locator('ol.timeline h2').allTextContents()).map((title) => title.trim());
-      for (const expected of ['Authorization request', 'Callback checked', 'Tokens received and kept on the server', 'Access token refreshed']) {
-        assert.ok(titles.includes(expected), `the flow page lists "${expected}" (it lists: ${titles.join(' | ')})`);
-      }
-      const calls = (await page.locator('ol.timeline td code').allTextContents()).map((text) => text.trim());
-      for (const call of [/^GET \S*appointments$/, /^POST \S*appointments$/, /^GET \S*contacts$/, /^GET \S*audit-log$/]) {
-        assert.ok(calls.some((text) => call.test(text)), `the flow page lists an API call matching ${call} (it lists: ${calls.join(' | ')})`);
-      }
-      const flow = await mainText(page);
-      assert.match(flow, /code_challenge_method\s*S256/);
-      for (const check of [/state matched/, /iss in the response/, /nonce in the ID token matched/, /PKCE/]) {
-        assert.match(flow, check, `the callback step lists the check ${check}`);
-      }
-      assert.doesNotMatch(flow, /eyJ/, 'the flow page shows no token');
-      await snap(page, 'flow', { docs: 'flow.png' });
-
-      // The tokens page: decoded, never raw.
-      await navigate(page, 'Tokens', '/tokens');
-      assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Tokens held for you');
-      assert.doesNotMatch(await page.content(), /eyJ/);
-      await snap(page, 'tokens', { docs: 'tokens.png' });
-
-      // Log out: POST /logout answers 303 to the provider's end-session endpoint. The CSP's
-      // form-action must allow that redirect (SECURITY-CHECKLIST A18), and the form must pass
-      // the app's own CSRF check in a real browser.
-      await page.locator('header.site-header').getByRole('button', { name: 'Log out', exact: true }).click();
-      try {
-        await waitForOrigin(page, issuerOrigin(stack), 15_000);
-      } catch {
-        const where = page.url();
-        const heading = await page.locator('h1').first().textContent().catch(() => null);
-        const code = await appErrorCode(page).catch(() => undefined);
-        await snap(page, 'logout-blocked').catch(() => undefined);
-        assert.fail(
-          `LOGOUT BLOCKED: POST /logout did not take the browser to the provider's end-session endpoint. ` +
-            `Now at ${where} (heading "${heading ?? ''}", app error code ${code ?? 'none'}). ` +
-            `CSP/script problems: ${problems.length > 0 ? problems.join(' | ') : 'none'}`,
+        // Past the 4 s access-token lifetime, the next call refreshes first and still succeeds.
+        const refreshes = page.locator('#refreshes li:not(.muted)');
+        const versionBefore = Number(await page.locator('#token-version').textContent());
+        const refreshesBefore = await refreshes.count();
+        await sleep(4_500);
+        await callFromConsole(page, 'List appointments', 200);
+        await waitUntil(
+          async () => (await refreshes.count()) > refreshesBefore,
+          'the Refresh history lists a new refresh',
         );
-      }
-      assert.match(new URL(page.url()).pathname, /\/session\/end/);
-      await snap(page, 'provider-logout-confirmation');
-      await Promise.all([waitForOrigin(page, stack.appUrl), page.getByRole('button', { name: 'Yes, sign me out', exact: true }).click()]);
+        assert.match(
+          (await refreshes.first().textContent()) ?? '',
+          /refreshed because the access token was about to expire/,
+        );
+        await waitUntil(
+          async () => Number(await page.locator('#token-version').textContent()) > versionBefore,
+          'the token set version went up',
+        );
+        await snap(page, 'console-after-refresh', { docs: 'console.png' });
 
-      // Back home, logged out, and the API says so.
-      await page.waitForURL((url) => url.origin === stack.appUrl && url.pathname === '/' && url.search === '');
-      assert.equal(await headerState(page), 'logged-out');
-      assert.equal(await apiStatusFromPage(page), 401);
-      await snap(page, 'home-after-logout');
+        // The flow inspector tells the story of this session.
+        await navigate(page, 'How it works', '/flow');
+        const titles = (await page.locator('ol.timeline h2').allTextContents()).map((title) => title.trim());
+        for (const expected of [
+          'Authorization request',
+          'Callback checked',
+          'Tokens received and kept on the server',
+          'Access token refreshed',
+        ]) {
+          assert.ok(titles.includes(expected), `the flow page lists "${expected}" (it lists: ${titles.join(' | ')})`);
+        }
+        const calls = (await page.locator('ol.timeline td code').allTextContents()).map((text) => text.trim());
+        for (const call of [
+          /^GET \S*appointments$/,
+          /^POST \S*appointments$/,
+          /^GET \S*contacts$/,
+          /^GET \S*audit-log$/,
+        ]) {
+          assert.ok(
+            calls.some((text) => call.test(text)),
+            `the flow page lists an API call matching ${call} (it lists: ${calls.join(' | ')})`,
+          );
+        }
+        const flow = await mainText(page);
+        assert.match(flow, /code_challenge_method\s*S256/);
+        for (const check of [/state matched/, /iss in the response/, /nonce in the ID token matched/, /PKCE/]) {
+          assert.match(flow, check, `the callback step lists the check ${check}`);
+        }
+        assert.doesNotMatch(flow, /eyJ/, 'the flow page shows no token');
+        await snap(page, 'flow', { docs: 'flow.png' });
 
-      assert.deepEqual(problems, [], 'no CSP violation or script error on any page');
+        // The tokens page: decoded, never raw.
+        await navigate(page, 'Tokens', '/tokens');
+        assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Tokens held for you');
+        assert.doesNotMatch(await page.content(), /eyJ/);
+        await snap(page, 'tokens', { docs: 'tokens.png' });
+
+        // Log out: POST /logout answers 303 to the provider's end-session endpoint. The CSP's
+        // form-action must allow that redirect (SECURITY-CHECKLIST A18), and the form must pass
+        // the app's own CSRF check in a real browser.
+        await page.locator('header.site-header').getByRole('button', { name: 'Log out', exact: true }).click();
+        try {
+          await waitForOrigin(page, issuerOrigin(stack), 15_000);
+        } catch {
+          const where = page.url();
+          const heading = await page
+            .locator('h1')
+            .first()
+            .textContent()
+            .catch(() => null);
+          const code = await appErrorCode(page).catch(() => undefined);
+          await snap(page, 'logout-blocked').catch(() => undefined);
+          assert.fail(
+            `LOGOUT BLOCKED: POST /logout did not take the browser to the provider's end-session endpoint. ` +
+              `Now at ${where} (heading "${heading ?? ''}", app error code ${code ?? 'none'}). ` +
+              `CSP/script problems: ${problems.length > 0 ? problems.join(' | ') : 'none'}`,
+          );
+        }
+        assert.match(new URL(page.url()).pathname, /\/session\/end/);
+        await snap(page, 'provider-logout-confirmation');
+        await Promise.all([
+          waitForOrigin(page, stack.appUrl),
+          page.getByRole('button', { name: 'Yes, sign me out', exact: true }).click(),
+        ]);
+
+        // Back home, logged out, and the API says so.
+        await page.waitForURL((url) => url.origin === stack.appUrl && url.pathname === '/' && url.search === '');
+        assert.equal(await headerState(page), 'logged-out');
+        assert.equal(await apiStatusFromPage(page), 401);
+        await snap(page, 'home-after-logout');
+
+        assert.deepEqual(problems, [], 'no CSP violation or script error on any page');
+      });
     });
-  });
-});
+  },
+);
 
-test('2. a wrong password shows the provider\'s message', { timeout: TEST_TIMEOUT }, async () => {
+test("2. a wrong password shows the provider's message", { timeout: TEST_TIMEOUT }, async () => {
   await withStack({}, async (stack) => {
     await withChromium(async (browser) => {
       const { page, problems } = await openPage(browser);
       await page.goto(`${stack.appUrl}/login`);
       await waitForOrigin(page, issuerOrigin(stack));
       await submitProviderLogin(page, { login: ALICE.login, password: 'not-the-password' });
-      assert.equal(await currentStep(page, stack), 'provider-login', 'still on the provider\'s login form');
+      assert.equal(await currentStep(page, stack), 'provider-login', "still on the provider's login form");
       assert.equal((await page.locator('.error-message').textContent())?.trim(), 'Wrong username or password.');
       assert.equal(await page.locator('input[name=login]').inputValue(), ALICE.login, 'the username is kept');
       assert.equal(await page.locator('input[name=password]').inputValue(), '', 'the password is not echoed back');
@@ -220,7 +253,7 @@ test('2. a wrong password shows the provider\'s message', { timeout: TEST_TIMEOU
   });
 });
 
-test('3. refusing consent shows the app\'s friendly access_denied page', { timeout: TEST_TIMEOUT }, async () => {
+test("3. refusing consent shows the app's friendly access_denied page", { timeout: TEST_TIMEOUT }, async () => {
   await withStack({}, async (stack) => {
     await withChromium(async (browser) => {
       const { page, problems } = await openPage(browser);
@@ -228,14 +261,20 @@ test('3. refusing consent shows the app\'s friendly access_denied page', { timeo
       await waitForOrigin(page, issuerOrigin(stack));
       await submitProviderLogin(page, ALICE);
       assert.equal(await currentStep(page, stack), 'provider-consent');
-      await Promise.all([waitForOrigin(page, stack.appUrl), page.getByRole('button', { name: 'Deny', exact: true }).click()]);
+      await Promise.all([
+        waitForOrigin(page, stack.appUrl),
+        page.getByRole('button', { name: 'Deny', exact: true }).click(),
+      ]);
 
       assert.equal((await page.getByRole('heading', { level: 1 }).textContent())?.trim(), 'Sign-in was not completed');
       // The app's code for "the provider said no" is provider_error; the provider's own code is shown with it.
       const code = await appErrorCode(page);
       assert.ok(code, 'an app error page');
       const shownCodes = (await page.locator('main code').allTextContents()).map((text) => text.trim());
-      assert.ok(shownCodes.includes('access_denied'), `the page shows the code access_denied (codes shown: ${shownCodes.join(', ')})`);
+      assert.ok(
+        shownCodes.includes('access_denied'),
+        `the page shows the code access_denied (codes shown: ${shownCodes.join(', ')})`,
+      );
       assert.match(await mainText(page), /The request was declined at the identity provider/);
       const retry = page.getByRole('link', { name: 'Try again', exact: true });
       assert.equal(await retry.count(), 1);
@@ -255,41 +294,48 @@ test('3. refusing consent shows the app\'s friendly access_denied page', { timeo
   });
 });
 
-test('4. two tabs logging in at once both end logged in, never on an error page', { timeout: TEST_TIMEOUT }, async () => {
-  await withStack({}, async (stack) => {
-    await withChromium(async (browser) => {
-      const { context, page: tabA, problems } = await openPage(browser);
-      const tabB = await context.newPage();
-      watch(tabB, problems);
+test(
+  '4. two tabs logging in at once both end logged in, never on an error page',
+  { timeout: TEST_TIMEOUT },
+  async () => {
+    await withStack({}, async (stack) => {
+      await withChromium(async (browser) => {
+        const { context, page: tabA, problems } = await openPage(browser);
+        const tabB = await context.newPage();
+        watch(tabB, problems);
 
-      // Both tabs start a login and reach the provider's form.
-      await tabA.goto(`${stack.appUrl}/login`);
-      await tabB.goto(`${stack.appUrl}/login`);
-      assert.equal(await currentStep(tabA, stack), 'provider-login');
-      assert.equal(await currentStep(tabB, stack), 'provider-login');
+        // Both tabs start a login and reach the provider's form.
+        await tabA.goto(`${stack.appUrl}/login`);
+        await tabB.goto(`${stack.appUrl}/login`);
+        assert.equal(await currentStep(tabA, stack), 'provider-login');
+        assert.equal(await currentStep(tabB, stack), 'provider-login');
 
-      // B first, then A, each handling whatever the provider shows next.
-      const stepsB = await finishAtProvider(tabB, stack, ALICE);
-      const stepsA = await finishAtProvider(tabA, stack, ALICE);
-      console.log(`# tab B saw: ${stepsB.join(' → ')}; tab A saw: ${stepsA.join(' → ')}`);
+        // B first, then A, each handling whatever the provider shows next.
+        const stepsB = await finishAtProvider(tabB, stack, ALICE);
+        const stepsA = await finishAtProvider(tabA, stack, ALICE);
+        console.log(`# tab B saw: ${stepsB.join(' → ')}; tab A saw: ${stepsA.join(' → ')}`);
 
-      for (const [name, tab] of [['A', tabA], ['B', tabB]] as const) {
-        // Where the login left the tab: an app page, not an error page.
-        assert.equal(new URL(tab.url()).origin, stack.appUrl, `tab ${name} ended on the app`);
-        assert.equal(await appErrorCode(tab), undefined, `tab ${name} did not end on an error page (${tab.url()})`);
-        // And it still works after a reload: the browser's one session is logged in.
-        await tab.reload({ waitUntil: 'load' });
-        assert.equal(new URL(tab.url()).origin, stack.appUrl, `tab ${name} is on the app`);
-        assert.equal(await appErrorCode(tab), undefined, `tab ${name} is not an error page`);
-        assert.equal(await headerState(tab), 'logged-in', `tab ${name} is logged in`);
-        assert.equal(await apiStatusFromPage(tab), 200, `tab ${name} can call the API`);
-      }
-      await snap(tabA, 'two-tabs-tab-a');
-      await snap(tabB, 'two-tabs-tab-b');
-      assert.deepEqual(problems, []);
+        for (const [name, tab] of [
+          ['A', tabA],
+          ['B', tabB],
+        ] as const) {
+          // Where the login left the tab: an app page, not an error page.
+          assert.equal(new URL(tab.url()).origin, stack.appUrl, `tab ${name} ended on the app`);
+          assert.equal(await appErrorCode(tab), undefined, `tab ${name} did not end on an error page (${tab.url()})`);
+          // And it still works after a reload: the browser's one session is logged in.
+          await tab.reload({ waitUntil: 'load' });
+          assert.equal(new URL(tab.url()).origin, stack.appUrl, `tab ${name} is on the app`);
+          assert.equal(await appErrorCode(tab), undefined, `tab ${name} is not an error page`);
+          assert.equal(await headerState(tab), 'logged-in', `tab ${name} is logged in`);
+          assert.equal(await apiStatusFromPage(tab), 200, `tab ${name} can call the API`);
+        }
+        await snap(tabA, 'two-tabs-tab-a');
+        await snap(tabB, 'two-tabs-tab-b');
+        assert.deepEqual(problems, []);
+      });
     });
-  });
-});
+  },
+);
 
 test('4b. two tabs, two different people: the later login wins, no error page', { timeout: TEST_TIMEOUT }, async () => {
   await withStack({}, async (stack) => {
@@ -313,52 +359,61 @@ test('4b. two tabs, two different people: the later login wins, no error page', 
   });
 });
 
-test('5. cookies in a real browser: sid is HttpOnly and SameSite=Lax, scripts see none, no page holds a token', { timeout: TEST_TIMEOUT }, async () => {
-  await withStack({}, async (stack) => {
-    await withChromium(async (browser) => {
-      const { context, page, problems } = await openPage(browser);
-      const bodies: Array<Promise<{ url: string; body: string }>> = [];
-      page.on('response', (response) => {
-        const type = response.headers()['content-type'] ?? '';
-        if (!/text\/html|json/.test(type) || response.status() >= 300 && response.status() < 400) return;
-        bodies.push(response.text().then((body) => ({ url: response.url(), body }), () => ({ url: response.url(), body: '' })));
-      });
+test(
+  '5. cookies in a real browser: sid is HttpOnly and SameSite=Lax, scripts see none, no page holds a token',
+  { timeout: TEST_TIMEOUT },
+  async () => {
+    await withStack({}, async (stack) => {
+      await withChromium(async (browser) => {
+        const { context, page, problems } = await openPage(browser);
+        const bodies: Array<Promise<{ url: string; body: string }>> = [];
+        page.on('response', (response) => {
+          const type = response.headers()['content-type'] ?? '';
+          if (!/text\/html|json/.test(type) || (response.status() >= 300 && response.status() < 400)) return;
+          bodies.push(
+            response.text().then(
+              (body) => ({ url: response.url(), body }),
+              () => ({ url: response.url(), body: '' }),
+            ),
+          );
+        });
 
-      await logInThroughBrowser(page, stack, ALICE);
-      const cookieName = stack.config.session.cookieName;
-      const cookies = await context.cookies(stack.appUrl);
-      const sid = cookies.find((cookie) => cookie.name === cookieName);
-      assert.ok(sid, `the app set its "${cookieName}" cookie (cookies: ${cookies.map((c) => c.name).join(', ')})`);
-      assert.equal(sid.httpOnly, true, 'HttpOnly');
-      assert.equal(sid.sameSite, 'Lax', 'SameSite=Lax');
-      assert.equal(sid.path, '/');
-      assert.equal(sid.domain, 'localhost', 'host-only cookie (no Domain attribute widening it)');
-      assert.equal(await page.evaluate('document.cookie'), '', 'the page\'s scripts see no cookie at all');
+        await logInThroughBrowser(page, stack, ALICE);
+        const cookieName = stack.config.session.cookieName;
+        const cookies = await context.cookies(stack.appUrl);
+        const sid = cookies.find((cookie) => cookie.name === cookieName);
+        assert.ok(sid, `the app set its "${cookieName}" cookie (cookies: ${cookies.map((c) => c.name).join(', ')})`);
+        assert.equal(sid.httpOnly, true, 'HttpOnly');
+        assert.equal(sid.sameSite, 'Lax', 'SameSite=Lax');
+        assert.equal(sid.path, '/');
+        assert.equal(sid.domain, 'localhost', 'host-only cookie (no Domain attribute widening it)');
+        assert.equal(await page.evaluate('document.cookie'), '', "the page's scripts see no cookie at all");
 
-      // Every page, and the console's JSON calls: no JWT anywhere.
-      const paths = ['/', '/profile', '/console', '/flow', '/tokens', '/logout', '/m2m'];
-      for (const path of paths) {
-        const response = await page.goto(`${stack.appUrl}${path}`);
-        if (path === '/m2m' && response?.status() === 404) continue;
-        assert.equal(response?.status(), 200, `${path} answers 200`);
-        assert.equal(await page.evaluate('document.cookie'), '', `document.cookie is empty on ${path}`);
-        assert.doesNotMatch(await page.content(), /eyJ/, `${path} contains no JWT`);
-        if (path === '/console') {
-          await waitForText(page.locator('#token-version'), /^\d+$/);
-          await callFromConsole(page, 'List appointments', 200);
-          await callFromConsole(page, 'Who am I at the API?', 200);
-          await page.getByRole('button', { name: 'Refresh now', exact: true }).click();
-          await waitForText(page.locator('#call-status'), /^200\b/);
+        // Every page, and the console's JSON calls: no JWT anywhere.
+        const paths = ['/', '/profile', '/console', '/flow', '/tokens', '/logout', '/m2m'];
+        for (const path of paths) {
+          const response = await page.goto(`${stack.appUrl}${path}`);
+          if (path === '/m2m' && response?.status() === 404) continue;
+          assert.equal(response?.status(), 200, `${path} answers 200`);
+          assert.equal(await page.evaluate('document.cookie'), '', `document.cookie is empty on ${path}`);
+          assert.doesNotMatch(await page.content(), /eyJ/, `${path} contains no JWT`);
+          if (path === '/console') {
+            await waitForText(page.locator('#token-version'), /^\d+$/);
+            await callFromConsole(page, 'List appointments', 200);
+            await callFromConsole(page, 'Who am I at the API?', 200);
+            await page.getByRole('button', { name: 'Refresh now', exact: true }).click();
+            await waitForText(page.locator('#call-status'), /^200\b/);
+          }
         }
-      }
-      const seen = (await Promise.all(bodies)).filter(({ body }) => body.length > 0);
-      assert.ok(seen.length >= paths.length + 3, `responses were inspected (${seen.length})`);
-      const leaks = seen.filter(({ body }) => body.includes('eyJ')).map(({ url }) => url);
-      assert.deepEqual(leaks, [], 'no HTML or JSON response the browser received contains "eyJ"');
-      assert.deepEqual(problems, []);
+        const seen = (await Promise.all(bodies)).filter(({ body }) => body.length > 0);
+        assert.ok(seen.length >= paths.length + 3, `responses were inspected (${seen.length})`);
+        const leaks = seen.filter(({ body }) => body.includes('eyJ')).map(({ url }) => url);
+        assert.deepEqual(leaks, [], 'no HTML or JSON response the browser received contains "eyJ"');
+        assert.deepEqual(problems, []);
+      });
     });
-  });
-});
+  },
+);
 
 /** One stop of the accessibility/screenshot tour. */
 type Visit = (name: string, label: string, docs?: string) => Promise<AxeFinding[]>;
@@ -373,14 +428,20 @@ async function tour(page: Page, stack: Stack, visit: Visit): Promise<void> {
   await page.goto(`${stack.appUrl}/`);
   await visit('home-logged-out', 'home (logged out)', 'home.png');
 
-  await Promise.all([waitForOrigin(page, issuer), page.locator('main').getByRole('link', { name: 'Log in', exact: true }).click()]);
+  await Promise.all([
+    waitForOrigin(page, issuer),
+    page.locator('main').getByRole('link', { name: 'Log in', exact: true }).click(),
+  ]);
   await visit('provider-login', 'provider login', 'provider-login.png');
   await submitProviderLogin(page, { login: ALICE.login, password: 'wrong' });
   await visit('provider-login-error', 'provider login (wrong password)');
   await submitProviderLogin(page, ALICE);
   assert.equal(await currentStep(page, stack), 'provider-consent');
   await visit('provider-consent', 'provider consent', 'provider-consent.png');
-  await Promise.all([waitForOrigin(page, stack.appUrl), page.getByRole('button', { name: 'Allow', exact: true }).click()]);
+  await Promise.all([
+    waitForOrigin(page, stack.appUrl),
+    page.getByRole('button', { name: 'Allow', exact: true }).click(),
+  ]);
   await visit('home-logged-in', 'home (logged in)', 'home-logged-in.png');
 
   await navigate(page, 'Profile', '/profile');
@@ -414,7 +475,7 @@ async function tour(page: Page, stack: Stack, visit: Visit): Promise<void> {
 
   const missing = await page.goto(`${stack.appUrl}/no-such-page`);
   assert.equal(missing?.status(), 404);
-  assert.ok(await appErrorCode(page), 'the 404 is the app\'s error page');
+  assert.ok(await appErrorCode(page), "the 404 is the app's error page");
   await visit('error-not-found', 'error page (404)');
 
   // The provider's logout confirmation and its "signed out" page (no redirect back requested).
@@ -422,7 +483,10 @@ async function tour(page: Page, stack: Stack, visit: Visit): Promise<void> {
   await page.goto(`${issuer}/session/end?client_id=${encodeURIComponent(clientId)}`);
   assert.equal(await page.getByRole('button', { name: 'Yes, sign me out', exact: true }).count(), 1);
   await visit('provider-logout', 'provider logout confirmation', 'provider-logout.png');
-  await Promise.all([page.waitForEvent('framenavigated'), page.getByRole('button', { name: 'Yes, sign me out', exact: true }).click()]);
+  await Promise.all([
+    page.waitForEvent('framenavigated'),
+    page.getByRole('button', { name: 'Yes, sign me out', exact: true }).click(),
+  ]);
   await page.waitForLoadState('load');
   assert.match(await mainText(page), /You are signed out/);
   await visit('provider-logged-out', 'provider signed-out page');
@@ -433,37 +497,47 @@ async function tour(page: Page, stack: Stack, visit: Visit): Promise<void> {
   await visit('provider-error', 'provider error page');
 }
 
-test('6. accessibility: axe-core finds no serious or critical violation on any page (desktop)', { timeout: TEST_TIMEOUT }, async () => {
-  await withStack({}, async (stack) => {
-    await withChromium(async (browser) => {
-      const { page, problems } = await openPage(browser, DESKTOP);
-      const report: string[] = [];
-      await tour(page, stack, async (name, label, docs) => {
-        await snap(page, `desktop-${name}`, docs ? { docs } : {});
-        const findings = await checkAccessibility(page, label);
-        report.push(`${label}: ${findings.length === 0 ? 'clean' : findings.map((f) => `${f.impact} ${f.id}`).join(', ')}`);
-        return findings;
+test(
+  '6. accessibility: axe-core finds no serious or critical violation on any page (desktop)',
+  { timeout: TEST_TIMEOUT },
+  async () => {
+    await withStack({}, async (stack) => {
+      await withChromium(async (browser) => {
+        const { page, problems } = await openPage(browser, DESKTOP);
+        const report: string[] = [];
+        await tour(page, stack, async (name, label, docs) => {
+          await snap(page, `desktop-${name}`, docs ? { docs } : {});
+          const findings = await checkAccessibility(page, label);
+          report.push(
+            `${label}: ${findings.length === 0 ? 'clean' : findings.map((f) => `${f.impact} ${f.id}`).join(', ')}`,
+          );
+          return findings;
+        });
+        console.log(`# axe summary (desktop):\n#   ${report.join('\n#   ')}`);
+        assert.deepEqual(problems, []);
       });
-      console.log(`# axe summary (desktop):\n#   ${report.join('\n#   ')}`);
-      assert.deepEqual(problems, []);
     });
-  });
-});
+  },
+);
 
-test('7. phone width (390×844): every page fits, stays accessible, and is screenshotted', { timeout: TEST_TIMEOUT }, async () => {
-  await withStack({}, async (stack) => {
-    await withChromium(async (browser) => {
-      const { page, problems } = await openPage(browser, PHONE);
-      const phoneDocs: Record<string, string> = { 'home-logged-out': 'home-phone.png', console: 'console-phone.png' };
-      await tour(page, stack, async (name, label) => {
-        await snap(page, `phone-${name}`);
-        // For the README: what a phone shows without scrolling.
-        const docs = phoneDocs[name];
-        if (docs) await snap(page, `phone-${name}-screen`, { docs, fullPage: false });
-        await assertNoHorizontalScroll(page, label);
-        return checkAccessibility(page, `${label} (phone)`);
+test(
+  '7. phone width (390×844): every page fits, stays accessible, and is screenshotted',
+  { timeout: TEST_TIMEOUT },
+  async () => {
+    await withStack({}, async (stack) => {
+      await withChromium(async (browser) => {
+        const { page, problems } = await openPage(browser, PHONE);
+        const phoneDocs: Record<string, string> = { 'home-logged-out': 'home-phone.png', console: 'console-phone.png' };
+        await tour(page, stack, async (name, label) => {
+          await snap(page, `phone-${name}`);
+          // For the README: what a phone shows without scrolling.
+          const docs = phoneDocs[name];
+          if (docs) await snap(page, `phone-${name}-screen`, { docs, fullPage: false });
+          await assertNoHorizontalScroll(page, label);
+          return checkAccessibility(page, `${label} (phone)`);
+        });
+        assert.deepEqual(problems, []);
       });
-      assert.deepEqual(problems, []);
     });
-  });
-});
+  },
+);

@@ -99,14 +99,20 @@ export async function waitForText(locator: Locator, pattern: RegExp, timeout = S
     text = ((await locator.textContent({ timeout }).catch(() => null)) ?? '').replace(/\s+/g, ' ').trim();
     if (pattern.test(text)) return text;
     if (Date.now() > deadline) {
-      assert.fail(`timed out after ${timeout} ms waiting for ${String(locator)} to match ${pattern}; last text: "${text}"`);
+      assert.fail(
+        `timed out after ${timeout} ms waiting for ${String(locator)} to match ${pattern}; last text: "${text}"`,
+      );
     }
     await sleep(100);
   }
 }
 
 /** Polls until `predicate` holds (at most `timeout` ms). */
-export async function waitUntil(predicate: () => Promise<boolean>, what: string, timeout = STEP_TIMEOUT): Promise<void> {
+export async function waitUntil(
+  predicate: () => Promise<boolean>,
+  what: string,
+  timeout = STEP_TIMEOUT,
+): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await predicate())) {
     if (Date.now() > deadline) assert.fail(`timed out after ${timeout} ms waiting until ${what}`);
@@ -179,7 +185,9 @@ export async function checkAccessibility(page: Page, label: string): Promise<Axe
   `)) as AxeFinding[];
   const blocking = findings.filter((f) => f.impact === 'serious' || f.impact === 'critical');
   for (const finding of findings.filter((f) => !blocking.includes(f))) {
-    console.log(`# axe ${label}: ${finding.impact ?? 'n/a'} ${finding.id} (${finding.help}) at ${finding.targets.join(', ')}`);
+    console.log(
+      `# axe ${label}: ${finding.impact ?? 'n/a'} ${finding.id} (${finding.help}) at ${finding.targets.join(', ')}`,
+    );
   }
   assert.deepEqual(
     blocking.map((f) => `${f.impact} ${f.id}: ${f.help} at ${f.targets.join(', ')}`),
@@ -240,7 +248,9 @@ export async function finishAtProvider(
     seen.push(step);
     if (step === 'app') return seen;
     if (page.url().startsWith('chrome-error:')) {
-      assert.fail(`Chromium refused a navigation (CSP form-action or a network error); steps seen: ${seen.join(' → ')}`);
+      assert.fail(
+        `Chromium refused a navigation (CSP form-action or a network error); steps seen: ${seen.join(' → ')}`,
+      );
     }
     if (step === 'provider-login') {
       const error = page.locator('.error-message');

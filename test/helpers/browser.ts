@@ -186,10 +186,12 @@ export class Browser {
     const live = cookies.filter((cookie) => cookie.expiresAt === undefined || cookie.expiresAt > now);
     if (live.length !== cookies.length) this.#jar.set(target.host, live);
     const secureOk = target.protocol === 'https:' || LOOPBACK.has(target.hostname);
-    return live
-      .filter((cookie) => pathMatches(target.pathname, cookie.path) && (!cookie.secure || secureOk))
-      // RFC 6265 §5.4 step 2: longer paths first.
-      .sort((a, b) => b.path.length - a.path.length);
+    return (
+      live
+        .filter((cookie) => pathMatches(target.pathname, cookie.path) && (!cookie.secure || secureOk))
+        // RFC 6265 §5.4 step 2: longer paths first.
+        .sort((a, b) => b.path.length - a.path.length)
+    );
   }
 
   #store(target: URL, setCookies: string[]): void {

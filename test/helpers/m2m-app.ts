@@ -3,7 +3,7 @@
  * server gets a fresh `createApp` with the same services but another (or no)
  * ClientCredentialsProvider, so tests can show wrong secrets and "not configured".
  */
-import { createApp } from '../../src/app.js';
+import { createApp } from '../../src/web/app.js';
 import type { ClientCredentialsProvider } from '../../src/m2m/client-credentials.js';
 import type { Stack } from './stack.js';
 

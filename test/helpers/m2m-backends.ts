@@ -4,7 +4,7 @@
  * test can take the provider down while the API keeps running.
  */
 import type { Server } from 'node:http';
-import { loadConfig, type Config, type M2mConfig } from '../../src/config.js';
+import { loadConfig, type Config, type M2mConfig } from '../../src/config/config.js';
 import type { DemoProvider } from '../../src/demo/identity-provider.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer } from '../../src/http-server.js';
@@ -40,7 +40,10 @@ export async function startM2mBackends(env: Record<string, string> = {}): Promis
   };
   const config = loadConfig(fullEnv);
   if (!config.m2m) throw new Error('demo mode always configures the M2M client');
-  const provider = await attachDemoServices(config, { providerServer: providerServer.server, apiServer: apiServer.server });
+  const provider = await attachDemoServices(config, {
+    providerServer: providerServer.server,
+    apiServer: apiServer.server,
+  });
   const clientId = config.m2m.clientId;
   return {
     config,

@@ -53,7 +53,11 @@ export async function startTokenStub(options: TokenStubOptions): Promise<TokenSt
   let issuer = '';
 
   const send = (res: ServerResponse, answer: StubAnswer): void => {
-    res.writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...answer.headers });
+    res.writeHead(answer.status, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      ...answer.headers,
+    });
     res.end(JSON.stringify(answer.body));
   };
 
@@ -110,7 +114,13 @@ export async function startTokenStub(options: TokenStubOptions): Promise<TokenSt
     if (clientId !== options.clientId || !record.secretMatched || via !== expected) {
       send(res, {
         status: 401,
-        body: { error: 'invalid_client', error_description: via !== expected ? `this client must authenticate with ${options.authMethod}` : 'client authentication failed' },
+        body: {
+          error: 'invalid_client',
+          error_description:
+            via !== expected
+              ? `this client must authenticate with ${options.authMethod}`
+              : 'client authentication failed',
+        },
       });
       return;
     }

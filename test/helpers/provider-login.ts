@@ -74,7 +74,9 @@ export async function loginAtProvider(
       next = { form: autoSubmitted, values: {} };
     } else if (loginForm) {
       if (loginSubmitted) {
-        throw new Error(`login at the provider failed (${result.response.status}): ${errorMessageOf(html) ?? 'no message'}`);
+        throw new Error(
+          `login at the provider failed (${result.response.status}): ${errorMessageOf(html) ?? 'no message'}`,
+        );
       }
       loginSubmitted = true;
       next = { form: loginForm, values: { login, password } };
@@ -204,7 +206,9 @@ function parseAttributes(source: string): Record<string, string> {
 }
 
 function textOf(html: string): string {
-  return decodeEntities(html.replace(/<[^>]*>/g, '')).replace(/\s+/g, ' ').trim();
+  return decodeEntities(html.replace(/<[^>]*>/g, ''))
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function decodeEntities(value: string): string {

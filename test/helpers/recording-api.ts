@@ -99,7 +99,9 @@ export async function startRecordingApi(pathPrefix = '/'): Promise<RecordingApi>
             res.end(JSON.stringify({ error: 'invalid_token' }));
             return;
           }
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, authorization: req.headers.authorization?.slice(0, 12) }));
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ ok: true, authorization: req.headers.authorization?.slice(0, 12) }));
           return;
         default:
           res.writeHead(mode.status ?? 200, { 'content-type': 'application/json', ...(mode.headers ?? {}) });

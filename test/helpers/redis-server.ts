@@ -86,11 +86,25 @@ export async function startRedisServer(options: { startTimeoutMs?: number } = {}
   process.once('exit', killOnExit);
 
   async function start(): Promise<void> {
-    if (child && child.exitCode === null && child.signalCode === null) throw new Error('redis-server is already running');
+    if (child && child.exitCode === null && child.signalCode === null)
+      throw new Error('redis-server is already running');
     output = '';
     const proc = spawn(
       BINARY,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--daemonize',
+        'no',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;

@@ -6,8 +6,8 @@
  */
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
-import { createApp } from '../../src/app.js';
-import { DEMO_CLIENT, loadConfig, type Config } from '../../src/config.js';
+import { createApp } from '../../src/web/app.js';
+import { DEMO_CLIENT, loadConfig, type Config } from '../../src/config/config.js';
 import type { DemoProvider } from '../../src/demo/identity-provider.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer, listen } from '../../src/http-server.js';
@@ -65,7 +65,10 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     RATE_LIMIT_API_PER_MINUTE: '1000000',
     ...env,
   });
-  const provider = await attachDemoServices(config, { providerServer: providerServer.server, apiServer: apiServer.server });
+  const provider = await attachDemoServices(config, {
+    providerServer: providerServer.server,
+    apiServer: apiServer.server,
+  });
   const appConfig = options.asRealProvider
     ? loadConfig({
         NODE_ENV: 'test',

@@ -145,12 +145,13 @@ export async function createTokenFactory(): Promise<TokenFactory> {
     }
     // Symmetric: a random secret, the classic "alg confusion" token, under the RS256 kid.
     const kid = options.kid ?? (alg === 'HS256' ? trustedKey('RS256').kid : trustedKey(alg).kid);
-    const key = alg === 'HS256'
-      ? new Uint8Array(randomBytes(32))
-      : options.key === 'untrusted' ? await untrustedKey(alg) : trustedKey(alg).privateKey;
-    return new SignJWT(payload)
-      .setProtectedHeader({ alg, kid, ...(typ === null ? {} : { typ }) })
-      .sign(key);
+    const key =
+      alg === 'HS256'
+        ? new Uint8Array(randomBytes(32))
+        : options.key === 'untrusted'
+          ? await untrustedKey(alg)
+          : trustedKey(alg).privateKey;
+    return new SignJWT(payload).setProtectedHeader({ alg, kid, ...(typ === null ? {} : { typ }) }).sign(key);
   }
 
   async function rotate(options: { keepPrevious?: boolean } = {}): Promise<string> {

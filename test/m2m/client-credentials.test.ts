@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { decodeJwt } from 'jose';
-import { DEMO_API_AUDIENCE, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE } from '../../src/config.js';
+import { DEMO_API_AUDIENCE, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE } from '../../src/config/config.js';
 import { createLogger } from '../../src/logger.js';
 import {
   ClientCredentialsProvider,
@@ -29,7 +29,11 @@ function providerFor(backends: M2mBackends, extra: Partial<ClientCredentialsOpti
   return new ClientCredentialsProvider({ ...backends.m2m, timeoutSeconds: 5, ...extra });
 }
 
-async function callApi(backends: M2mBackends, path: string, token: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function callApi(
+  backends: M2mBackends,
+  path: string,
+  token: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${backends.apiUrl}${path}`, { headers: { Authorization: `Bearer ${token}` } });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
@@ -39,7 +43,14 @@ function assertTypedError(err: unknown, code: string, secret = SECRET): true {
   assert.ok(err instanceof M2mTokenError, `expected M2mTokenError, got ${String(err)}`);
   assert.equal(err.code, code);
   const cause = err.cause instanceof Error ? `${err.cause.message} ${err.cause.stack ?? ''}` : String(err.cause);
-  for (const text of [err.message, err.publicMessage, cause, JSON.stringify(err), JSON.stringify(err.details), err.stack ?? '']) {
+  for (const text of [
+    err.message,
+    err.publicMessage,
+    cause,
+    JSON.stringify(err),
+    JSON.stringify(err.details),
+    err.stack ?? '',
+  ]) {
     assert.ok(!text.includes(secret), `the secret leaked into: ${text}`);
   }
   return true;
@@ -112,9 +123,20 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
   });
 
   test('a short token renews a quarter of its lifetime ahead; renewBeforeSeconds overrides', async () => {
-    const short = await startTokenStub({ clientId: 'short', clientSecret: 'short-secret-123', authMethod: 'client_secret_post', expiresIn: 20 });
+    const short = await startTokenStub({
+      clientId: 'short',
+      clientSecret: 'short-secret-123',
+      authMethod: 'client_secret_post',
+      expiresIn: 20,
+    });
     try {
-      const settings = { issuer: short.issuer, clientId: 'short', clientSecret: 'short-secret-123', authMethod: 'client_secret_post' as const, allowInsecureRequests: true };
+      const settings = {
+        issuer: short.issuer,
+        clientId: 'short',
+        clientSecret: 'short-secret-123',
+        authMethod: 'client_secret_post' as const,
+        allowInsecureRequests: true,
+      };
       const byDefault = await new ClientCredentialsProvider(settings).getToken();
       assert.equal(byDefault.expiresAt - byDefault.renewAt, 5_000);
       const configured = await new ClientCredentialsProvider({ ...settings, renewBeforeSeconds: 8 }).getToken();
@@ -197,7 +219,9 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
     const m2m = providerFor(backends, { logger: createLogger('info', sink) });
     const token = await m2m.getToken();
     await m2m.getToken();
-    await assert.rejects(providerFor(backends, { clientSecret: 'bad-secret-0123456789', logger: createLogger('info', sink) }).getToken());
+    await assert.rejects(
+      providerFor(backends, { clientSecret: 'bad-secret-0123456789', logger: createLogger('info', sink) }).getToken(),
+    );
     const all = lines.join('\n');
     assert.match(all, /m2m token obtained/);
     assert.match(all, /m2m token request failed/);
@@ -212,18 +236,22 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
     const m2m = providerFor(backends, { cache, now: () => clock });
     const key = m2m.cacheKey();
     // A token the API will not accept (as after a key rotation at the provider), cached as fresh.
-    await cache.set(key, {
-      accessToken: 'eyJhbGciOiJFUzI1NiJ9.e30.c2lnbmF0dXJl',
-      tokenType: 'bearer',
-      grantedScope: DEMO_M2M_SCOPE,
-      requestedScope: DEMO_M2M_SCOPE,
-      audience: DEMO_API_AUDIENCE,
-      resource: undefined,
-      organization: undefined,
-      issuedAt: clock,
-      expiresAt: clock + 600_000,
-      renewAt: clock + 540_000,
-    }, 600);
+    await cache.set(
+      key,
+      {
+        accessToken: 'eyJhbGciOiJFUzI1NiJ9.e30.c2lnbmF0dXJl',
+        tokenType: 'bearer',
+        grantedScope: DEMO_M2M_SCOPE,
+        requestedScope: DEMO_M2M_SCOPE,
+        audience: DEMO_API_AUDIENCE,
+        resource: undefined,
+        organization: undefined,
+        issuedAt: clock,
+        expiresAt: clock + 600_000,
+        renewAt: clock + 540_000,
+      },
+      600,
+    );
     const grantsBefore = backends.m2mGrants();
     const api = new M2mApiClient({ tokens: m2m, baseUrl: backends.config.api.baseUrl });
     const result = await api.call('GET', '/reports/daily');
@@ -276,11 +304,25 @@ describe('client authentication methods', () => {
       const secret = 'stub-secret-a1b2c3d4e5';
       const stub = await startTokenStub({ clientId: 'svc', clientSecret: secret, authMethod: registered });
       try {
-        const settings = { issuer: stub.issuer, clientId: 'svc', clientSecret: secret, allowInsecureRequests: true, scope: 'read:x' };
-        const right = new ClientCredentialsProvider({ ...settings, authMethod: registered, audience: 'https://api.example/' });
+        const settings = {
+          issuer: stub.issuer,
+          clientId: 'svc',
+          clientSecret: secret,
+          allowInsecureRequests: true,
+          scope: 'read:x',
+        };
+        const right = new ClientCredentialsProvider({
+          ...settings,
+          authMethod: registered,
+          audience: 'https://api.example/',
+        });
         await right.getToken();
         const wrongMethod = registered === 'client_secret_basic' ? 'client_secret_post' : 'client_secret_basic';
-        const wrong = new ClientCredentialsProvider({ ...settings, authMethod: wrongMethod, resource: 'https://api.example/' });
+        const wrong = new ClientCredentialsProvider({
+          ...settings,
+          authMethod: wrongMethod,
+          resource: 'https://api.example/',
+        });
         await assert.rejects(wrong.getToken(), (err) => {
           assertTypedError(err, 'm2m_invalid_client', secret);
           assert.match((err as Error).message, new RegExp(`sends ${wrongMethod}`));
@@ -289,9 +331,17 @@ describe('client authentication methods', () => {
         // What actually travelled: Basic header vs form body, and audience vs resource as configured.
         const [ok, refused] = stub.requests;
         assert.equal(ok?.via, registered === 'client_secret_basic' ? 'basic' : 'post');
-        assert.deepEqual(ok?.params, { grant_type: 'client_credentials', scope: 'read:x', audience: 'https://api.example/' });
+        assert.deepEqual(ok?.params, {
+          grant_type: 'client_credentials',
+          scope: 'read:x',
+          audience: 'https://api.example/',
+        });
         assert.equal(refused?.via, registered === 'client_secret_basic' ? 'post' : 'basic');
-        assert.deepEqual(refused?.params, { grant_type: 'client_credentials', scope: 'read:x', resource: 'https://api.example/' });
+        assert.deepEqual(refused?.params, {
+          grant_type: 'client_credentials',
+          scope: 'read:x',
+          resource: 'https://api.example/',
+        });
       } finally {
         await stub.close();
       }
@@ -363,7 +413,12 @@ describe('faults the embedded provider cannot produce (loopback stub)', () => {
   });
 
   test('a failed discovery is retried on the next call', async () => {
-    const flaky = await startTokenStub({ clientId: 'svc', clientSecret: secret, authMethod: 'client_secret_post', discoveryFailures: 1 });
+    const flaky = await startTokenStub({
+      clientId: 'svc',
+      clientSecret: secret,
+      authMethod: 'client_secret_post',
+      discoveryFailures: 1,
+    });
     try {
       const m2m = new ClientCredentialsProvider({ ...options(), issuer: flaky.issuer });
       await assert.rejects(m2m.getToken(), (err) => assertTypedError(err, 'm2m_provider_unavailable', secret));
@@ -401,7 +456,10 @@ describe('provider down', () => {
 
       clock = token.renewAt + 5_000; // renewal due, provider down
       const during = await Promise.all(Array.from({ length: 5 }, () => api.call('GET', '/reports/daily')));
-      assert.ok(during.every((r) => r.status === 200), 'still served with the valid cached token');
+      assert.ok(
+        during.every((r) => r.status === 200),
+        'still served with the valid cached token',
+      );
       let stats = m2m.stats();
       assert.equal(stats.failures, 1, 'one failed renewal attempt, shared by the concurrent calls');
       assert.equal(stats.lastError?.code, 'm2m_provider_unavailable');
@@ -431,7 +489,10 @@ describe('CLI: npm run m2m -- <METHOD> <path>', () => {
   after(() => backends.close());
 
   const cli = fileURLToPath(new URL('../../src/m2m/cli.ts', import.meta.url));
-  function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  function run(
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
       // Run from an empty directory so no local .env interferes; only the stack's variables are set.
       const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...args], {
@@ -468,7 +529,10 @@ describe('CLI: npm run m2m -- <METHOD> <path>', () => {
 
   test('a wrong secret exits 1 with the typed error and without the secret', async () => {
     const wrong = 'cli-wrong-secret-5566778899';
-    const { code, stdout, stderr } = await run(['GET', '/reports/daily'], { M2M_CLIENT_ID: DEMO_M2M_CLIENT.clientId, M2M_CLIENT_SECRET: wrong });
+    const { code, stdout, stderr } = await run(['GET', '/reports/daily'], {
+      M2M_CLIENT_ID: DEMO_M2M_CLIENT.clientId,
+      M2M_CLIENT_SECRET: wrong,
+    });
     assert.equal(code, 1);
     assert.equal(stdout, '');
     assert.match(stderr, /m2m_invalid_client/);

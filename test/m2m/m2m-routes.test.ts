@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEMO_API_AUDIENCE, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE } from '../../src/config.js';
+import { DEMO_API_AUDIENCE, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE } from '../../src/config/config.js';
 import { ClientCredentialsProvider } from '../../src/m2m/client-credentials.js';
 import { logIn, tokensOf } from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
@@ -18,7 +18,13 @@ interface CallResponse {
   cache: {
     stats: Record<string, number>;
     settings: Record<string, unknown>;
-    entries: Array<{ audience?: string; grantedScopes: string[]; status: string; expiresInSeconds: number; ageSeconds: number }>;
+    entries: Array<{
+      audience?: string;
+      grantedScopes: string[];
+      status: string;
+      expiresInSeconds: number;
+      ageSeconds: number;
+    }>;
   };
   error?: string;
   error_description?: string;
@@ -101,7 +107,9 @@ describe('Machine-to-machine page', () => {
     const html = await browser.text(await browser.get(`${stack.appUrl}/m2m`));
     const form = parseForm(html, (f) => f.action === '/m2m/call');
     assert.ok(form.fields['csrf']);
-    const response = await browser.post(`${stack.appUrl}/m2m/call`, form.fields, { headers: { Origin: new URL(stack.appUrl).origin } });
+    const response = await browser.post(`${stack.appUrl}/m2m/call`, form.fields, {
+      headers: { Origin: new URL(stack.appUrl).origin },
+    });
     assert.equal(response.status, 200);
     const page = await browser.text(response);
     assert.match(page, /HTTP 200/);
@@ -112,7 +120,10 @@ describe('Machine-to-machine page', () => {
 
   test('CSRF: no header and no form token, a wrong header, or a cross-site form are refused', async () => {
     const before = m2m.stats();
-    const bare = await browser.request(`${stack.appUrl}/m2m/call`, { method: 'POST', headers: { Accept: 'application/json' } });
+    const bare = await browser.request(`${stack.appUrl}/m2m/call`, {
+      method: 'POST',
+      headers: { Accept: 'application/json' },
+    });
     assert.equal(bare.status, 403);
     assert.equal(((await bare.json()) as { error: string }).error, 'csrf_check_failed');
     const wrongHeader = await call(browser, { 'X-CSRF': '0', Accept: 'application/json' });
@@ -120,7 +131,9 @@ describe('Machine-to-machine page', () => {
     assert.equal(((await wrongHeader.json()) as { error: string }).error, 'csrf_header_missing');
     const html = await browser.text(await browser.get(`${stack.appUrl}/m2m`));
     const form = parseForm(html, (f) => f.action === '/m2m/call');
-    const crossSite = await browser.post(`${stack.appUrl}/m2m/call`, form.fields, { headers: { Origin: 'https://evil.example' } });
+    const crossSite = await browser.post(`${stack.appUrl}/m2m/call`, form.fields, {
+      headers: { Origin: 'https://evil.example' },
+    });
     assert.equal(crossSite.status, 403);
     assert.deepEqual(m2m.stats(), before, 'no refused request reached the token provider');
   });
@@ -149,7 +162,9 @@ describe('Machine-to-machine page', () => {
 
       const html = await browser.text(await browser.get(`${stack.appUrl}/m2m`));
       const form = parseForm(html, (f) => f.action === '/m2m/call');
-      const page = await browser.post(`${stack.appUrl}/m2m/call`, form.fields, { headers: { Origin: new URL(stack.appUrl).origin } });
+      const page = await browser.post(`${stack.appUrl}/m2m/call`, form.fields, {
+        headers: { Origin: new URL(stack.appUrl).origin },
+      });
       assert.equal(page.status, 502);
       const text = await browser.text(page);
       assert.match(text, /<strong>m2m_invalid_client<\/strong>/);

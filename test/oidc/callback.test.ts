@@ -46,7 +46,12 @@ before(async () => {
   tokenEndpoint = http.createServer((req, res) => {
     req.resume();
     req.on('end', async () => {
-      const body = JSON.stringify({ access_token: 'at', token_type: 'Bearer', expires_in: 60, id_token: await nextIdToken() });
+      const body = JSON.stringify({
+        access_token: 'at',
+        token_type: 'Bearer',
+        expires_in: 60,
+        id_token: await nextIdToken(),
+      });
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     });
   });

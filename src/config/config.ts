@@ -1,0 +1,389 @@
+/**
+ * The one place that reads the environment.
+ *
+ * `loadConfig(env)` validates every variable once, at start-up, and returns a
+ * frozen, typed object that the rest of the app receives as a value. Bad input
+ * fails with one `ConfigError` that lists every problem, never a secret.
+ *
+ * Rules enforced here:
+ * - In production `SESSION_SECRET` (≥ 32 characters) is required.
+ * - An `http://` issuer or API is refused in production unless it is loopback
+ *   (RFC 9700 §2.6: authorization responses must not travel unencrypted).
+ * - With no `OIDC_ISSUER` the app runs in demo mode: an embedded identity
+ *   provider and a demo API on loopback ports, with demo client credentials.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+
+export interface DemoConfig {
+  /** Port of the embedded identity provider (issuer `http://127.0.0.1:<port>`). */
+  readonly providerPort: number;
+  /** Port of the embedded demo API. */
+  readonly apiPort: number;
+  /** Access-token lifetime the demo provider issues: short, so refresh is visible. */
+  readonly accessTokenTtlSeconds: number;
+  /** Client-credentials token lifetime the demo provider issues. */
+  readonly m2mTokenTtlSeconds: number;
+}
+
+export interface OidcConfig {
+  readonly issuer: URL;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly authMethod: ClientAuthMethod;
+  readonly scope: string;
+  readonly audience: string | undefined;
+  readonly resource: string | undefined;
+  /** `prompt` sent on every login unless the visitor asks for another (oidc-provider needs `consent` for offline_access). */
+  readonly prompt: string | undefined;
+  /** Fetch the UserInfo endpoint at login (OIDC Core §5.3) and show its claims on the profile. */
+  readonly fetchUserinfo: boolean;
+  /** Send the ID token as `id_token_hint` at logout (puts a token in a URL; off by default). */
+  readonly logoutIdTokenHint: boolean;
+  /** Plain-HTTP discovery and token calls: only ever true for a loopback issuer. */
+  readonly allowInsecureRequests: boolean;
+  /** Seconds openid-client waits for any provider response. */
+  readonly timeoutSeconds: number;
+  /** Seconds a login transaction (state, nonce, PKCE verifier) stays valid. */
+  readonly loginTimeoutSeconds: number;
+}
+
+export interface ApiConfig {
+  /** Upstream origin + path prefix; `/api/<path>` maps to `<baseUrl>/<path>`. */
+  readonly baseUrl: URL;
+  readonly connectTimeoutMs: number;
+  readonly timeoutMs: number;
+  /** Largest request body buffered so that a call can be replayed after a forced refresh. */
+  readonly replayBodyLimitBytes: number;
+}
+
+export interface SessionConfig {
+  /** First secret signs; all verify (rotation). */
+  readonly secrets: readonly string[];
+  /** True when SESSION_SECRET was not set and a random one was made for this process. */
+  readonly ephemeralSecret: boolean;
+  readonly cookieName: string;
+  readonly secureCookie: boolean;
+  readonly idleSeconds: number;
+  readonly absoluteSeconds: number;
+  readonly maxSessions: number;
+  readonly redisUrl: string | undefined;
+}
+
+export interface M2mConfig {
+  readonly issuer: URL;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly authMethod: ClientAuthMethod;
+  readonly audience: string | undefined;
+  readonly resource: string | undefined;
+  readonly scope: string | undefined;
+  readonly organization: string | undefined;
+  readonly allowInsecureRequests: boolean;
+}
+
+export interface Config {
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly port: number;
+  /** Interface to listen on: loopback when BASE_URL is loopback, else all interfaces. */
+  readonly listenHost: string;
+  /** Public origin of the app; every absolute URL we build starts here, never from `Host`. */
+  readonly baseUrl: URL;
+  readonly redirectUri: string;
+  readonly postLogoutRedirectUri: string;
+  /** Express `trust proxy` hop count; 0 = do not trust `X-Forwarded-*`. */
+  readonly trustProxy: number;
+  readonly logLevel: string;
+  readonly demo: DemoConfig | null;
+  readonly oidc: OidcConfig;
+  readonly api: ApiConfig;
+  readonly session: SessionConfig;
+  readonly m2m: M2mConfig | null;
+  readonly rateLimit: { readonly loginPerMinute: number; readonly apiPerMinute: number };
+}
+
+/** Thrown by `loadConfig`; `problems` names each bad variable without echoing its value. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Demo client credentials: public knowledge, only ever valid at the embedded provider. */
+export const DEMO_CLIENT = {
+  clientId: 'demo-web-app',
+  clientSecret: 'demo-web-app-secret-not-for-production',
+} as const;
+export const DEMO_M2M_CLIENT = {
+  clientId: 'demo-reports-service',
+  clientSecret: 'demo-reports-secret-not-for-production',
+} as const;
+/** The demo API's identifier: an RFC 8707 resource / Auth0 audience, never fetched. */
+export const DEMO_API_AUDIENCE = 'https://demo-api.example/';
+export const DEMO_USER_SCOPES = 'read:appointments write:appointments read:contacts';
+export const DEMO_M2M_SCOPE = 'read:reports';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function isLoopback(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith('.localhost');
+}
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const authMethod = z.enum(['client_secret_basic', 'client_secret_post']);
+const absoluteUrl = z
+  .string()
+  .trim()
+  .pipe(z.url({ protocol: /^https?$/ }));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: optionalText,
+  BASE_URL: absoluteUrl.optional(),
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  OIDC_ISSUER: absoluteUrl.optional(),
+  OIDC_CLIENT_ID: optionalText,
+  OIDC_CLIENT_SECRET: optionalText,
+  OIDC_AUTH_METHOD: authMethod.default('client_secret_basic'),
+  OIDC_SCOPE: optionalText,
+  OIDC_AUDIENCE: optionalText,
+  OIDC_RESOURCE: absoluteUrl.optional(),
+  OIDC_PROMPT: optionalText,
+  OIDC_TIMEOUT_SECONDS: positiveInt.default(10),
+  OIDC_LOGOUT_ID_TOKEN_HINT: z.enum(['true', 'false']).default('false'),
+  OIDC_USERINFO: z.enum(['true', 'false']).default('false'),
+  LOGIN_TIMEOUT_SECONDS: positiveInt.default(600),
+
+  API_BASE_URL: absoluteUrl.optional(),
+  API_CONNECT_TIMEOUT_MS: positiveInt.default(3000),
+  API_TIMEOUT_MS: positiveInt.default(10000),
+  API_REPLAY_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1024),
+
+  SESSION_SECRET: optionalText,
+  SESSION_IDLE_SECONDS: positiveInt.default(30 * 60),
+  SESSION_ABSOLUTE_SECONDS: positiveInt.default(12 * 60 * 60),
+  SESSION_MAX_COUNT: positiveInt.default(100_000),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .pipe(z.url({ protocol: /^rediss?$/ }))
+    .optional(),
+
+  M2M_ISSUER: absoluteUrl.optional(),
+  M2M_CLIENT_ID: optionalText,
+  M2M_CLIENT_SECRET: optionalText,
+  M2M_AUDIENCE: optionalText,
+  M2M_RESOURCE: absoluteUrl.optional(),
+  M2M_SCOPE: optionalText,
+  M2M_ORGANIZATION: optionalText,
+  M2M_AUTH_METHOD: authMethod.default('client_secret_post'),
+
+  DEMO_PROVIDER_PORT: port.optional(),
+  DEMO_API_PORT: port.optional(),
+  DEMO_ACCESS_TOKEN_TTL: positiveInt.default(120),
+  DEMO_M2M_TOKEN_TTL: positiveInt.default(600),
+
+  RATE_LIMIT_LOGIN_PER_MINUTE: positiveInt.default(30),
+  RATE_LIMIT_API_PER_MINUTE: positiveInt.default(6000),
+});
+
+/** Names of the variables whose values must never appear in a message. */
+const SECRET_VARIABLES = new Set(['OIDC_CLIENT_SECRET', 'M2M_CLIENT_SECRET', 'SESSION_SECRET', 'REDIS_URL']);
+
+function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    // zod messages never include the received value, but say so explicitly for secrets.
+    return SECRET_VARIABLES.has(name) ? `${name}: invalid value` : `${name}: ${issue.message}`;
+  });
+}
+
+function withoutTrailingSlash(url: URL): string {
+  return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * Validates `env` and returns the app's configuration.
+ * @throws ConfigError listing every problem at once.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));
+  const e = parsed.data;
+  const problems: string[] = [];
+  const production = e.NODE_ENV === 'production';
+
+  const baseUrl = new URL(e.BASE_URL ?? `http://localhost:${e.PORT}`);
+  if (baseUrl.search || baseUrl.hash) problems.push('BASE_URL: must not contain a query or fragment');
+  const base = withoutTrailingSlash(baseUrl);
+
+  // Demo mode: no provider configured, so run the embedded one on loopback.
+  const demoMode = e.OIDC_ISSUER === undefined;
+  const demo: DemoConfig | null = demoMode
+    ? {
+        providerPort: e.DEMO_PROVIDER_PORT ?? e.PORT + 1,
+        apiPort: e.DEMO_API_PORT ?? e.PORT + 2,
+        accessTokenTtlSeconds: e.DEMO_ACCESS_TOKEN_TTL,
+        m2mTokenTtlSeconds: e.DEMO_M2M_TOKEN_TTL,
+      }
+    : null;
+  if (demo && production) {
+    problems.push('OIDC_ISSUER: required in production (the embedded demo provider is for development only)');
+  }
+
+  const issuer = new URL(e.OIDC_ISSUER ?? `http://127.0.0.1:${demo?.providerPort ?? 0}`);
+  if (issuer.protocol === 'http:' && !isLoopback(issuer)) {
+    problems.push('OIDC_ISSUER: http is allowed only for a loopback issuer (localhost, 127.0.0.1)');
+  }
+  if (!demoMode) {
+    if (!e.OIDC_CLIENT_ID) problems.push('OIDC_CLIENT_ID: required when OIDC_ISSUER is set');
+    if (!e.OIDC_CLIENT_SECRET) problems.push('OIDC_CLIENT_SECRET: required when OIDC_ISSUER is set');
+  }
+  if (e.OIDC_AUDIENCE && e.OIDC_RESOURCE) {
+    problems.push(
+      'OIDC_AUDIENCE and OIDC_RESOURCE: set one of them, not both (Auth0 uses audience, RFC 8707 providers resource)',
+    );
+  }
+
+  const apiBaseUrl = new URL(e.API_BASE_URL ?? `http://127.0.0.1:${demo?.apiPort ?? 0}/`);
+  if (apiBaseUrl.search || apiBaseUrl.hash) problems.push('API_BASE_URL: must not contain a query or fragment');
+  if (production && apiBaseUrl.protocol === 'http:' && !isLoopback(apiBaseUrl)) {
+    problems.push('API_BASE_URL: must use https in production unless it is loopback');
+  }
+  if (!apiBaseUrl.pathname.endsWith('/')) apiBaseUrl.pathname += '/';
+
+  let secrets: string[];
+  let ephemeralSecret = false;
+  if (e.SESSION_SECRET) {
+    // A comma-separated list rotates secrets: the first signs new cookies, all of them verify.
+    secrets = e.SESSION_SECRET.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (secrets.some((s) => s.length < 32)) problems.push('SESSION_SECRET: each secret must be at least 32 characters');
+  } else if (production) {
+    problems.push('SESSION_SECRET: required in production (at least 32 random characters)');
+    secrets = [];
+  } else {
+    secrets = [randomBytes(32).toString('base64url')];
+    ephemeralSecret = true;
+  }
+  if (e.SESSION_ABSOLUTE_SECONDS < e.SESSION_IDLE_SECONDS) {
+    problems.push('SESSION_ABSOLUTE_SECONDS: must not be shorter than SESSION_IDLE_SECONDS');
+  }
+
+  const m2mIssuer = new URL(e.M2M_ISSUER ?? issuer.href);
+  let m2m: M2mConfig | null = null;
+  if (e.M2M_CLIENT_ID || e.M2M_CLIENT_SECRET) {
+    if (!e.M2M_CLIENT_ID) problems.push('M2M_CLIENT_ID: required when M2M_CLIENT_SECRET is set');
+    if (!e.M2M_CLIENT_SECRET) problems.push('M2M_CLIENT_SECRET: required when M2M_CLIENT_ID is set');
+  }
+  if (e.M2M_AUDIENCE && e.M2M_RESOURCE) problems.push('M2M_AUDIENCE and M2M_RESOURCE: set one of them, not both');
+  if (m2mIssuer.protocol === 'http:' && !isLoopback(m2mIssuer)) {
+    problems.push('M2M_ISSUER: http is allowed only for a loopback issuer');
+  }
+  if (e.M2M_CLIENT_ID && e.M2M_CLIENT_SECRET) {
+    m2m = {
+      issuer: m2mIssuer,
+      clientId: e.M2M_CLIENT_ID,
+      clientSecret: e.M2M_CLIENT_SECRET,
+      authMethod: e.M2M_AUTH_METHOD,
+      audience: e.M2M_AUDIENCE,
+      resource: e.M2M_RESOURCE,
+      scope: e.M2M_SCOPE,
+      organization: e.M2M_ORGANIZATION,
+      allowInsecureRequests: m2mIssuer.protocol === 'http:',
+    };
+  } else if (demo) {
+    m2m = {
+      issuer: m2mIssuer,
+      clientId: DEMO_M2M_CLIENT.clientId,
+      clientSecret: DEMO_M2M_CLIENT.clientSecret,
+      authMethod: e.M2M_AUTH_METHOD,
+      audience: e.M2M_RESOURCE ? undefined : (e.M2M_AUDIENCE ?? DEMO_API_AUDIENCE),
+      resource: e.M2M_RESOURCE,
+      scope: e.M2M_SCOPE ?? DEMO_M2M_SCOPE,
+      organization: e.M2M_ORGANIZATION,
+      allowInsecureRequests: true,
+    };
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const secureCookie = baseUrl.protocol === 'https:';
+  const defaultScope = demo
+    ? `openid profile email offline_access ${DEMO_USER_SCOPES}`
+    : 'openid profile email offline_access';
+  const config: Config = {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    listenHost: e.HOST ?? (isLoopback(baseUrl) ? '127.0.0.1' : '0.0.0.0'),
+    baseUrl: new URL(base),
+    redirectUri: `${base}/callback`,
+    postLogoutRedirectUri: `${base}/`,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    demo,
+    oidc: {
+      issuer,
+      clientId: e.OIDC_CLIENT_ID ?? DEMO_CLIENT.clientId,
+      clientSecret: e.OIDC_CLIENT_SECRET ?? DEMO_CLIENT.clientSecret,
+      authMethod: e.OIDC_AUTH_METHOD,
+      scope: e.OIDC_SCOPE ?? defaultScope,
+      // In demo mode the API is addressed as an RFC 8707 resource unless the Auth0 style is asked for.
+      audience: e.OIDC_AUDIENCE,
+      resource: e.OIDC_RESOURCE ?? (demo && !e.OIDC_AUDIENCE ? DEMO_API_AUDIENCE : undefined),
+      prompt: e.OIDC_PROMPT ?? (demo ? 'consent' : undefined),
+      logoutIdTokenHint: e.OIDC_LOGOUT_ID_TOKEN_HINT === 'true',
+      fetchUserinfo: e.OIDC_USERINFO === 'true',
+      allowInsecureRequests: issuer.protocol === 'http:',
+      timeoutSeconds: e.OIDC_TIMEOUT_SECONDS,
+      loginTimeoutSeconds: e.LOGIN_TIMEOUT_SECONDS,
+    },
+    api: {
+      baseUrl: apiBaseUrl,
+      connectTimeoutMs: e.API_CONNECT_TIMEOUT_MS,
+      timeoutMs: e.API_TIMEOUT_MS,
+      replayBodyLimitBytes: e.API_REPLAY_BODY_LIMIT_BYTES,
+    },
+    session: {
+      secrets,
+      ephemeralSecret,
+      // RFC 6265bis §4.1.3.2: `__Host-` pins the cookie to this exact origin (Secure, Path=/, no Domain).
+      cookieName: secureCookie ? '__Host-sid' : 'sid',
+      secureCookie,
+      idleSeconds: e.SESSION_IDLE_SECONDS,
+      absoluteSeconds: e.SESSION_ABSOLUTE_SECONDS,
+      maxSessions: e.SESSION_MAX_COUNT,
+      redisUrl: e.REDIS_URL,
+    },
+    m2m,
+    rateLimit: { loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE, apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof URL)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

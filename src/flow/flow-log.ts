@@ -1,0 +1,76 @@
+/**
+ * A per-session record of what happened after the login (refreshes, API
+ * calls, M2M calls), for the "How this login happened" page and the API
+ * console, and the trace of the login itself (session-data.ts `LoginTrace`).
+ *
+ * Appends are fire-and-forget and never awaited on the request path: the log
+ * must not slow down or race with token handling. It never holds a token value.
+ */
+import type { LoginTrace } from '../session/session-data.js';
+
+export type FlowEventType = 'refresh' | 'refresh_failed' | 'api_call' | 'm2m_call';
+
+export interface FlowEvent {
+  readonly type: FlowEventType;
+  /** Epoch ms. */
+  readonly at: number;
+  /** Short, safe facts to display (never a token or a code). */
+  readonly data: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+}
+
+export interface FlowLog {
+  append(sessionId: string, event: FlowEvent): void;
+  list(sessionId: string): Promise<readonly FlowEvent[]>;
+  /** The login's three steps, kept apart from the session so every request does not parse them. */
+  saveLoginTrace(sessionId: string, trace: LoginTrace): Promise<void>;
+  loginTrace(sessionId: string): Promise<LoginTrace | undefined>;
+  /** Forgets the events and the login trace. */
+  delete(sessionId: string): Promise<void>;
+}
+
+const MAX_EVENTS = 60;
+
+export class MemoryFlowLog implements FlowLog {
+  readonly #logs = new Map<string, FlowEvent[]>();
+  readonly #traces = new Map<string, LoginTrace>();
+  readonly #maxSessions: number;
+
+  constructor(maxSessions: number) {
+    this.#maxSessions = maxSessions;
+  }
+
+  append(sessionId: string, event: FlowEvent): void {
+    let events = this.#logs.get(sessionId);
+    if (!events) {
+      if (this.#logs.size >= this.#maxSessions) {
+        const oldest = this.#logs.keys().next().value;
+        if (oldest !== undefined) this.#logs.delete(oldest);
+      }
+      events = [];
+      this.#logs.set(sessionId, events);
+    }
+    events.push(event);
+    if (events.length > MAX_EVENTS) events.splice(0, events.length - MAX_EVENTS);
+  }
+
+  async list(sessionId: string): Promise<readonly FlowEvent[]> {
+    return [...(this.#logs.get(sessionId) ?? [])];
+  }
+
+  async saveLoginTrace(sessionId: string, trace: LoginTrace): Promise<void> {
+    if (this.#traces.size >= this.#maxSessions) {
+      const oldest = this.#traces.keys().next().value;
+      if (oldest !== undefined) this.#traces.delete(oldest);
+    }
+    this.#traces.set(sessionId, trace);
+  }
+
+  async loginTrace(sessionId: string): Promise<LoginTrace | undefined> {
+    return this.#traces.get(sessionId);
+  }
+
+  async delete(sessionId: string): Promise<void> {
+    this.#logs.delete(sessionId);
+    this.#traces.delete(sessionId);
+  }
+}

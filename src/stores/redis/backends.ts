@@ -1,0 +1,204 @@
+/**
+ * Everything that lives in Redis (or Valkey) when `REDIS_URL` is set: sessions,
+ * token sets, the per-session refresh lock, the flow log and small JSON caches.
+ * One client per app instance serves them all.
+ *
+ * Rules enforced here (SECURITY-CHECKLIST D6, issue 6 "Faults"):
+ * - Redis down → every command fails at once (no offline queue) with a 503
+ *   `SessionStoreUnavailableError`; nothing waits for Redis to come back.
+ * - Redis slow → every command is bounded by `commandTimeoutMs`. The client's
+ *   own command timeout only covers commands not yet written to the socket, so
+ *   each call is also raced against a timer here.
+ * - Reconnects run in the background with capped backoff, so the same cookies
+ *   work again once Redis is back, without a restart.
+ * - Connection state changes are logged once each, never once per retry, and an
+ *   `error` listener is always attached so a Redis error never crashes the process.
+ * - The URL may hold a password: it is never logged.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { RedisStore } from 'connect-redis';
+import type session from 'express-session';
+import { createClient } from 'redis';
+import {
+  BoundedRedisConnection,
+  describeError,
+  reconnectDelay,
+  safeTarget,
+  type ConnectionState,
+  type RedisClient,
+  type RedisConnection,
+} from './connection.js';
+import { RedisJsonCache } from './json-cache.js';
+import type { Logger } from '../../logger.js';
+import type { FlowLog } from '../../flow/flow-log.js';
+import { RedisFlowLog } from './flow-log.js';
+import { RedisRefreshLock } from './refresh-lock.js';
+import { RedisTokenStore } from './token-store.js';
+import type { RefreshLock } from '../../tokens/refresh-lock.js';
+import type { TokenStore } from '../../tokens/token-store.js';
+
+export interface RedisBackendsOptions {
+  /** `redis://` or `rediss://` URL (Valkey works the same). Never logged. */
+  readonly url: string;
+  /** Prepended to every key; default `oidc-bff:`. */
+  readonly keyPrefix?: string;
+  /** Session lifetime: fallback TTL of session records and TTL of flow logs. */
+  readonly sessionTtlSeconds: number;
+  readonly logger: Logger;
+  /** Expiry of a refresh lock; keep it above the OIDC request timeout. Default 10 000. */
+  readonly lockTtlMs?: number;
+  /** How long a request waits for another instance's refresh. Default 12 000. */
+  readonly lockWaitMs?: number;
+  /** Upper bound of any single Redis call. Default 2 000. */
+  readonly commandTimeoutMs?: number;
+  /** Cap of the reconnect backoff. Default 2 000. */
+  readonly reconnectMaxDelayMs?: number;
+  /** How long `createRedisBackends` waits for the first connection before returning anyway. Default `commandTimeoutMs`. */
+  readonly initialConnectWaitMs?: number;
+}
+
+export interface RedisBackends {
+  readonly client: RedisClient;
+  /** connect-redis store with prefix `<keyPrefix>sess:`; TTL follows the cookie's maxAge. */
+  readonly sessionStore: session.Store;
+  readonly tokenStore: TokenStore;
+  readonly refreshLock: RefreshLock;
+  readonly flowLog: FlowLog;
+  /** A JSON cache under `<keyPrefix><namespace>:` (e.g. shared M2M tokens). */
+  jsonCache<T>(namespace: string): RedisJsonCache<T>;
+  /** True while the connection is up. */
+  readonly connected: boolean;
+  /** Resolves when Redis answers PING within the command timeout; for `/readyz`. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The subset of the client connect-redis 9 calls, each call bounded and failing
+ * fast, so express-session gets an error from `get` at once when Redis is down
+ * (session-middleware.ts turns it into a 503).
+ */
+function sessionClient(connection: RedisConnection, client: RedisClient) {
+  type SetOptions = Parameters<RedisClient['set']>[2];
+  return {
+    get: (key: string) => connection.run('session.get', (c) => c.get(key)),
+    set: (key: string, value: string, options?: SetOptions) =>
+      connection.run('session.set', (c) => c.set(key, value, options)),
+    expire: (key: string, seconds: number) => connection.run('session.touch', (c) => c.expire(key, seconds)),
+    del: (keys: string[]) => connection.run('session.destroy', (c) => c.del(keys)),
+    mGet: (keys: string[]) => connection.run('session.all', (c) => c.mGet(keys)),
+    // Only used by the store's admin helpers (clear/length/ids/all), never on a request.
+    scanIterator: (options: { MATCH: string; COUNT: number }) => client.scanIterator(options),
+  };
+}
+
+export async function createRedisBackends(options: RedisBackendsOptions): Promise<RedisBackends> {
+  const keyPrefix = options.keyPrefix ?? 'oidc-bff:';
+  const commandTimeoutMs = options.commandTimeoutMs ?? 2_000;
+  const reconnectMaxDelayMs = options.reconnectMaxDelayMs ?? 2_000;
+  const logger = options.logger;
+  const target = safeTarget(options.url);
+
+  const client: RedisClient = createClient({
+    url: options.url,
+    socket: {
+      connectTimeout: commandTimeoutMs,
+      reconnectStrategy: (retries) => reconnectDelay(retries, reconnectMaxDelayMs),
+    },
+    // Fail fast while disconnected instead of queueing commands until Redis is back.
+    disableOfflineQueue: true,
+    // Bounds the time a command may wait in the client's queue before it is written.
+    commandOptions: { timeout: commandTimeoutMs },
+    // Bounded memory if Redis stops answering while the socket stays open.
+    commandsQueueMaxLength: 10_000,
+    // Redis Enterprise only; 'auto' would also resolve the host name on every connect.
+    maintNotifications: 'disabled',
+  });
+
+  let state: ConnectionState = 'connecting';
+  let downSince = 0;
+  client.on('ready', () => {
+    if (state === 'down') {
+      logger.info({ redis: target, downForMs: Date.now() - downSince }, 'Redis connection restored');
+    } else if (state === 'connecting') {
+      logger.info({ redis: target }, 'Redis connected');
+    }
+    if (state !== 'closed') state = 'ready';
+  });
+  // Always present: without an `error` listener an EventEmitter error would crash the process.
+  client.on('error', (err: unknown) => {
+    if (state === 'closed') return;
+    if (client.isReady) {
+      logger.warn({ redis: target, ...describeError(err) }, 'Redis error');
+      return;
+    }
+    if (state === 'ready' || state === 'connecting') {
+      logger.warn(
+        { redis: target, ...describeError(err) },
+        state === 'ready'
+          ? 'Redis connection lost: session requests answer 503 while reconnecting in the background'
+          : 'Redis not reachable yet: session requests answer 503 while connecting in the background',
+      );
+      state = 'down';
+      downSince = Date.now();
+    }
+    // Retries while down stay silent: one line per state change.
+  });
+
+  const connecting = client.connect();
+  connecting.catch(() => {
+    // Errors are reported through the `error` event; close() during a retry also lands here.
+  });
+  const waitMs = options.initialConnectWaitMs ?? commandTimeoutMs;
+  const abortWait = new AbortController();
+  await Promise.race([
+    connecting.then(
+      () => undefined,
+      () => undefined,
+    ),
+    delay(waitMs, undefined, { signal: abortWait.signal }).catch(() => undefined),
+  ]);
+  abortWait.abort();
+
+  const connection = new BoundedRedisConnection(client, keyPrefix, logger, commandTimeoutMs);
+  const sessionStore = new RedisStore({
+    client: sessionClient(connection, client),
+    prefix: `${keyPrefix}sess:`,
+    // Used only when a session has no cookie expiry; otherwise connect-redis follows the cookie.
+    ttl: Math.max(1, Math.ceil(options.sessionTtlSeconds)),
+  });
+  const tokenStore = new RedisTokenStore(connection);
+  const refreshLock = new RedisRefreshLock(connection, {
+    ttlMs: options.lockTtlMs ?? 10_000,
+    waitMs: options.lockWaitMs ?? 12_000,
+  });
+  const flowLog = new RedisFlowLog(connection, { ttlSeconds: options.sessionTtlSeconds });
+
+  return {
+    client,
+    sessionStore,
+    tokenStore,
+    refreshLock,
+    flowLog,
+    jsonCache: <T>(namespace: string) => new RedisJsonCache<T>(connection, `${keyPrefix}${namespace}:`),
+    get connected() {
+      return client.isReady;
+    },
+    async ping() {
+      await connection.run('ping', (c) => c.ping());
+    },
+    async close() {
+      if (state === 'closed') return;
+      state = 'closed';
+      try {
+        const closing = client.close();
+        const timedOut = Symbol('timeout');
+        const result = await Promise.race([closing, delay(commandTimeoutMs, timedOut, { ref: false })]);
+        if (result === timedOut) client.destroy();
+      } catch {
+        client.destroy();
+      }
+      logger.info({ redis: target }, 'Redis connection closed');
+    },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The app's one Redis (or Valkey) connection and the rules every call obeys:
+ * - Redis down: every command fails at once (no offline queue) with a 503
+ *   `RedisUnavailableError`; nothing waits for Redis to come back.
+ * - Redis slow: every command is bounded by the command timeout. The client's
+ *   own timeout only covers commands not yet written to the socket, so each
+ *   call is also raced against a timer here.
+ * - Reconnects run in the background with capped backoff, so the same cookies
+ *   work again once Redis is back, without a restart.
+ * - The URL may hold a password: it is never logged.
+ */
+import { createHash } from 'node:crypto';
+import type { RedisClientType } from 'redis';
+import { SessionStoreUnavailableError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+
+export type RedisClient = RedisClientType;
+
+/** Redis could not be reached or did not answer in time: a 503 for the visitor, details in `cause`. */
+export class RedisUnavailableError extends SessionStoreUnavailableError {
+  readonly operation: string;
+  constructor(operation: string, cause: unknown) {
+    super(cause);
+    this.name = 'RedisUnavailableError';
+    this.operation = operation;
+  }
+}
+
+/** A Redis call that did not complete within the bound. */
+export class RedisTimeoutError extends Error {
+  constructor(operation: string, timeoutMs: number) {
+    super(`Redis ${operation} did not answer within ${timeoutMs} ms`);
+    this.name = 'RedisTimeoutError';
+  }
+}
+
+/**
+ * What the stores need from the connection: bounded calls and Lua scripts.
+ * Every failure (offline, closed, timeout, error reply) becomes a `RedisUnavailableError`.
+ */
+export interface RedisConnection {
+  readonly keyPrefix: string;
+  readonly logger: Logger;
+  run<T>(operation: string, command: (client: RedisClient) => Promise<T>): Promise<T>;
+  /** EVALSHA with a fallback to EVAL when the server does not know the script yet. */
+  evalScript(operation: string, source: string, keys: string[], args: string[]): Promise<unknown>;
+}
+
+export class BoundedRedisConnection implements RedisConnection {
+  readonly keyPrefix: string;
+  readonly logger: Logger;
+  readonly #client: RedisClient;
+  readonly #timeoutMs: number;
+  readonly #sha1 = new Map<string, string>();
+
+  constructor(client: RedisClient, keyPrefix: string, logger: Logger, timeoutMs: number) {
+    this.#client = client;
+    this.keyPrefix = keyPrefix;
+    this.logger = logger;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  async run<T>(operation: string, command: (client: RedisClient) => Promise<T>): Promise<T> {
+    // Checked here as well: MULTI and a few other paths ignore `disableOfflineQueue`.
+    if (!this.#client.isReady) throw new RedisUnavailableError(operation, new Error('Redis is not connected'));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new RedisTimeoutError(operation, this.#timeoutMs)), this.#timeoutMs);
+    });
+    try {
+      // A late reply or rejection after the timeout is absorbed by `race`.
+      return await Promise.race([command(this.#client), timeout]);
+    } catch (err) {
+      throw err instanceof RedisUnavailableError ? err : new RedisUnavailableError(operation, err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async evalScript(operation: string, source: string, keys: string[], args: string[]): Promise<unknown> {
+    let sha1 = this.#sha1.get(source);
+    if (sha1 === undefined) {
+      sha1 = createHash('sha1').update(source).digest('hex');
+      this.#sha1.set(source, sha1);
+    }
+    const hash = sha1;
+    return this.run(operation, async (client) => {
+      try {
+        return await client.evalSha(hash, { keys, arguments: args });
+      } catch (err) {
+        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+        return client.eval(source, { keys, arguments: args });
+      }
+    });
+  }
+}
+
+export type ConnectionState = 'connecting' | 'ready' | 'down' | 'closed';
+
+export function describeError(err: unknown): { error: string; code?: string } {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string'
+      ? { error: `${err.name}: ${err.message}`, code }
+      : { error: `${err.name}: ${err.message}` };
+  }
+  return { error: String(err) };
+}
+
+/** Host and port only: the URL may carry credentials. */
+export function safeTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.hostname}:${parsed.port || '6379'}`;
+  } catch {
+    return '(unparsable REDIS_URL)';
+  }
+}
+
+/** Capped exponential backoff with jitter: 100, 200, 400 … up to `maxDelayMs`. */
+export function reconnectDelay(retries: number, maxDelayMs: number): number {
+  const base = Math.min(maxDelayMs, 100 * 2 ** Math.min(retries, 16));
+  return Math.round(base * (0.8 + Math.random() * 0.2));
+}

@@ -1,0 +1,102 @@
+/**
+ * One refresh per session across all instances (RFC 9700 §4.14.2: with
+ * refresh-token rotation, two instances refreshing the same token at once get
+ * the user's whole grant revoked).
+ *
+ * - Take: `SET <prefix>lock:refresh:<sessionId> <random token> NX PX <ttl>`.
+ * - Release: a Lua compare-and-delete, so only the owner removes its lock;
+ *   a holder that outlived its TTL cannot delete a successor's lock.
+ * - A holder that dies leaves a lock that simply expires after `ttlMs`; keep
+ *   `ttlMs` above the OIDC request timeout so a live holder never loses it.
+ * - A waiter polls every 25–50 ms until it gets the lock, then runs the task,
+ *   which re-reads the store and skips the refresh if someone else already did
+ *   it (token-service.ts). After `waitMs` it gives up with a 503 `refresh_busy`.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { AppError } from '../../errors.js';
+import type { RedisConnection } from './connection.js';
+import type { RefreshLock } from '../../tokens/refresh-lock.js';
+
+/** KEYS[1] lock key; ARGV[1] owner token. Returns 1 when this owner's lock was deleted. */
+const RELEASE_IF_OWNER = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export function refreshLockKey(keyPrefix: string, sessionId: string): string {
+  return `${keyPrefix}lock:refresh:${sessionId}`;
+}
+
+export interface RedisRefreshLockOptions {
+  /** Lock expiry in ms. */
+  readonly ttlMs: number;
+  /** Longest wait for the lock in ms. */
+  readonly waitMs: number;
+  /** Poll interval in ms (a random 0–100 % is added). Default 25. */
+  readonly pollMs?: number;
+}
+
+export class RefreshBusyError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super(503, 'refresh_busy', 'Your session is being refreshed right now. Please try again in a moment.', {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+    this.name = 'RefreshBusyError';
+  }
+}
+
+export class RedisRefreshLock implements RefreshLock {
+  readonly #redis: RedisConnection;
+  readonly #ttlMs: number;
+  readonly #waitMs: number;
+  readonly #pollMs: number;
+
+  constructor(redis: RedisConnection, options: RedisRefreshLockOptions) {
+    this.#redis = redis;
+    this.#ttlMs = options.ttlMs;
+    this.#waitMs = options.waitMs;
+    this.#pollMs = options.pollMs ?? 25;
+  }
+
+  async withLock<T>(sessionId: string, task: () => Promise<T>): Promise<T> {
+    const key = refreshLockKey(this.#redis.keyPrefix, sessionId);
+    const token = randomBytes(18).toString('base64url');
+    const started = Date.now();
+    const deadline = started + this.#waitMs;
+    for (;;) {
+      const reply = await this.#redis.run('lock.acquire', (c) =>
+        c.set(key, token, { condition: 'NX', expiration: { type: 'PX', value: this.#ttlMs } }),
+      );
+      if (reply === 'OK') break;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.#redis.logger.warn({ waitedMs: Date.now() - started }, 'refresh lock not acquired in time');
+        throw new RefreshBusyError(Math.max(1, Math.ceil(this.#ttlMs / 1000)));
+      }
+      await delay(Math.min(left, this.#pollMs + Math.random() * this.#pollMs));
+    }
+    const acquired = Date.now();
+    try {
+      return await task();
+    } finally {
+      const heldMs = Date.now() - acquired;
+      if (heldMs >= this.#ttlMs) {
+        this.#redis.logger.warn({ heldMs, lockTtlMs: this.#ttlMs }, 'refresh took longer than the lock TTL');
+      }
+      await this.#release(key, token);
+    }
+  }
+
+  async #release(key: string, token: string): Promise<void> {
+    try {
+      await this.#redis.evalScript('lock.release', RELEASE_IF_OWNER, [key], [token]);
+    } catch (err) {
+      // Harmless: the lock expires by itself after its TTL.
+      this.#redis.logger.warn(
+        { error: err instanceof Error ? err.message : String(err) },
+        'refresh lock release failed',
+      );
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * createApp(deps): the app's request listener: the /api gateway for API calls,
+ * the Express app (in request order below) for everything else. It never
+ * listens, so tests and server.ts share it.
+ */
+import path from 'node:path';
+import type { RequestListener } from 'node:http';
+import type { AppDeps } from '../services.js';
+import express from 'express';
+import { PROJECT_ROOT } from '../paths.js';
+import { requestLogger } from '../logger.js';
+import { errorHandler, forgetEndedLogin, notFound } from './error-handler.js';
+import { securityHeaders } from './security-headers.js';
+import { createApiGateway, isApiPath } from '../proxy/api-gateway.js';
+import { sessionApiRoutes } from './routes/session.routes.js';
+import { authRoutes } from './routes/auth.routes.js';
+import { healthRoutes } from './routes/health.routes.js';
+import { m2mRoutes } from './routes/m2m.routes.js';
+import { pageRoutes } from './routes/pages.routes.js';
+import { absoluteTimeout, sessionMiddleware } from '../session/session-middleware.js';
+
+const NAV = [
+  { key: 'home', href: '/', label: 'Home' },
+  { key: 'profile', href: '/profile', label: 'Profile' },
+  { key: 'console', href: '/console', label: 'API console' },
+  { key: 'm2m', href: '/m2m', label: 'Machine-to-machine' },
+  { key: 'flow', href: '/flow', label: 'How it works' },
+  { key: 'tokens', href: '/tokens', label: 'Tokens' },
+] as const;
+
+export function createApp(deps: AppDeps): RequestListener {
+  const { config, logger } = deps;
+  const app = express();
+  app.set('trust proxy', config.trustProxy);
+  app.set('view engine', 'ejs');
+  app.set('views', path.join(PROJECT_ROOT, 'views'));
+  app.disable('x-powered-by');
+
+  // Logs first, so every response is logged (paths only, never queries or credentials).
+  app.use(requestLogger(logger));
+  app.use(
+    securityHeaders({ providerOrigins: [config.oidc.issuer.origin], https: config.baseUrl.protocol === 'https:' }),
+  );
+  app.use('/static', express.static(path.join(PROJECT_ROOT, 'public'), { maxAge: '1h', index: false }));
+
+  // Probes need no session.
+  app.use(healthRoutes(deps));
+
+  // What every page's layout needs, set before anything can fail (the error page uses it too).
+  app.use((_req, res, next) => {
+    res.locals.user = null;
+    res.locals.csrfToken = '';
+    res.locals.demoMode = config.demo !== null;
+    res.locals.nav = NAV;
+    res.locals.active = '';
+    next();
+  });
+
+  app.use(sessionMiddleware(config.session, deps.sessionStore));
+  app.use(
+    absoluteTimeout(config.session.absoluteSeconds, async (sessionId) => {
+      await deps.tokens.forget(sessionId);
+    }),
+  );
+  app.use((req, res, next) => {
+    res.locals.user = req.session.user ?? null;
+    res.locals.csrfToken = req.session.csrfToken ?? '';
+    next();
+  });
+
+  app.use(sessionApiRoutes(deps));
+  app.use(authRoutes(deps));
+  app.use(pageRoutes(deps));
+  app.use(m2mRoutes(deps));
+
+  app.use(notFound);
+  app.use(forgetEndedLogin);
+  app.use(errorHandler(logger));
+
+  // `/api/*` is the hot path: it runs in front of Express (see proxy/api-gateway.ts).
+  const api = createApiGateway(deps);
+  return (req, res) => (isApiPath(req.url) ? api(req, res) : app(req, res));
+}

@@ -1,0 +1,163 @@
+/**
+ * The only error handler: every failure ends here and becomes a clear page
+ * (HTML) or JSON (under /api) with a stable error code. Never a stack trace;
+ * 5xx details go to the log only.
+ */
+import type { ServerResponse } from 'node:http';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { AppError, LoginRequiredError } from '../errors.js';
+import { describe } from '../oidc/client.js';
+import type { Logger } from '../logger.js';
+
+const HEADINGS: Record<string, string> = {
+  provider_error: 'Sign-in was not completed',
+  provider_unavailable: 'The identity provider is unavailable',
+  session_store_unavailable: 'Sessions are unavailable',
+  not_found: 'Page not found',
+  csrf_check_failed: 'Request refused',
+  rate_limited: 'Too many requests',
+};
+
+const SPEC_LINKS: Record<string, { href: string; label: string }> = {
+  provider_error: {
+    href: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1',
+    label: 'RFC 6749 §4.1.2.1: authorization error responses',
+  },
+  invalid_state: {
+    href: 'https://www.rfc-editor.org/rfc/rfc6749#section-10.12',
+    label: 'RFC 6749 §10.12: why the state must match',
+  },
+  missing_state: {
+    href: 'https://www.rfc-editor.org/rfc/rfc6749#section-10.12',
+    label: 'RFC 6749 §10.12: why the state must match',
+  },
+  duplicate_parameter: {
+    href: 'https://www.rfc-editor.org/rfc/rfc6749#section-3.1',
+    label: 'RFC 6749 §3.1: parameters must not be repeated',
+  },
+  token_exchange_failed: {
+    href: 'https://www.rfc-editor.org/rfc/rfc6749#section-5.2',
+    label: 'RFC 6749 §5.2: token error responses',
+  },
+};
+
+const LOGIN_RETRY_CODES = new Set([
+  'provider_error',
+  'invalid_state',
+  'missing_state',
+  'login_expired',
+  'missing_code',
+  'duplicate_parameter',
+  'token_exchange_failed',
+  'missing_id_token',
+  'provider_unavailable',
+]);
+
+export function wantsJson(req: Request): boolean {
+  return req.path.startsWith('/api/') || req.path === '/api' || (!req.accepts('html') && Boolean(req.accepts('json')));
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err); // Express closes the connection.
+      return;
+    }
+    const known = toAppError(err);
+    const log = (req as { log?: Logger }).log ?? logger;
+    logError(log, known, err);
+    if (wantsJson(req)) {
+      sendJsonError(res, known);
+      return;
+    }
+    for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
+    res.setHeader('Cache-Control', 'no-store');
+    const requestId = String(res.getHeader('X-Request-Id') ?? '');
+    // A page that needs a login sends the visitor to log in and brings them back.
+    if (known instanceof LoginRequiredError && req.method === 'GET') {
+      res.redirect(303, `/login?returnTo=${encodeURIComponent(req.originalUrl)}`);
+      return;
+    }
+    const heading = HEADINGS[known.code] ?? (known.status >= 500 ? 'Something went wrong' : 'That did not work');
+    const view = {
+      heading,
+      message: known.publicMessage,
+      code: known.code,
+      details: known.details,
+      requestId,
+      specLink: SPEC_LINKS[known.code] ?? null,
+      retry: LOGIN_RETRY_CODES.has(known.code) ? '/login' : null,
+    };
+    res.status(known.status).render('error', view, (renderError: Error | null, html?: string) => {
+      if (!renderError && html !== undefined) {
+        res.send(html);
+        return;
+      }
+      // The error page itself failed: answer with a minimal page, never Express's stack trace.
+      log.error({ err: describe(renderError) }, 'error page failed to render');
+      res.type('html').send(minimalErrorPage(heading, known.publicMessage, known.code));
+    });
+  };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function minimalErrorPage(heading: string, message: string, code: string): string {
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(heading)}</title>` +
+    `<link rel="stylesheet" href="/static/styles.css"></head><body><main class="container narrow"><h1>${escapeHtml(heading)}</h1>` +
+    `<p>${escapeHtml(message)}</p><p class="muted small">Error code <code>${escapeHtml(code)}</code></p>` +
+    '<p><a href="/">Back to home</a></p></main></body></html>'
+  );
+}
+
+export function logError(log: Logger, known: AppError, original: unknown): void {
+  if (known.status >= 500) log.error({ code: known.code, err: describe(original) }, 'request failed');
+  else log.warn({ code: known.code }, known.publicMessage);
+}
+
+/** The JSON error body every API answer uses: `{ error, error_description, request_id }`. */
+export function sendJsonError(res: ServerResponse, known: AppError): void {
+  for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
+  const body = JSON.stringify({
+    error: known.code,
+    error_description: known.publicMessage,
+    request_id: String(res.getHeader('X-Request-Id') ?? ''),
+  });
+  res.writeHead(known.status, {
+    'Cache-Control': 'no-store',
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  // body-parser and friends mark client errors with `status`/`type`.
+  const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const type = (err as { type?: unknown }).type;
+    if (type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is too large.');
+    return new AppError(status, 'bad_request', 'The request could not be understood.');
+  }
+  return new AppError(500, 'internal_error', 'Something went wrong on our side. Please try again.', { cause: err });
+}
+
+/**
+ * When the login is gone for good (refresh token revoked or expired), forget
+ * the user too, so pages and API agree that a new login is needed.
+ */
+export const forgetEndedLogin: ErrorRequestHandler = (err, req, _res, next) => {
+  if (err instanceof LoginRequiredError && req.session?.user) {
+    delete req.session.user;
+    delete req.session.authenticatedAt;
+  }
+  next(err);
+};
+
+export const notFound: RequestHandler = (_req, _res, next) => {
+  next(new AppError(404, 'not_found', 'There is nothing at this address.'));
+};

@@ -1,0 +1,124 @@
+/**
+ * GET /login, GET /callback, GET+POST /logout: the authorization code flow.
+ * Handlers stay short: read the session, call one service, write the session.
+ */
+import express, { Router } from 'express';
+import * as client from 'openid-client';
+import type { AppDeps } from '../../services.js';
+import { fetchUserClaims, finishLogin, matchPendingLogin } from '../../oidc/callback.js';
+import { startLogin, pickPassThroughParameters } from '../../oidc/login.js';
+import { buildLogoutRedirect, revokeRefreshToken } from '../../oidc/logout.js';
+import { newCsrfToken, requireSameOriginForm } from '../csrf.js';
+import { noStore } from '../security-headers.js';
+import { addPendingLogin, loginTrace } from '../../session/session-data.js';
+import { destroySession, regenerateSession, saveSession } from '../../session/session-middleware.js';
+import { loginRateLimit } from '../rate-limit.js';
+
+export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDeps): Router {
+  const router = Router();
+  const limit = loginRateLimit(config.rateLimit.loginPerMinute);
+
+  router.get('/login', limit, noStore, async (req, res) => {
+    const now = Date.now();
+    const { url, pending } = await startLogin(provider.get(), config.oidc, config.redirectUri, {
+      returnTo: req.query.returnTo,
+      passThrough: pickPassThroughParameters(req.query),
+      now,
+    });
+    req.session.pendingLogins = addPendingLogin(req.session.pendingLogins, pending, now);
+    // The store write must finish before the provider can send the browser back.
+    await saveSession(req);
+    res.redirect(303, url.href);
+  });
+
+  router.get('/callback', limit, noStore, async (req, res) => {
+    // Rebuild the URL from configuration, never from Host headers (RFC 9700 §4.13).
+    const callbackUrl = new URL(config.redirectUri);
+    callbackUrl.search = new URL(req.originalUrl, config.baseUrl).search;
+    const state = callbackUrl.searchParams.get('state');
+    const pendingLogins = { ...req.session.pendingLogins };
+    let login;
+    try {
+      login = matchPendingLogin(callbackUrl, pendingLogins, Date.now());
+    } finally {
+      // Single use (RFC 9700 §4.2.4): whatever the outcome, this state is spent.
+      if (state && pendingLogins[state]) {
+        delete pendingLogins[state];
+        req.session.pendingLogins = pendingLogins;
+      }
+    }
+    const outcome = await finishLogin(provider.get(), callbackUrl, login, Date.now);
+    const userinfo = config.oidc.fetchUserinfo
+      ? await fetchUserClaims(provider.get(), outcome.tokens.accessToken, outcome.claims.sub)
+      : {};
+    if (userinfo.error) logger.warn({ reason: userinfo.error }, 'userinfo not available; using ID token claims');
+
+    // Regenerate the session id on login to prevent fixation (ASVS 5.0 §7.2.4);
+    // a previous login in this browser is replaced, tokens included.
+    const previousSessionId = req.sessionID;
+    await tokens.forget(previousSessionId);
+    await regenerateSession(req);
+    const profile = { ...userinfo.claims, ...outcome.claims };
+    req.session.user = {
+      sub: outcome.claims.sub,
+      name: typeof profile.name === 'string' ? profile.name : undefined,
+      email: typeof profile.email === 'string' ? profile.email : undefined,
+      claims: outcome.claims,
+      ...(userinfo.claims ? { userinfo: userinfo.claims } : {}),
+      ...(userinfo.error ? { userinfoError: userinfo.error } : {}),
+    };
+    req.session.authenticatedAt = Date.now();
+    req.session.csrfToken = newCsrfToken();
+    // Other tabs' logins stay possible: they belong to this same browser.
+    if (Object.keys(pendingLogins).length > 0) req.session.pendingLogins = pendingLogins;
+    await tokens.saveLogin(req.sessionID, outcome.tokens);
+    await flowLog.saveLoginTrace(req.sessionID, loginTrace(login, outcome, Date.now()));
+    await saveSession(req);
+    logger.info({ sub: outcome.claims.sub }, 'login completed');
+    res.redirect(303, outcome.returnTo);
+  });
+
+  router.get('/logout', noStore, (req, res) => {
+    if (!req.session.user) {
+      res.redirect(303, '/');
+      return;
+    }
+    const providerLogout = provider.ready && Boolean(provider.get().serverMetadata().end_session_endpoint);
+    res.render('logout', { providerLogout });
+  });
+
+  router.post(
+    '/logout',
+    noStore,
+    express.urlencoded({ extended: false, limit: '2kb' }),
+    requireSameOriginForm(config.baseUrl.origin),
+    async (req, res) => {
+      const held = await tokens.forget(req.sessionID);
+      let configuration: client.Configuration | undefined;
+      try {
+        configuration = provider.get();
+      } catch {
+        configuration = undefined; // Provider down: still end our session.
+      }
+      if (configuration && held?.refreshToken) await revokeRefreshToken(configuration, held.refreshToken, logger);
+      await destroySession(req);
+      res.clearCookie(config.session.cookieName, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.session.secureCookie,
+      });
+      const target = configuration
+        ? buildLogoutRedirect(configuration, {
+            idToken: held?.idToken,
+            postLogoutRedirectUri: config.postLogoutRedirectUri,
+            clientId: config.oidc.clientId,
+            sendIdTokenHint: config.oidc.logoutIdTokenHint,
+          })
+        : '/';
+      res.redirect(303, target);
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,133 @@
+/**
+ * GET /m2m: the "Machine-to-machine" page. POST /m2m/call: the server calls
+ * the API's machine-only route `GET /reports/daily` with its own
+ * client-credentials token (RFC 6749 §4.4) and shows the answer and the token
+ * cache state, never the token.
+ *
+ * Why behind a login although no user is involved in the call: the page makes
+ * this server spend its own credentials (and, on a cold cache, a request at
+ * the provider, whose token endpoint is rate-limited) and shows the M2M
+ * configuration. Anonymous visitors should trigger neither. The signed-in
+ * user's identity is not passed on: the API sees only the machine client.
+ *
+ * CSRF: the page's script sends `X-CSRF: 1` (a cross-site page cannot send a
+ * custom header without a CORS preflight we never answer); without script the
+ * form carries the session's CSRF token and must come from our origin.
+ * Routes are thin: the token logic is in src/m2m/.
+ */
+import express, { Router, type RequestHandler, type Response } from 'express';
+import type { AppDeps } from '../../services.js';
+import { AppError } from '../../errors.js';
+import { CSRF_HEADER, requireCsrfHeader, requireSameOriginForm } from '../csrf.js';
+import { wantsJson } from '../error-handler.js';
+import { apiRateLimit } from '../rate-limit.js';
+import { requireLogin } from '../require-login.js';
+import { noStore } from '../security-headers.js';
+import type { ClientCredentialsProvider, M2mCacheState } from '../../m2m/client-credentials.js';
+import { M2mApiClient, type M2mApiResult } from '../../m2m/m2m-client.js';
+
+/** The API route the page calls: machine clients only, scope `read:reports` in the demo. */
+export const M2M_REPORT_PATH = '/reports/daily';
+
+/** Dependencies of {@link m2mRoutes}: the app's, plus the token provider (`null` when M2M is not configured). */
+export type M2mRouteDeps = AppDeps & { readonly m2m: ClientCredentialsProvider | null };
+
+interface ShownError {
+  code: string;
+  message: string;
+  details: Record<string, string>;
+}
+
+/** The M2M page and its one action. */
+export function m2mRoutes(deps: M2mRouteDeps): Router {
+  const { config, m2m, logger } = deps;
+  const router = Router();
+  const api = m2m
+    ? new M2mApiClient({ tokens: m2m, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger })
+    : null;
+  const limit = apiRateLimit(config.rateLimit.apiPerMinute);
+  const parseForm = express.urlencoded({ extended: false, limit: '2kb' });
+  const checkForm = requireSameOriginForm(config.baseUrl.origin);
+  // The script proves same-origin with the header; a plain form with the session's token.
+  const csrf: RequestHandler = (req, res, next) => {
+    if (req.headers[CSRF_HEADER] !== undefined) {
+      requireCsrfHeader(req, res, next);
+      return;
+    }
+    parseForm(req, res, (err?: unknown) => {
+      if (err) next(err);
+      else checkForm(req, res, next);
+    });
+  };
+
+  async function render(
+    res: Response,
+    status: number,
+    result: M2mApiResult | null,
+    error: ShownError | null,
+  ): Promise<void> {
+    const state: M2mCacheState | null = m2m ? await m2m.cacheState() : null;
+    res
+      .status(status)
+      .render('m2m', { active: 'm2m', configured: m2m !== null, state, result, error, reportPath: M2M_REPORT_PATH });
+  }
+
+  router.get('/m2m', noStore, requireLogin, async (_req, res) => {
+    await render(res, 200, null, null);
+  });
+
+  router.post('/m2m/call', noStore, limit, csrf, requireLogin, async (req, res, next) => {
+    if (!m2m || !api) {
+      next(
+        new AppError(
+          404,
+          'm2m_not_configured',
+          'Machine-to-machine calls are not configured: set M2M_CLIENT_ID and M2M_CLIENT_SECRET.',
+        ),
+      );
+      return;
+    }
+    const json = wantsJson(req);
+    const requestsBefore = m2m.stats().tokenRequests;
+    let result: M2mApiResult;
+    try {
+      result = await api.call('GET', M2M_REPORT_PATH);
+      deps.flowLog.append(req.sessionID, {
+        type: 'm2m_call',
+        at: Date.now() - result.durationMs,
+        data: {
+          path: result.path,
+          status: result.status,
+          cached: m2m.stats().tokenRequests === requestsBefore,
+          retried: result.retried,
+          latencyMs: result.durationMs,
+        },
+      });
+    } catch (err) {
+      // Token and API-reachability errors are part of what the page demonstrates: show them in place.
+      if (!(err instanceof AppError) || err.status < 500) throw err;
+      const shown: ShownError = { code: err.code, message: err.publicMessage, details: err.details };
+      for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+      if (json) {
+        res
+          .status(err.status)
+          .json({
+            error: err.code,
+            error_description: err.publicMessage,
+            details: err.details,
+            cache: await m2m.cacheState(),
+          });
+      } else {
+        await render(res, err.status, null, shown);
+      }
+      return;
+    }
+    if (json) {
+      res.json({ result, cache: await m2m.cacheState() });
+    } else {
+      await render(res, 200, result, null);
+    }
+  });
+
+  return router;
+}

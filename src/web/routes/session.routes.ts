@@ -1,0 +1,40 @@
+/**
+ * `/session/*`: the BFF's own small JSON endpoints for the pages' scripts
+ * (the `/api/*` proxy itself runs in front of Express: proxy/api-gateway.ts).
+ * Like `/api`, they require the `X-CSRF: 1` header and a login.
+ */
+import { Router } from 'express';
+import type { AppDeps } from '../../services.js';
+import { LoginRequiredError } from '../../errors.js';
+import { requireCsrfHeader } from '../csrf.js';
+import { requireLogin } from '../require-login.js';
+import { noStore } from '../security-headers.js';
+
+export function sessionApiRoutes({ tokens, flowLog }: AppDeps): Router {
+  const router = Router();
+
+  // Session status for the pages' scripts: claims and timings, never a token (BFF draft §6.1.2.4).
+  router.get('/session/info', noStore, requireCsrfHeader, requireLogin, async (req, res) => {
+    const held = await tokens.peek(req.sessionID);
+    if (!held) throw new LoginRequiredError();
+    const events = await flowLog.list(req.sessionID);
+    res.json({
+      user: { sub: req.session.user?.sub, name: req.session.user?.name },
+      accessToken: { expiresAt: held.expiresAt, lifetimeSeconds: held.lifetimeSeconds, version: held.version },
+      refreshes: events
+        .filter((e) => e.type === 'refresh' || e.type === 'refresh_failed')
+        .map((e) => ({ at: e.at, type: e.type, ...e.data })),
+    });
+  });
+
+  // "Refresh now" for developers studying the flow; POST + X-CSRF like every state change.
+  router.post('/session/refresh', noStore, requireCsrfHeader, requireLogin, async (req, res) => {
+    const held = await tokens.getTokens(req.sessionID, { force: 'manual' });
+    res.json({
+      refreshed: true,
+      accessToken: { expiresAt: held.expiresAt, lifetimeSeconds: held.lifetimeSeconds, version: held.version },
+    });
+  });
+
+  return router;
+}

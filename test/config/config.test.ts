@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, DEMO_API_AUDIENCE, loadConfig } from '../../src/config/config.js';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs in demo mode with no provider configured, with working defaults', () => {
+    const config = loadConfig({});
+    assert.ok(config.demo);
+    assert.equal(config.port, 3000);
+    assert.equal(config.baseUrl.href, 'http://localhost:3000/');
+    assert.equal(config.redirectUri, 'http://localhost:3000/callback');
+    assert.equal(config.postLogoutRedirectUri, 'http://localhost:3000/');
+    assert.equal(config.oidc.issuer.href, 'http://127.0.0.1:3001/');
+    assert.equal(config.oidc.resource, DEMO_API_AUDIENCE);
+    assert.equal(config.oidc.authMethod, 'client_secret_basic');
+    assert.match(config.oidc.scope, /\bopenid\b.*\boffline_access\b/);
+    assert.equal(config.api.baseUrl.href, 'http://127.0.0.1:3002/');
+    assert.equal(config.session.cookieName, 'sid');
+    assert.equal(config.session.secureCookie, false);
+    assert.ok(config.session.ephemeralSecret);
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.oidc));
+  });
+
+  it('configures an Auth0-style provider with audience and client_secret_post', () => {
+    const config = loadConfig({
+      OIDC_ISSUER: 'https://tenant.example.auth0.com/',
+      OIDC_CLIENT_ID: 'abc',
+      OIDC_CLIENT_SECRET: 'shh-this-is-secret',
+      OIDC_AUTH_METHOD: 'client_secret_post',
+      OIDC_AUDIENCE: 'https://api.example.com',
+      API_BASE_URL: 'https://api.example.com/v1',
+      BASE_URL: 'https://app.example.com',
+      SESSION_SECRET: 'x'.repeat(40),
+    });
+    assert.equal(config.demo, null);
+    assert.equal(config.oidc.audience, 'https://api.example.com');
+    assert.equal(config.oidc.resource, undefined);
+    assert.equal(config.oidc.prompt, undefined);
+    assert.equal(config.oidc.scope, 'openid profile email offline_access');
+    assert.equal(config.api.baseUrl.href, 'https://api.example.com/v1/');
+    assert.equal(config.session.cookieName, '__Host-sid');
+    assert.equal(config.session.secureCookie, true);
+    assert.equal(config.oidc.allowInsecureRequests, false);
+  });
+
+  it('lists every problem at once and never prints a secret', () => {
+    const secret = 'short-secret-value';
+    const problems = problemsOf({
+      NODE_ENV: 'production',
+      OIDC_ISSUER: 'http://idp.example.com',
+      OIDC_CLIENT_SECRET: secret,
+      SESSION_SECRET: secret,
+      OIDC_AUDIENCE: 'a',
+      OIDC_RESOURCE: 'https://b.example',
+      PORT: 'not-a-port',
+    });
+    const text = problems.join('\n');
+    assert.match(text, /PORT/);
+    assert.ok(!text.includes(secret));
+    const again = problemsOf({
+      NODE_ENV: 'production',
+      OIDC_ISSUER: 'http://idp.example.com',
+      OIDC_CLIENT_SECRET: secret,
+      SESSION_SECRET: secret,
+      OIDC_AUDIENCE: 'a',
+      OIDC_RESOURCE: 'https://b.example',
+    }).join('\n');
+    for (const expected of ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'SESSION_SECRET', 'OIDC_AUDIENCE and OIDC_RESOURCE']) {
+      assert.ok(again.includes(expected), `expected a problem about ${expected} in:\n${again}`);
+    }
+    assert.ok(!again.includes(secret));
+  });
+
+  it('requires SESSION_SECRET and a real provider in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' }).join('\n');
+    assert.match(problems, /SESSION_SECRET: required in production/);
+    assert.match(problems, /OIDC_ISSUER: required in production/);
+  });
+
+  it('accepts an http issuer only on loopback', () => {
+    assert.doesNotThrow(() =>
+      loadConfig({ OIDC_ISSUER: 'http://127.0.0.1:8080/realms/demo', OIDC_CLIENT_ID: 'a', OIDC_CLIENT_SECRET: 'b' }),
+    );
+    assert.match(
+      problemsOf({
+        OIDC_ISSUER: 'http://keycloak.internal/realms/demo',
+        OIDC_CLIENT_ID: 'a',
+        OIDC_CLIENT_SECRET: 'b',
+      }).join(),
+      /OIDC_ISSUER: http is allowed only for a loopback issuer/,
+    );
+  });
+
+  it('rotates session secrets from a comma-separated list', () => {
+    const config = loadConfig({ SESSION_SECRET: `${'a'.repeat(32)},${'b'.repeat(32)}` });
+    assert.deepEqual(config.session.secrets, ['a'.repeat(32), 'b'.repeat(32)]);
+  });
+
+  it('configures Logto-style machine-to-machine calls', () => {
+    const config = loadConfig({
+      M2M_ISSUER: 'https://tenant.logto.app/oidc',
+      M2M_CLIENT_ID: 'm2m',
+      M2M_CLIENT_SECRET: 'secret',
+      M2M_RESOURCE: 'https://shopping.api',
+      M2M_SCOPE: 'read:products write:products',
+      M2M_AUTH_METHOD: 'client_secret_basic',
+    });
+    assert.equal(config.m2m?.issuer.href, 'https://tenant.logto.app/oidc');
+    assert.equal(config.m2m?.resource, 'https://shopping.api');
+    assert.equal(config.m2m?.authMethod, 'client_secret_basic');
+  });
+});

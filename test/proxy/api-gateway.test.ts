@@ -1,0 +1,498 @@
+/**
+ * The /api proxy and the refresh policy, against the embedded provider and the
+ * real demo API; a recording stub API stands in only for faults.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import * as client from 'openid-client';
+import { ALICE, BOB, apiCall, logIn, sessionIdOf, tokensOf } from '../helpers/app-login.js';
+import { Browser } from '../helpers/browser.js';
+import { bigPattern, startRecordingApi, type RecordingApi } from '../helpers/recording-api.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function refreshGrants(stack: Stack): number {
+  return stack.provider.stats.grants.refresh_token ?? 0;
+}
+
+/** Makes the session's access token look expired to the app without waiting. */
+async function expireAccessToken(stack: Stack, browser: Browser): Promise<void> {
+  const id = sessionIdOf(browser, stack) ?? '';
+  const tokens = await stack.services.tokens.peek(id);
+  assert.ok(tokens);
+  // Saving needs a higher version; keep the same tokens, only the expiry changes.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const store = stack.services.tokens as any;
+  await store.saveLogin(id, { ...tokens, expiresAt: Date.now() - 1000, version: tokens.version + 1 });
+}
+
+describe('/api with the real demo API', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ DEMO_ACCESS_TOKEN_TTL: '60' });
+  });
+  after(async () => stack.close());
+
+  it('answers 401 JSON (never a redirect) when not logged in', async () => {
+    const res = await apiCall(new Browser(), stack, '/appointments');
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+    assert.equal(((await res.json()) as { error: string }).error, 'login_required');
+  });
+
+  it('refuses a call without X-CSRF: 1 with 403, and sends no CORS headers', async () => {
+    const browser = new Browser();
+    await logIn(stack, browser);
+    const variants: Array<Record<string, string>> = [{}, { 'X-CSRF': '0' }, { 'X-CSRF': 'true' }];
+    for (const headers of variants) {
+      const res = await browser.get(`${stack.appUrl}/api/appointments`, { headers });
+      assert.equal(res.status, 403);
+      assert.equal(((await res.json()) as { error: string }).error, 'csrf_header_missing');
+    }
+    const preflight = await browser.request(`${stack.appUrl}/api/appointments`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'https://evil.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'x-csrf',
+      },
+    });
+    assert.equal(preflight.headers.get('access-control-allow-origin'), null);
+    assert.equal(preflight.headers.get('access-control-allow-credentials'), null);
+  });
+
+  it("carries the logged-in user's own token to the API", async () => {
+    for (const account of [ALICE, BOB]) {
+      const browser = new Browser();
+      await logIn(stack, browser, account);
+      const res = await apiCall(browser, stack, '/me');
+      assert.equal(res.status, 200);
+      const me = (await res.json()) as { sub: string; aud: unknown; kind: string; scope: string };
+      assert.equal(me.sub, account.sub);
+      assert.equal(me.kind, 'user');
+      assert.deepEqual([me.aud].flat(), ['https://demo-api.example/']);
+    }
+  });
+
+  it('creates and lists appointments with JSON bodies, and passes API errors through', async () => {
+    const browser = new Browser();
+    await logIn(stack, browser);
+    const created = await apiCall(browser, stack, '/appointments', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ title: 'Dentist', startsAt: new Date(Date.now() + 3600_000).toISOString() }),
+    });
+    assert.equal(created.status, 201);
+    const list = (await (await apiCall(browser, stack, '/appointments')).json()) as {
+      appointments: Array<{ title: string }>;
+    };
+    assert.ok(list.appointments.some((a) => a.title === 'Dentist'));
+    const bad = await apiCall(browser, stack, '/appointments', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"title":',
+    });
+    assert.equal(bad.status, 400);
+    const forbidden = await apiCall(browser, stack, '/admin/audit-log');
+    assert.equal(forbidden.status, 403);
+    assert.match(forbidden.headers.get('www-authenticate') ?? '', /insufficient_scope/);
+    const machineOnly = await apiCall(browser, stack, '/reports/daily');
+    assert.equal(machineOnly.status, 403);
+  });
+
+  it('does not refresh while the token is still good', async () => {
+    const browser = new Browser();
+    await logIn(stack, browser);
+    const before = refreshGrants(stack);
+    for (let i = 0; i < 10; i += 1) assert.equal((await apiCall(browser, stack, '/contacts')).status, 200);
+    assert.equal(refreshGrants(stack), before);
+  });
+
+  it('refreshes once after expiry, uses the new token, and the rotated refresh token is the one used next', async () => {
+    const browser = new Browser();
+    await logIn(stack, browser);
+    const first = await tokensOf(browser, stack);
+    assert.ok(first?.refreshToken);
+    await expireAccessToken(stack, browser);
+    const before = refreshGrants(stack);
+    assert.equal((await apiCall(browser, stack, '/me')).status, 200);
+    assert.equal(refreshGrants(stack), before + 1);
+    const second = await tokensOf(browser, stack);
+    assert.ok(second?.refreshToken);
+    assert.notEqual(second.accessToken, first.accessToken);
+    assert.notEqual(second.refreshToken, first.refreshToken, 'the provider rotated the refresh token');
+    // The next refresh uses the rotated token: it succeeds.
+    await expireAccessToken(stack, browser);
+    assert.equal((await apiCall(browser, stack, '/me')).status, 200);
+    assert.equal(refreshGrants(stack), before + 2);
+    // The first refresh token is refused by the provider (and, as RFC 9700 §4.14.2 says, reusing it revokes the grant).
+    await assert.rejects(
+      client.refreshTokenGrant(stack.services.provider.get(), first.refreshToken),
+      (err: unknown) => {
+        assert.ok(err instanceof client.ResponseBodyError && err.error === 'invalid_grant');
+        return true;
+      },
+    );
+  });
+
+  it('20 concurrent calls with an expired token make exactly one refresh grant, all 200', async () => {
+    const browser = new Browser();
+    await logIn(stack, browser);
+    await expireAccessToken(stack, browser);
+    const before = refreshGrants(stack);
+    const results = await Promise.all(Array.from({ length: 20 }, () => apiCall(browser, stack, '/appointments')));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(20).fill(200),
+    );
+    assert.equal(refreshGrants(stack), before + 1);
+    // And the session still works afterwards with the newest refresh token.
+    await expireAccessToken(stack, browser);
+    assert.equal((await apiCall(browser, stack, '/appointments')).status, 200);
+    assert.equal(refreshGrants(stack), before + 2);
+  });
+
+  it('a revoked refresh token ends the login: API 401 login_required, pages redirect to /login', async () => {
+    const browser = new Browser();
+    await logIn(stack, browser);
+    const tokens = await tokensOf(browser, stack);
+    assert.ok(tokens?.refreshToken);
+    await client.tokenRevocation(stack.services.provider.get(), tokens.refreshToken, {
+      token_type_hint: 'refresh_token',
+    });
+    await expireAccessToken(stack, browser);
+    const res = await apiCall(browser, stack, '/appointments');
+    assert.equal(res.status, 401);
+    assert.equal(((await res.json()) as { error: string }).error, 'login_required');
+    assert.equal(await tokensOf(browser, stack), undefined, 'tokens cleared');
+    const page = await browser.get(`${stack.appUrl}/console`);
+    assert.equal(page.status, 303);
+    assert.equal(page.headers.get('location'), '/login?returnTo=%2Fconsole');
+  });
+
+  it('the "refresh now" endpoint refreshes on demand and reports no token', async () => {
+    const browser = new Browser();
+    await logIn(stack, browser);
+    const before = refreshGrants(stack);
+    const res = await browser.request(`${stack.appUrl}/session/refresh`, {
+      method: 'POST',
+      headers: { 'X-CSRF': '1' },
+    });
+    assert.equal(res.status, 200);
+    const body = await browser.text(res);
+    assert.equal(refreshGrants(stack), before + 1);
+    assert.doesNotMatch(body, /eyJ/);
+    const info = (await (await browser.get(`${stack.appUrl}/session/info`, { headers: { 'X-CSRF': '1' } })).json()) as {
+      refreshes: Array<{ reason: string; rotated: boolean }>;
+    };
+    assert.equal(info.refreshes.at(-1)?.reason, 'manual');
+    assert.equal(info.refreshes.at(-1)?.rotated, true);
+    const noHeader = await browser.request(`${stack.appUrl}/session/refresh`, { method: 'POST' });
+    assert.equal(noHeader.status, 403);
+  });
+});
+
+describe('refresh timing with short-lived tokens', () => {
+  it('refreshes after the real expiry once, not on every call (5-second tokens)', async () => {
+    const stack = await startStack({ DEMO_ACCESS_TOKEN_TTL: '3' });
+    try {
+      const browser = new Browser();
+      await logIn(stack, browser);
+      const before = refreshGrants(stack);
+      const deadline = Date.now() + 3200;
+      let calls = 0;
+      while (Date.now() < deadline) {
+        assert.equal((await apiCall(browser, stack, '/me')).status, 200);
+        calls += 1;
+        await sleep(100);
+      }
+      // Lifetime 3 s, skew 0.75 s: one refresh at ~2.25 s, none before.
+      assert.ok(calls > 10);
+      assert.equal(refreshGrants(stack) - before, 1);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe('/api faults, with a recording stub API', () => {
+  let stack: Stack;
+  let stub: RecordingApi;
+  let evil: RecordingApi;
+  let browser: Browser;
+
+  before(async () => {
+    stub = await startRecordingApi('/v1/');
+    evil = await startRecordingApi('/');
+    stack = await startStack({ API_BASE_URL: stub.url, API_TIMEOUT_MS: '700', API_CONNECT_TIMEOUT_MS: '300' });
+    browser = new Browser();
+    await logIn(stack, browser);
+  });
+  after(async () => {
+    await stack.close();
+    await stub.close();
+    await evil.close();
+  });
+
+  it('maps /api/<path>?query to API_BASE_URL/<path>?query and sends only our Bearer token', async () => {
+    stub.mode = { kind: 'json' };
+    stub.requests.length = 0;
+    const tokens = await tokensOf(browser, stack);
+    // fetch() refuses to send Connection and friends, so speak raw HTTP/1.1 like a hostile client would.
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${stack.appUrl}/api/reports/x?day=2026-11-22&n=1`);
+      http
+        .get(
+          {
+            host: '127.0.0.1',
+            port: url.port,
+            path: url.pathname + url.search,
+            headers: {
+              Host: url.host,
+              Cookie: browser.cookiesFor(url),
+              'X-CSRF': '1',
+              Authorization: 'Bearer attacker',
+              'X-Forwarded-For': '6.6.6.6',
+              X_Forwarded_For: '6.6.6.6',
+              'X-Forwarded-Host': 'evil.example',
+              Forwarded: 'for=6.6.6.6',
+              Connection: 'keep-alive, X-Secret',
+              'X-Secret': 'hop-by-hop',
+              'X-Real-IP': '6.6.6.6',
+            },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
+        .on('error', reject);
+    });
+    const res = { status };
+    assert.equal(res.status, 200);
+    const seen = stub.requests.at(-1);
+    assert.ok(seen);
+    assert.equal(seen.url, '/v1/reports/x?day=2026-11-22&n=1');
+    assert.equal(seen.headers.authorization, `Bearer ${tokens?.accessToken}`);
+    const names = seen.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    for (const forbidden of [
+      'cookie',
+      'x-csrf',
+      'x-forwarded-for',
+      'x_forwarded_for',
+      'x-forwarded-host',
+      'forwarded',
+      'x-secret',
+      'x-real-ip',
+    ]) {
+      assert.ok(!names.includes(forbidden), `${forbidden} reached the API`);
+    }
+    assert.equal(names.filter((n) => n === 'authorization').length, 1);
+  });
+
+  it('never passes an upstream Set-Cookie or CORS header to the browser', async () => {
+    stub.mode = { kind: 'json', headers: { 'set-cookie': ['sid=evil; Path=/'], 'access-control-allow-origin': '*' } };
+    const res = await apiCall(browser, stack, '/x');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('set-cookie')?.includes('evil') ?? false, false);
+    assert.equal(res.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('does not follow upstream redirects', async () => {
+    stub.mode = { kind: 'redirect', location: `${evil.url}steal` };
+    evil.requests.length = 0;
+    const res = await apiCall(browser, stack, '/redirect-me');
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get('location'), null, 'a Location outside the API prefix is dropped');
+    assert.equal(evil.requests.length, 0);
+  });
+
+  it('keeps path tricks on the configured origin and prefix', async () => {
+    stub.mode = { kind: 'json' };
+    stub.requests.length = 0;
+    evil.requests.length = 0;
+    const evilHost = new URL(evil.url).host;
+    const tricks = [
+      `//${evilHost}/x`,
+      `/%2F%2F${evilHost}/x`,
+      `/http:%2F%2F${evilHost}/x`,
+      '/..%2F..%2Fadmin',
+      '/%2e%2e/x',
+      '/x%00y',
+      '/../x',
+      `/%5c%5c${evilHost}`,
+      '/a/..%2f..%2f..%2fadmin',
+    ];
+    for (const trick of tricks) {
+      const res = await apiCall(browser, stack, trick);
+      assert.ok(res.status === 400 || res.status === 404, `${trick} → ${res.status}`);
+    }
+    assert.equal(evil.requests.length, 0);
+    for (const seen of stub.requests) assert.ok(seen.url.startsWith('/v1/'), seen.url);
+  });
+
+  it('answers 504 within the timeout when the API hangs, and keeps serving', async () => {
+    stub.mode = { kind: 'hang' };
+    const started = Date.now();
+    const res = await apiCall(browser, stack, '/slow');
+    const elapsed = Date.now() - started;
+    assert.equal(res.status, 504);
+    assert.equal(((await res.json()) as { error: string }).error, 'upstream_timeout');
+    assert.ok(elapsed < 700 + 1000, `answered in ${elapsed} ms`);
+    stub.mode = { kind: 'json' };
+    assert.equal((await apiCall(browser, stack, '/ok')).status, 200);
+  });
+
+  it('aborts the upstream request when the browser goes away', async () => {
+    stub.mode = { kind: 'hang' };
+    stub.requests.length = 0;
+    const controller = new AbortController();
+    const pending = apiCall(browser, stack, '/slow', { signal: controller.signal }).catch(() => undefined);
+    while (stub.requests.length === 0) await sleep(10);
+    controller.abort();
+    await pending;
+    const deadline = Date.now() + 1000;
+    while (!stub.requests[0]?.aborted && Date.now() < deadline) await sleep(10);
+    assert.equal(stub.requests[0]?.aborted, true);
+    stub.mode = { kind: 'json' };
+  });
+
+  it('retries once after a forced refresh when the API says invalid_token; never loops', async () => {
+    stub.mode = { kind: 'invalid_token_then_ok', failures: 1 };
+    const before = refreshGrants(stack);
+    const res = await apiCall(browser, stack, '/needs-fresh-token');
+    assert.equal(res.status, 200);
+    assert.equal(refreshGrants(stack), before + 1);
+    stub.mode = { kind: 'invalid_token_then_ok', failures: 5 };
+    const still = await apiCall(browser, stack, '/needs-fresh-token');
+    assert.equal(still.status, 401);
+    assert.equal(refreshGrants(stack), before + 2, 'exactly one refresh for the failing call');
+    stub.mode = { kind: 'json' };
+  });
+
+  it('does not replay a large streamed body, and streams it through', async () => {
+    stub.mode = { kind: 'invalid_token_then_ok', failures: 1 };
+    stub.requests.length = 0;
+    const big = 'x'.repeat(200 * 1024);
+    const res = await apiCall(browser, stack, '/upload', {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      body: big,
+    });
+    assert.equal(res.status, 401, 'not replayable: the 401 is passed back');
+    assert.equal(stub.requests.length, 1);
+    assert.equal(stub.requests[0]?.body.length, big.length);
+    stub.mode = { kind: 'json' };
+  });
+
+  it('streams a large answer through intact, with backpressure', async () => {
+    const bytes = 8 * 1024 * 1024 + 123;
+    stub.mode = { kind: 'big', bytes };
+    const res = await apiCall(browser, stack, '/export');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-length'), String(bytes));
+    const body = Buffer.from(await res.arrayBuffer());
+    assert.equal(body.length, bytes);
+    for (let offset = 0; offset < bytes; offset += 64 * 1024) {
+      assert.equal(body[offset], bigPattern(offset), `byte ${offset}`);
+    }
+    stub.mode = { kind: 'json' };
+  });
+
+  it('cuts the browser connection when the API dies mid-answer, and keeps serving', async () => {
+    stub.mode = { kind: 'partial', then: 'cut' };
+    await assert.rejects(async () => {
+      const res = await apiCall(browser, stack, '/dies');
+      assert.equal(res.status, 200, 'the head was already passed on');
+      await res.text();
+    });
+    stub.mode = { kind: 'json' };
+    assert.equal((await apiCall(browser, stack, '/ok')).status, 200);
+  });
+
+  it('cuts an answer that stalls after its head once the total timeout passes', async () => {
+    stub.mode = { kind: 'partial', then: 'stall' };
+    const started = Date.now();
+    await assert.rejects(async () => {
+      const res = await apiCall(browser, stack, '/stalls');
+      await res.text();
+    });
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 600 && elapsed < 700 + 1000, `cut after ${elapsed} ms (API_TIMEOUT_MS=700)`);
+    stub.mode = { kind: 'json' };
+    assert.equal((await apiCall(browser, stack, '/ok')).status, 200);
+  });
+
+  it('answers Expect: 100-continue itself and does not forward it', async () => {
+    stub.mode = { kind: 'json' };
+    stub.requests.length = 0;
+    const url = new URL(`${stack.appUrl}/api/upload-small`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: '127.0.0.1',
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            Host: url.host,
+            Cookie: browser.cookiesFor(url),
+            'X-CSRF': '1',
+            'Content-Type': 'application/json',
+            'Content-Length': '11',
+            Expect: '100-continue',
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      request.on('continue', () => request.end('{"a":"bcd"}'));
+      request.on('error', reject);
+    });
+    assert.equal(status, 200);
+    const seen = stub.requests.at(-1);
+    assert.equal(seen?.headers.expect, undefined);
+    assert.equal(seen?.body, '{"a":"bcd"}');
+  });
+
+  it('answers 503 with Retry-After when the provider is down at refresh time, and keeps the tokens', async () => {
+    await expireAccessToken(stack, browser);
+    const held = await tokensOf(browser, stack);
+    await stack.stopProvider();
+    try {
+      const res = await apiCall(browser, stack, '/x');
+      assert.equal(res.status, 503);
+      assert.ok(res.headers.get('retry-after'));
+      assert.equal(((await res.json()) as { error: string }).error, 'provider_unavailable');
+      assert.equal((await tokensOf(browser, stack))?.refreshToken, held?.refreshToken, 'tokens kept');
+    } finally {
+      await stack.startProvider();
+    }
+    assert.equal((await apiCall(browser, stack, '/x')).status, 200, 'works again once the provider is back');
+  });
+});
+
+describe('/api when the API is down', () => {
+  it('answers 502 JSON when the connection is refused', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const stack = await startStack({ API_BASE_URL: `http://127.0.0.1:${port}/` });
+    try {
+      const browser = new Browser();
+      await logIn(stack, browser);
+      const res = await apiCall(browser, stack, '/appointments');
+      assert.equal(res.status, 502);
+      assert.equal(((await res.json()) as { error: string }).error, 'upstream_unreachable');
+      assert.equal((await browser.get(`${stack.appUrl}/profile`)).status, 200, 'the app still serves');
+    } finally {
+      await stack.close();
+    }
+  });
+});

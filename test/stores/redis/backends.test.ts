@@ -1,0 +1,469 @@
+/**
+ * The Redis backends against a real `redis-server` on a free loopback port:
+ * compare-and-set of token sets, the cross-instance refresh lock, the flow log,
+ * the session store, one refresh grant for 20 concurrent calls over two
+ * instances, and Redis faults (stopped, frozen, back again).
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Writable } from 'node:stream';
+import type session from 'express-session';
+import * as client from 'openid-client';
+import { AppError } from '../../../src/errors.js';
+import { createLogger, type Logger } from '../../../src/logger.js';
+import type { ProviderConnection } from '../../../src/oidc/client.js';
+import type { TokenSet } from '../../../src/oidc/tokens.js';
+import type { FlowEvent } from '../../../src/flow/flow-log.js';
+import { createRedisBackends, type RedisBackends } from '../../../src/stores/redis/backends.js';
+import { RedisUnavailableError } from '../../../src/stores/redis/connection.js';
+import { flowLogKey } from '../../../src/stores/redis/flow-log.js';
+import { refreshLockKey } from '../../../src/stores/redis/refresh-lock.js';
+import { tokenKey } from '../../../src/stores/redis/token-store.js';
+import { TokenService } from '../../../src/tokens/token-service.js';
+import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
+
+function capturingLogger(): { logger: Logger; lines: () => Array<{ msg: string; level: number }> } {
+  const raw: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      raw.push(String(chunk));
+      done();
+    },
+  });
+  return {
+    logger: createLogger('debug', sink),
+    lines: () => raw.map((line) => JSON.parse(line) as { msg: string; level: number }),
+  };
+}
+
+function tokenSet(version: number, overrides: Partial<TokenSet> = {}): TokenSet {
+  const now = Date.now();
+  return {
+    accessToken: `at-v${version}`,
+    tokenType: 'bearer',
+    expiresAt: now + 300_000,
+    lifetimeSeconds: 300,
+    refreshToken: `rt-v${version}`,
+    idToken: undefined,
+    scope: 'openid',
+    receivedAt: now,
+    version,
+    ...overrides,
+  };
+}
+
+function event(n: number): FlowEvent {
+  return { type: 'api_call', at: 1_700_000_000_000 + n, data: { n } };
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check().catch(() => false)) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(20);
+  }
+}
+
+/** Resolves with how long `promise` took to reject, and the error. */
+async function timeRejection(promise: Promise<unknown>): Promise<{ ms: number; error: unknown }> {
+  const started = Date.now();
+  try {
+    await promise;
+  } catch (error) {
+    return { ms: Date.now() - started, error };
+  }
+  throw new Error('expected a rejection');
+}
+
+function sessionGet(store: session.Store, sid: string): Promise<session.SessionData | null | undefined> {
+  return new Promise((resolve, reject) => store.get(sid, (err, data) => (err ? reject(err) : resolve(data))));
+}
+function sessionSet(store: session.Store, sid: string, data: session.SessionData): Promise<void> {
+  return new Promise((resolve, reject) => store.set(sid, data, (err) => (err ? reject(err) : resolve())));
+}
+function sessionDestroy(store: session.Store, sid: string): Promise<void> {
+  return new Promise((resolve, reject) => store.destroy(sid, (err) => (err ? reject(err) : resolve())));
+}
+
+/** A token endpoint that rotates refresh tokens and rejects reuse of an old one, like oidc-provider with rotation. */
+async function startTokenEndpoint(initialRefreshToken: string, latencyMs = 150) {
+  let current = initialRefreshToken;
+  const counts = { grants: 0, reused: 0 };
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    req.on('end', () => {
+      const params = new URLSearchParams(body);
+      const reply = (status: number, payload: object) => {
+        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(JSON.stringify(payload));
+      };
+      if (req.url !== '/token' || params.get('grant_type') !== 'refresh_token')
+        return reply(400, { error: 'unsupported_grant_type' });
+      if (params.get('refresh_token') !== current) {
+        counts.reused += 1;
+        return reply(400, { error: 'invalid_grant', error_description: 'refresh token reused' });
+      }
+      counts.grants += 1;
+      const n = counts.grants;
+      current = `rt-rotated-${n}`;
+      setTimeout(
+        () =>
+          reply(200, {
+            access_token: `at-refreshed-${n}`,
+            token_type: 'Bearer',
+            expires_in: 300,
+            refresh_token: current,
+          }),
+        latencyMs,
+      );
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const configuration = new client.Configuration(
+    { issuer, token_endpoint: `${issuer}/token` },
+    'web-app',
+    'web-app-secret',
+  );
+  client.allowInsecureRequests(configuration);
+  const provider = { get: () => configuration, ready: true } as unknown as ProviderConnection;
+  return {
+    counts,
+    provider,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('Redis backends (real redis-server)', () => {
+  let redis: RedisServer;
+  const opened: RedisBackends[] = [];
+  const silent = createLogger('silent');
+  let prefixCounter = 0;
+
+  async function backends(
+    options: { logger?: Logger; lockWaitMs?: number; lockTtlMs?: number; keyPrefix?: string } = {},
+  ) {
+    const created = await createRedisBackends({
+      url: redis.url,
+      keyPrefix: options.keyPrefix ?? `test${++prefixCounter}:`,
+      sessionTtlSeconds: 3600,
+      logger: options.logger ?? silent,
+      ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
+      ...(options.lockTtlMs !== undefined ? { lockTtlMs: options.lockTtlMs } : {}),
+    });
+    opened.push(created);
+    return created;
+  }
+
+  before(async () => {
+    redis = await startRedisServer();
+  });
+
+  after(async () => {
+    await Promise.all(opened.map((b) => b.close()));
+    await redis.dispose();
+  });
+
+  it('connects and answers ping', async () => {
+    const b = await backends();
+    assert.equal(b.connected, true);
+    await b.ping();
+  });
+
+  describe('token store', () => {
+    it('compare-and-set: a newer version wins, an older one is ignored even when written later, TTL is set', async () => {
+      const b = await backends({ keyPrefix: 'cas:' });
+      assert.equal(await b.tokenStore.get('s1'), undefined);
+      assert.equal(await b.tokenStore.save('s1', tokenSet(1), 600), true);
+      assert.equal(await b.tokenStore.save('s1', tokenSet(3), 600), true);
+      // A slow instance writes its older refresh result late: ignored.
+      assert.equal(await b.tokenStore.save('s1', tokenSet(2), 600), false);
+      assert.equal(await b.tokenStore.save('s1', tokenSet(3, { accessToken: 'same-version' }), 600), false);
+      const stored = await b.tokenStore.get('s1');
+      assert.equal(stored?.version, 3);
+      assert.equal(stored?.accessToken, 'at-v3');
+      assert.equal(stored?.refreshToken, 'rt-v3');
+      assert.equal(stored?.idToken, undefined);
+      const ttl = await b.client.pTTL(tokenKey('cas:', 's1'));
+      assert.ok(ttl > 590_000 && ttl <= 600_000, `TTL ${ttl} ms`);
+      await b.tokenStore.delete('s1');
+      assert.equal(await b.tokenStore.get('s1'), undefined);
+      // After a delete a fresh login (version 1) can be stored again.
+      assert.equal(await b.tokenStore.save('s1', tokenSet(1), 600), true);
+    });
+
+    it('compare-and-set holds across two instances racing', async () => {
+      const a = await backends({ keyPrefix: 'cas2:' });
+      const b = await backends({ keyPrefix: 'cas2:' });
+      const versions = Array.from({ length: 40 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
+      await Promise.all(versions.map((v, i) => (i % 2 ? a : b).tokenStore.save('race', tokenSet(v), 60)));
+      assert.equal((await a.tokenStore.get('race'))?.version, 40);
+    });
+  });
+
+  describe('refresh lock', () => {
+    it('excludes each other across two instances', async () => {
+      const a = await backends({ keyPrefix: 'lock1:' });
+      const b = await backends({ keyPrefix: 'lock1:' });
+      let inside = 0;
+      let maxInside = 0;
+      let runs = 0;
+      const task = async () => {
+        inside += 1;
+        maxInside = Math.max(maxInside, inside);
+        await delay(30);
+        runs += 1;
+        inside -= 1;
+        return runs;
+      };
+      await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).refreshLock.withLock('sid', task)));
+      assert.equal(runs, 10);
+      assert.equal(maxInside, 1);
+      assert.equal(await a.client.exists(refreshLockKey('lock1:', 'sid')), 0, 'released after the last holder');
+    });
+
+    it('is released only by its owner', async () => {
+      const a = await backends({ keyPrefix: 'lock2:' });
+      const key = refreshLockKey('lock2:', 'sid');
+      await a.refreshLock.withLock('sid', async () => {
+        // Our lock expired and another instance took it meanwhile.
+        await a.client.set(key, 'someone-else', { expiration: { type: 'PX', value: 5_000 } });
+      });
+      assert.equal(await a.client.get(key), 'someone-else');
+      // And a failing task still releases its own lock.
+      await a.client.del(key);
+      await assert.rejects(
+        a.refreshLock.withLock('sid', async () => Promise.reject(new Error('boom'))),
+        /boom/,
+      );
+      assert.equal(await a.client.exists(key), 0);
+    });
+
+    it('a lock left by a killed holder blocks no longer than its TTL', async () => {
+      const a = await backends({ keyPrefix: 'lock3:' });
+      await a.client.set(refreshLockKey('lock3:', 'sid'), 'dead-holder', { expiration: { type: 'PX', value: 600 } });
+      const started = Date.now();
+      const result = await a.refreshLock.withLock('sid', async () => 'ran');
+      const waited = Date.now() - started;
+      assert.equal(result, 'ran');
+      assert.ok(waited >= 500 && waited < 900, `waited ${waited} ms for a 600 ms lock`);
+    });
+
+    it('gives up after lockWaitMs with 503 refresh_busy and Retry-After', async () => {
+      const a = await backends({ keyPrefix: 'lock4:', lockWaitMs: 300, lockTtlMs: 4_000 });
+      await a.client.set(refreshLockKey('lock4:', 'sid'), 'busy-holder', { expiration: { type: 'PX', value: 5_000 } });
+      let ran = false;
+      const { ms, error } = await timeRejection(a.refreshLock.withLock('sid', async () => (ran = true)));
+      assert.equal(ran, false);
+      assert.ok(error instanceof AppError);
+      assert.equal(error.status, 503);
+      assert.equal(error.code, 'refresh_busy');
+      assert.equal(error.headers['Retry-After'], '4');
+      assert.ok(ms >= 280 && ms < 800, `gave up after ${ms} ms`);
+    });
+  });
+
+  describe('flow log', () => {
+    it('keeps the last 60 events, expires with the session, and can be deleted', async () => {
+      const a = await backends({ keyPrefix: 'flow:' });
+      for (let n = 1; n <= 70; n += 1) a.flowLog.append('sid', event(n)); // fire-and-forget
+      await waitFor(async () => (await a.flowLog.list('sid')).at(-1)?.data.n === 70, 2_000, 'the last append');
+      const events = await a.flowLog.list('sid');
+      assert.equal(events.length, 60);
+      assert.deepEqual(events[0], event(11));
+      assert.deepEqual(events.at(-1), event(70));
+      const ttl = await a.client.pTTL(flowLogKey('flow:', 'sid'));
+      assert.ok(ttl > 3_590_000 && ttl <= 3_600_000, `TTL ${ttl} ms`);
+      await a.flowLog.delete('sid');
+      assert.deepEqual(await a.flowLog.list('sid'), []);
+    });
+  });
+
+  describe('session store and JSON cache', () => {
+    it('stores sessions under <prefix>sess: with the cookie lifetime as TTL', async () => {
+      const a = await backends({ keyPrefix: 'sess-test:' });
+      const data = {
+        cookie: { originalMaxAge: 120_000, expires: new Date(Date.now() + 120_000), httpOnly: true, path: '/' },
+        authenticatedAt: 123,
+      } as unknown as session.SessionData;
+      await sessionSet(a.sessionStore, 'abc', data);
+      const ttl = await a.client.ttl('sess-test:sess:abc');
+      assert.ok(ttl > 110 && ttl <= 120, `TTL ${ttl} s`);
+      const loaded = (await sessionGet(a.sessionStore, 'abc')) as unknown as { authenticatedAt: number };
+      assert.equal(loaded.authenticatedAt, 123);
+      await sessionDestroy(a.sessionStore, 'abc');
+      assert.equal(await sessionGet(a.sessionStore, 'abc'), null);
+    });
+
+    it('RedisJsonCache: get/set with TTL/delete, shared between instances', async () => {
+      const a = await backends({ keyPrefix: 'cache:' });
+      const b = await backends({ keyPrefix: 'cache:' });
+      const cacheA = a.jsonCache<{ accessToken: string; expiresAt: number }>('m2m');
+      const cacheB = b.jsonCache<{ accessToken: string; expiresAt: number }>('m2m');
+      assert.equal(await cacheA.get('k'), undefined);
+      await cacheA.set('k', { accessToken: 'm2m-1', expiresAt: 42 }, 30);
+      assert.deepEqual(await cacheB.get('k'), { accessToken: 'm2m-1', expiresAt: 42 });
+      const ttl = await a.client.pTTL('cache:m2m:k');
+      assert.ok(ttl > 29_000 && ttl <= 30_000, `TTL ${ttl} ms`);
+      await cacheB.delete('k');
+      assert.equal(await cacheA.get('k'), undefined);
+    });
+  });
+
+  describe('two instances, one refresh', () => {
+    it('20 concurrent getTokens over two TokenServices with an expired token → exactly one refresh grant', async () => {
+      const endpoint = await startTokenEndpoint('rt-initial');
+      try {
+        const a = await backends({ keyPrefix: 'cluster:' });
+        const b = await backends({ keyPrefix: 'cluster:' });
+        const service = (x: RedisBackends) =>
+          new TokenService({
+            store: x.tokenStore,
+            provider: endpoint.provider,
+            lock: x.refreshLock,
+            flowLog: x.flowLog,
+            logger: silent,
+            tokenTtlSeconds: 3600,
+          });
+        const one = service(a);
+        const two = service(b);
+        const expired = tokenSet(1, {
+          accessToken: 'at-expired',
+          refreshToken: 'rt-initial',
+          expiresAt: Date.now() - 1_000,
+          lifetimeSeconds: 60,
+        });
+        await one.saveLogin('sid', expired);
+
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).getTokens('sid')));
+        assert.equal(endpoint.counts.grants, 1, 'exactly one refresh grant at the provider');
+        assert.equal(endpoint.counts.reused, 0, 'no refresh token was reused');
+        assert.equal(one.refreshCount + two.refreshCount, 1);
+        for (const tokens of results) assert.equal(tokens.accessToken, 'at-refreshed-1');
+        const stored = await b.tokenStore.get('sid');
+        assert.equal(stored?.refreshToken, 'rt-rotated-1', 'the newest refresh token is stored');
+        assert.equal(stored?.version, 2);
+
+        // A holder killed mid-refresh left its lock behind; the token is expired again.
+        await a.tokenStore.save('sid', { ...stored!, expiresAt: Date.now() - 1_000, version: 3 }, 3600);
+        await a.client.set(refreshLockKey('cluster:', 'sid'), 'killed-holder', {
+          expiration: { type: 'PX', value: 700 },
+        });
+        const started = Date.now();
+        const next = await Promise.all([one.getTokens('sid'), two.getTokens('sid'), two.getTokens('sid')]);
+        const waited = Date.now() - started;
+        assert.equal(endpoint.counts.grants, 2);
+        assert.equal(endpoint.counts.reused, 0);
+        for (const tokens of next) assert.equal(tokens.accessToken, 'at-refreshed-2');
+        assert.ok(waited >= 600 && waited < 1_500, `refreshed ${waited} ms after a 700 ms orphaned lock`);
+      } finally {
+        await endpoint.close();
+      }
+    });
+  });
+
+  // Last: these stop and freeze the shared server.
+  describe('faults', () => {
+    it('Redis frozen (SIGSTOP) → calls fail within the command timeout, then work again', async () => {
+      const a = await backends({ keyPrefix: 'slow:' });
+      await a.tokenStore.save('sid', tokenSet(1), 60);
+      redis.pause();
+      try {
+        const { ms, error } = await timeRejection(a.tokenStore.get('sid'));
+        assert.ok(error instanceof RedisUnavailableError);
+        assert.equal(error.status, 503);
+        assert.ok(ms >= 1_900 && ms < 3_000, `failed after ${ms} ms`);
+        const session = await timeRejection(sessionGet(a.sessionStore, 'x'));
+        assert.ok(session.ms < 3_000, `session get failed after ${session.ms} ms`);
+      } finally {
+        redis.resume();
+      }
+      assert.equal((await a.tokenStore.get('sid'))?.version, 1);
+    });
+
+    it('Redis killed → everything fails fast with 503, no crash; Redis back → the same backends work again', async () => {
+      const captured = capturingLogger();
+      const a = await backends({ keyPrefix: 'outage:', logger: captured.logger });
+      const b = await backends({ keyPrefix: 'outage:' });
+      await a.tokenStore.save('sid', tokenSet(1), 60);
+
+      await redis.kill(); // SIGKILL: no goodbye from the server
+      const stoppedAt = Date.now();
+      await waitFor(async () => !a.connected, 2_000, 'the client to notice');
+      const noticedMs = Date.now() - stoppedAt;
+
+      const operations: Array<[string, () => Promise<unknown>]> = [
+        ['tokenStore.get', () => a.tokenStore.get('sid')],
+        ['tokenStore.save', () => a.tokenStore.save('sid', tokenSet(2), 60)],
+        ['tokenStore.delete', () => a.tokenStore.delete('sid')],
+        ['refreshLock.withLock', () => a.refreshLock.withLock('sid', async () => 'never')],
+        ['flowLog.list', () => a.flowLog.list('sid')],
+        ['sessionStore.get', () => sessionGet(a.sessionStore, 'sid')],
+        ['jsonCache.get', () => a.jsonCache('m2m').get('k')],
+        ['ping', () => a.ping()],
+      ];
+      const failMs: string[] = [];
+      for (const [name, run] of operations) {
+        const { ms, error } = await timeRejection(run());
+        failMs.push(`${name} ${ms} ms`);
+        assert.ok(error instanceof Error, name);
+        assert.ok(ms < 3_000, `${name} failed after ${ms} ms`);
+        if (name !== 'sessionStore.get') {
+          assert.ok(error instanceof RedisUnavailableError, `${name}: ${String(error)}`);
+          assert.equal(error.status, 503);
+          assert.equal(error.code, 'session_store_unavailable');
+        }
+      }
+      a.flowLog.append('sid', event(1)); // fire-and-forget: must neither throw nor reject unhandled
+      await delay(1_000); // let several reconnect attempts fail
+      const restartAt = Date.now();
+      await redis.start();
+      const reconnectMs = await waitFor(async () => (await a.ping(), true), 10_000, 'reconnect');
+      await waitFor(async () => (await b.ping(), true), 10_000, 'reconnect of the second instance');
+      const totalMs = Date.now() - restartAt;
+
+      // Same objects, no restart: writes and reads work (the test server has no persistence).
+      assert.equal(await a.tokenStore.save('sid', tokenSet(5), 60), true);
+      assert.equal((await b.tokenStore.get('sid'))?.version, 5);
+      assert.equal(await b.refreshLock.withLock('sid', async () => 'ran'), 'ran');
+
+      const messages = captured
+        .lines()
+        .filter((l) => l.level >= 30)
+        .map((l) => l.msg);
+      assert.equal(messages.filter((m) => m.startsWith('Redis connection lost')).length, 1, messages.join('\n'));
+      assert.equal(messages.filter((m) => m === 'Redis connection restored').length, 1, messages.join('\n'));
+      assert.ok(!messages.some((m) => m.startsWith('Redis not reachable')), messages.join('\n'));
+      console.log(
+        `# redis outage: client noticed after ${noticedMs} ms; back ${reconnectMs} ms after redis-server answered (restart+reconnect ${totalMs} ms); failures: ${failMs.join(', ')}`,
+      );
+    });
+
+    it('starting while Redis is down: returns promptly, answers 503, connects when Redis appears', async () => {
+      await redis.stop();
+      const captured = capturingLogger();
+      const started = Date.now();
+      const a = await backends({ keyPrefix: 'late:', logger: captured.logger });
+      const createMs = Date.now() - started;
+      assert.ok(createMs < 3_000, `createRedisBackends took ${createMs} ms`);
+      assert.equal(a.connected, false);
+      const { ms, error } = await timeRejection(a.tokenStore.get('sid'));
+      assert.ok(error instanceof RedisUnavailableError);
+      assert.ok(ms < 50, `failed after ${ms} ms`);
+      await redis.start();
+      await waitFor(async () => (await a.ping(), true), 10_000, 'first connection');
+      const messages = captured
+        .lines()
+        .filter((l) => l.level >= 30)
+        .map((l) => l.msg);
+      assert.equal(messages.filter((m) => m.startsWith('Redis not reachable yet')).length, 1, messages.join('\n'));
+      assert.equal(messages.filter((m) => m === 'Redis connection restored').length, 1, messages.join('\n'));
+    });
+  });
+});
