@@ -2,7 +2,7 @@
  * Structured logs (pino) that never contain a token, a code, a cookie or a query.
  *
  * - Requests are logged by method and *path only*: the query of `/callback`
- *   carries the authorization code and state (SECURITY-CHECKLIST D12).
+ *   carries the authorization code and state (RFC 9700 §4.2.4).
  * - Header values that carry credentials are never serialized at all.
  * - A request id comes from a well-formed `X-Request-Id` or is generated, and is
  *   echoed back so a visitor can quote it.
@@ -19,7 +19,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     level,
     base: { service: 'oidc-bff' },
     // Defence in depth: credentials under these keys are censored if a log call ever passes them.
-    // Exact paths only: wildcard paths cost ~13 µs per line, on every request (docs/benchmark.md).
+    // Exact paths only: wildcard paths cost CPU on every line (docs/benchmark.md).
     redact: {
       paths: [
         'access_token',

@@ -4,33 +4,15 @@
  * in-flight requests (10 s at most), close stores, exit 0.
  */
 import { createApp } from './web/app.js';
-import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { readConfigOrExit } from './config/read-config.js';
 import { DEMO_ACCOUNTS } from './demo/demo-accounts.js';
 import { attachDemoServices } from './demo/start-demo.js';
 import { closeServer, createListeningServer } from './http-server.js';
 import { createLogger } from './logger.js';
 import { createServices } from './services.js';
 
-function readConfig(): Config {
-  try {
-    // `.env` is optional; Node ≥ 20.12 loads it without a dependency.
-    try {
-      process.loadEnvFile('.env');
-    } catch {
-      // No .env: demo mode or plain environment variables.
-    }
-    return loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
-
 async function main(): Promise<void> {
-  const config = readConfig();
+  const config = readConfigOrExit();
   const logger = createLogger(config.logLevel);
   const closers: Array<() => Promise<void>> = [];
 

@@ -96,6 +96,8 @@ export interface Config {
   /** Express `trust proxy` hop count; 0 = do not trust `X-Forwarded-*`. */
   readonly trustProxy: number;
   readonly logLevel: string;
+  /** Whether LOG_LEVEL was set: the M2M CLI logs only then (its stdout is the API's answer). */
+  readonly logLevelExplicit: boolean;
   readonly demo: DemoConfig | null;
   readonly oidc: OidcConfig;
   readonly api: ApiConfig;
@@ -153,7 +155,7 @@ const envSchema = z.object({
   HOST: optionalText,
   BASE_URL: absoluteUrl.optional(),
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 
   OIDC_ISSUER: absoluteUrl.optional(),
   OIDC_CLIENT_ID: optionalText,
@@ -339,7 +341,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redirectUri: `${base}/callback`,
     postLogoutRedirectUri: `${base}/`,
     trustProxy: e.TRUST_PROXY,
-    logLevel: e.LOG_LEVEL,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    logLevelExplicit: e.LOG_LEVEL !== undefined,
     demo,
     oidc: {
       issuer,

@@ -6,23 +6,12 @@
  * and listens on DEMO_API_PORT (or API_BASE_URL's port).
  */
 import { createListeningServer } from '../http-server.js';
-import { ConfigError, DEMO_API_AUDIENCE, loadConfig } from '../config/config.js';
+import { DEMO_API_AUDIENCE } from '../config/config.js';
+import { readConfigOrExit } from '../config/read-config.js';
 import { createLogger } from '../logger.js';
 import { createDemoApi } from './downstream-api.js';
 
-try {
-  process.loadEnvFile('.env');
-} catch {
-  // No .env: defaults or plain environment variables.
-}
-
-let config;
-try {
-  config = loadConfig(process.env);
-} catch (err) {
-  console.error(err instanceof ConfigError ? err.message : err);
-  process.exit(1);
-}
+const config = readConfigOrExit();
 const logger = createLogger(config.logLevel);
 const issuer = config.oidc.issuer.href.replace(/\/$/, '');
 // The provider publishes its keys at the discovery document's jwks_uri (OIDC Discovery §3).

@@ -3,7 +3,7 @@
  *
  * Calls the configured API as the M2M client (RFC 6749 §4.4 client
  * credentials), with the same module and configuration as the app:
- * `.env` if present, then the environment (`loadConfig`). In demo mode (no
+ * `.env` if present, then the environment (`readConfig`). In demo mode (no
  * OIDC_ISSUER) it talks to the demo stack that `npm start` runs
  * (provider http://127.0.0.1:3001, API http://127.0.0.1:3002/).
  *
@@ -15,7 +15,8 @@
  * and exit code 1. Set LOG_LEVEL to see the token provider's logs on stderr.
  */
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { ConfigError } from '../config/config.js';
+import { readConfig } from '../config/read-config.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { ClientCredentialsProvider } from './client-credentials.js';
@@ -24,16 +25,6 @@ import { M2mApiClient } from './m2m-client.js';
 const USAGE = 'usage: npm run m2m -- <METHOD> <path> [json-body]   e.g. npm run m2m -- GET /reports/daily';
 
 class UsageError extends Error {}
-
-function readConfig(): Config {
-  // Exactly like src/server.ts: `.env` is optional (Node ≥ 20.12 loads it without a dependency).
-  try {
-    process.loadEnvFile('.env');
-  } catch {
-    // No .env: demo mode or plain environment variables.
-  }
-  return loadConfig(process.env);
-}
 
 function parseArgs(argv: string[]): { method: string; path: string; body: unknown } {
   const [method, path, rawBody, ...extra] = argv;
@@ -70,7 +61,7 @@ export async function main(
       );
     }
     // Logs go to stderr, and only when asked for: stdout is the API's JSON.
-    const logger = createLogger(process.env['LOG_LEVEL'] ? config.logLevel : 'silent', process.stderr);
+    const logger = createLogger(config.logLevelExplicit ? config.logLevel : 'silent', process.stderr);
     const tokens = new ClientCredentialsProvider({ ...config.m2m, timeoutSeconds: config.oidc.timeoutSeconds, logger });
     const api = new M2mApiClient({ tokens, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger });
     const result = await api.call(method, path, body);

@@ -1,6 +1,6 @@
 /**
  * Machine-to-machine access tokens: the OAuth 2.0 client credentials grant
- * (RFC 6749 §4.4) with a cache, in the two styles the source guides show.
+ * (RFC 6749 §4.4) with a cache, in the two styles Auth0 and Logto document.
  *
  * - Auth0: `POST /oauth/token` with `audience` and `client_secret_post`
  *   (client id and secret in the form body, RFC 6749 §2.3.1).

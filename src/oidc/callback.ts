@@ -3,7 +3,7 @@
  *
  * Rules enforced here, before any token request is made:
  * - Every protocol parameter appears at most once; "last one wins" parsing has
- *   been exploited in peers (SECURITY-CHECKLIST A5).
+ *   been exploited in peers (RFC 9700 §4.4: mix-up and parameter injection).
  * - `state` must name a pending login of *this* session, unexpired; it is
  *   consumed whatever happens next, so a callback URL works once (RFC 9700 §4.2.4).
  * - Provider errors (RFC 6749 §4.1.2.1) are shown only for a state we issued,

@@ -30,7 +30,8 @@ export interface PendingLogin {
 
 /** Query parameters a visitor may pass through `/login?…` to the provider, and their shape. */
 const PASS_THROUGH: Record<string, RegExp> = {
-  // Auth0 Organizations (the source guide's `organization` and `invitation`).
+  // Auth0 Organizations: `organization` and `invitation`
+  // (https://auth0.com/docs/manage-users/organizations/configure-organizations/invite-members).
   organization: /^[\w.-]{1,128}$/,
   invitation: /^[\w.-]{1,256}$/,
   // OIDC Core §3.1.2.1.

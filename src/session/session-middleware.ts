@@ -3,7 +3,7 @@
  *
  * - HttpOnly; SameSite=Lax, because Strict would withhold the cookie on the
  *   top-level redirect back from the provider (another site) and every
- *   callback would fail (SECURITY-CHECKLIST B3, verified in Chromium).
+ *   callback would fail (RFC 6265bis §8.8.2; verified in Chromium).
  * - Secure and the `__Host-` prefix when BASE_URL is https.
  * - Idle timeout: the cookie and the store entry expire after `idleSeconds`
  *   without a request (`rolling`); absolute timeout: checked against the login

@@ -5,7 +5,8 @@
  *   nonce; `object-src 'none'`, `base-uri 'none'`, `frame-ancestors 'none'`.
  * - `form-action` must also allow the provider's origin: POST /logout answers
  *   with a redirect to the provider's end-session endpoint, and Chromium applies
- *   form-action to redirects after a form submission (SECURITY-CHECKLIST A18).
+ *   form-action to redirects after a form submission (CSP Level 3 §6.3.3,
+ *   https://www.w3.org/TR/CSP3/#directive-form-action).
  * - `Referrer-Policy: no-referrer` keeps the callback's code out of Referer
  *   headers (RFC 9700 §4.2.4).
  * - HSTS only when we are served over https.

@@ -191,7 +191,7 @@ test(
         await snap(page, 'tokens', { docs: 'tokens.png' });
 
         // Log out: POST /logout answers 303 to the provider's end-session endpoint. The CSP's
-        // form-action must allow that redirect (SECURITY-CHECKLIST A18), and the form must pass
+        // form-action must allow that redirect (CSP Level 3 form-action), and the form must pass
         // the app's own CSRF check in a real browser.
         await page.locator('header.site-header').getByRole('button', { name: 'Log out', exact: true }).click();
         try {

@@ -5,7 +5,7 @@
  *
  * - Never downloads a browser: `executablePath` is Debian's `/usr/bin/chromium`.
  * - The page's own CSP stays on (no `bypassCSP`): the tests must see what a visitor sees,
- *   e.g. `form-action` blocking the redirect of POST /logout (SECURITY-CHECKLIST A18).
+ *   e.g. `form-action` blocking the redirect of POST /logout (CSP Level 3 form-action).
  * - axe-core is evaluated through the DevTools protocol (`page.evaluate(source)`), which CSP
  *   does not govern; `page.addScriptTag` injects an inline `<script>` that the app's nonce-based
  *   `script-src` (rightly) refuses.
@@ -25,7 +25,7 @@ export const ARTIFACTS_DIR = path.join(ROOT, 'artifacts', 'e2e');
 export const DOCS_DIR = path.join(ROOT, 'docs', 'screenshots');
 const AXE_PATH = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 
-/** The verified recipe (shared/ECOSYSTEM.md §6). */
+/** Flags that keep headless Chromium off the network on a closed machine (no background services). */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',

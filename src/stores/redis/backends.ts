@@ -3,7 +3,7 @@
  * token sets, the per-session refresh lock, the flow log and small JSON caches.
  * One client per app instance serves them all.
  *
- * Rules enforced here (SECURITY-CHECKLIST D6, issue 6 "Faults"):
+ * Rules enforced here (README, "Redis"):
  * - Redis down → every command fails at once (no offline queue) with a 503
  *   `SessionStoreUnavailableError`; nothing waits for Redis to come back.
  * - Redis slow → every command is bounded by `commandTimeoutMs`. The client's

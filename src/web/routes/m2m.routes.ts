@@ -109,14 +109,12 @@ export function m2mRoutes(deps: M2mRouteDeps): Router {
       const shown: ShownError = { code: err.code, message: err.publicMessage, details: err.details };
       for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
       if (json) {
-        res
-          .status(err.status)
-          .json({
-            error: err.code,
-            error_description: err.publicMessage,
-            details: err.details,
-            cache: await m2m.cacheState(),
-          });
+        res.status(err.status).json({
+          error: err.code,
+          error_description: err.publicMessage,
+          details: err.details,
+          cache: await m2m.cacheState(),
+        });
       } else {
         await render(res, err.status, null, shown);
       }
