@@ -21,10 +21,11 @@ import session from 'express-session';
 import { createApp } from '../src/web/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { createListeningServer } from '../src/http-server.js';
-import { createLogger, requestLogger } from '../src/logger.js';
+import { createLogger } from '../src/logger.js';
+import { requestLogger } from '../src/web/request-log.js';
 import { requireCsrfHeader } from '../src/web/csrf.js';
 import { errorHandler } from '../src/web/error-handler.js';
-import { apiRateLimit } from '../src/web/rate-limit.js';
+import { rateLimiter } from '../src/web/rate-limit.js';
 import { requireLogin } from '../src/web/require-login.js';
 import { securityHeaders } from '../src/web/security-headers.js';
 import { sessionMiddleware } from '../src/session/session-middleware.js';
@@ -113,7 +114,11 @@ const sessionsNotRolling = session({
     maxAge: config.session.idleSeconds * 1000,
   },
 });
-const guards = [apiRateLimit(config.rateLimit.apiPerMinute), requireCsrfHeader, requireLogin];
+const guards = [
+  rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: 0 }).middleware,
+  requireCsrfHeader,
+  requireLogin,
+];
 
 /** The rows of the report, in order. */
 const VARIANTS = [

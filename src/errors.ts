@@ -1,10 +1,12 @@
 /**
  * Typed errors with a stable `code` and an HTTP `status`.
  *
- * Services throw these; `middleware/error-handler.ts` alone decides what the
+ * Services throw these; `web/error-handler.ts` alone decides what the
  * visitor sees. Only `publicMessage` is ever shown: `message` and `cause` may
  * hold details for the logs, never a token or a secret.
  */
+import * as client from 'openid-client';
+
 export interface AppErrorOptions {
   cause?: unknown;
   /** Extra response headers, e.g. `Retry-After` on a 503. */
@@ -102,4 +104,44 @@ export class SessionStoreUnavailableError extends AppError {
 
 export function isAppError(value: unknown): value is AppError {
   return value instanceof AppError;
+}
+
+/** The API call lacks the `X-CSRF: 1` header (see web/csrf.ts for why it proves a same-site caller). */
+export class CsrfHeaderMissingError extends AppError {
+  constructor() {
+    super(403, 'csrf_header_missing', 'API calls must carry the header "X-CSRF: 1".');
+    this.name = 'CsrfHeaderMissingError';
+  }
+}
+
+/** A client went over its request budget (web/rate-limit.ts). */
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super(429, 'rate_limited', 'Too many requests. Please wait a minute and try again.', {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** One line for the logs about any failure: provider error code, errno code, message. Never a token. */
+export function errorSummary(err: unknown): string {
+  if (err instanceof client.ResponseBodyError) return `${err.error} (HTTP ${err.status})`;
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return `${typeof code === 'string' ? `${code} ` : ''}${err.message}${cause}`.slice(0, 300);
+  }
+  return 'unknown error';
+}
+
+/** True when the provider could not be reached or did not answer in time (as opposed to answering with an error). */
+export function isNetworkError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return true;
+  const code = (err as { code?: unknown }).code;
+  if (code === 'OAUTH_TIMEOUT' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') return true;
+  // fetch() wraps socket errors: TypeError('fetch failed') with the errno in `cause`.
+  if (err instanceof TypeError && err.message === 'fetch failed') return true;
+  return err.cause !== undefined && isNetworkError(err.cause);
 }

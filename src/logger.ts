@@ -1,16 +1,10 @@
 /**
  * Structured logs (pino) that never contain a token, a code, a cookie or a query.
  *
- * - Requests are logged by method and *path only*: the query of `/callback`
- *   carries the authorization code and state (RFC 9700 §4.2.4).
- * - Header values that carry credentials are never serialized at all.
- * - A request id comes from a well-formed `X-Request-Id` or is generated, and is
- *   echoed back so a visitor can quote it.
+ * Requests are logged by web/request-log.ts (method and path only). Credential
+ * fields are censored here as a second line of defence.
  */
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { pinoHttp, type Options as PinoHttpOptions } from 'pino-http';
 
 export type { Logger };
 
@@ -59,34 +53,4 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
  */
 export function accessLogger(logger: Logger): Logger {
   return logger.child({}, { redact: [] });
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-export function requestLogger(logger: Logger) {
-  const options: PinoHttpOptions = {
-    logger,
-    genReqId(req: IncomingMessage, res: ServerResponse) {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
-    serializers: {
-      req(req: { id: string; method: string; url: string }) {
-        return { id: req.id, method: req.method, path: req.url.split('?')[0] };
-      },
-      res(res: { statusCode: number }) {
-        return { status: res.statusCode };
-      },
-    },
-    customLogLevel(_req, res, err) {
-      if (err || res.statusCode >= 500) return 'error';
-      if (res.statusCode >= 400) return 'warn';
-      return 'info';
-    },
-    // Health probes every few seconds would drown the useful lines.
-    autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-  };
-  return pinoHttp(options);
 }

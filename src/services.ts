@@ -7,12 +7,14 @@ import type session from 'express-session';
 import type { Config } from './config/config.js';
 import type { Logger } from './logger.js';
 import { ProviderConnection } from './oidc/client.js';
-import { MemoryFlowLog, type FlowLog } from './flow/flow-log.js';
+import type { FlowLog } from './flow/flow-log.js';
+import { MemoryFlowLog } from './stores/memory/flow-log.js';
+import { MemoryTokenStore } from './stores/memory/token-store.js';
 import { KeyValueSessionStore, MemoryKeyValueStore } from './stores/memory/session-store.js';
 import { createRedisBackends } from './stores/redis/backends.js';
 import { localRefreshLock, type RefreshLock } from './tokens/refresh-lock.js';
 import { TokenService } from './tokens/token-service.js';
-import { MemoryTokenStore, type TokenStore } from './tokens/token-store.js';
+import type { TokenStore } from './tokens/token-store.js';
 import { ClientCredentialsProvider, type M2mToken, type M2mTokenCache } from './m2m/client-credentials.js';
 import { ApiProxy } from './proxy/api-proxy.js';
 
@@ -113,7 +115,7 @@ function memoryStores(config: Config): Stores {
     refreshLock: localRefreshLock,
     flowLog: new MemoryFlowLog(config.session.maxSessions),
     ping: () => kv.ping(),
-    close: async () => tokenStore.close(),
+    close: async () => undefined,
   };
 }
 

@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { M2M_SCOPES, USER_SCOPES } from '../demo/scopes.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
 
@@ -127,8 +128,8 @@ export const DEMO_M2M_CLIENT = {
 } as const;
 /** The demo API's identifier: an RFC 8707 resource / Auth0 audience, never fetched. */
 export const DEMO_API_AUDIENCE = 'https://demo-api.example/';
-export const DEMO_USER_SCOPES = 'read:appointments write:appointments read:contacts';
-export const DEMO_M2M_SCOPE = 'read:reports';
+export const DEMO_USER_SCOPES = USER_SCOPES.join(' ');
+export const DEMO_M2M_SCOPE = M2M_SCOPES.join(' ');
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 

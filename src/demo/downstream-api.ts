@@ -44,31 +44,8 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import { z } from 'zod';
 import { DemoDataStore } from './api-data.js';
+import { API_SCOPES, type ApiScope } from './scopes.js';
 import type { DemoDataStoreOptions } from './api-data.js';
-
-/** Every scope the demo API knows. */
-export const API_SCOPES = {
-  readAppointments: 'read:appointments',
-  writeAppointments: 'write:appointments',
-  readContacts: 'read:contacts',
-  /** Never granted to users: `GET /admin/audit-log` demonstrates a 403. */
-  adminAudit: 'admin:audit',
-  /** Granted to machine (client-credentials) clients only. */
-  readReports: 'read:reports',
-} as const;
-
-/** A scope of {@link API_SCOPES}. */
-export type ApiScope = (typeof API_SCOPES)[keyof typeof API_SCOPES];
-
-/** Scopes a signed-in user's token is asked for (the BFF requests these). */
-export const USER_SCOPES: readonly ApiScope[] = [
-  API_SCOPES.readAppointments,
-  API_SCOPES.writeAppointments,
-  API_SCOPES.readContacts,
-];
-
-/** Scopes a machine-to-machine (client-credentials) token is asked for. */
-export const M2M_SCOPES: readonly ApiScope[] = [API_SCOPES.readReports];
 
 /** Signature algorithms accepted: asymmetric only (RFC 9068 §4; RFC 8725 §3.1-3.2). */
 export const ACCEPTED_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;

@@ -28,49 +28,5 @@ export interface FlowLog {
   delete(sessionId: string): Promise<void>;
 }
 
-const MAX_EVENTS = 60;
-
-export class MemoryFlowLog implements FlowLog {
-  readonly #logs = new Map<string, FlowEvent[]>();
-  readonly #traces = new Map<string, LoginTrace>();
-  readonly #maxSessions: number;
-
-  constructor(maxSessions: number) {
-    this.#maxSessions = maxSessions;
-  }
-
-  append(sessionId: string, event: FlowEvent): void {
-    let events = this.#logs.get(sessionId);
-    if (!events) {
-      if (this.#logs.size >= this.#maxSessions) {
-        const oldest = this.#logs.keys().next().value;
-        if (oldest !== undefined) this.#logs.delete(oldest);
-      }
-      events = [];
-      this.#logs.set(sessionId, events);
-    }
-    events.push(event);
-    if (events.length > MAX_EVENTS) events.splice(0, events.length - MAX_EVENTS);
-  }
-
-  async list(sessionId: string): Promise<readonly FlowEvent[]> {
-    return [...(this.#logs.get(sessionId) ?? [])];
-  }
-
-  async saveLoginTrace(sessionId: string, trace: LoginTrace): Promise<void> {
-    if (this.#traces.size >= this.#maxSessions) {
-      const oldest = this.#traces.keys().next().value;
-      if (oldest !== undefined) this.#traces.delete(oldest);
-    }
-    this.#traces.set(sessionId, trace);
-  }
-
-  async loginTrace(sessionId: string): Promise<LoginTrace | undefined> {
-    return this.#traces.get(sessionId);
-  }
-
-  async delete(sessionId: string): Promise<void> {
-    this.#logs.delete(sessionId);
-    this.#traces.delete(sessionId);
-  }
-}
+/** Events kept per session, in every store: enough for the console's history, bounded per session. */
+export const MAX_FLOW_EVENTS = 60;

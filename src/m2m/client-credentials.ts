@@ -33,8 +33,9 @@ import * as client from 'openid-client';
 import type { ClientAuthMethod } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { isNetworkError } from '../oidc/callback.js';
-import { describe, discoverProvider } from '../oidc/client.js';
+import { isNetworkError } from '../errors.js';
+import { discoverProvider } from '../oidc/client.js';
+import { errorSummary } from '../errors.js';
 
 /** A cached client-credentials token. Plain data, so a shared cache (Redis) can store it as JSON. */
 export interface M2mToken {
@@ -431,7 +432,7 @@ export class ClientCredentialsProvider {
       return await this.#cache.get(key);
     } catch (err) {
       // A broken shared cache must not stop the calls: behave as on a miss.
-      this.#logger?.warn({ reason: describe(err) }, 'm2m token cache read failed');
+      this.#logger?.warn({ reason: errorSummary(err) }, 'm2m token cache read failed');
       return undefined;
     }
   }
@@ -484,7 +485,7 @@ export class ClientCredentialsProvider {
         try {
           await this.#cache.set(resolved.key, token, ttlSeconds);
         } catch (err) {
-          this.#logger?.warn({ reason: describe(err) }, 'm2m token cache write failed; the token is used uncached');
+          this.#logger?.warn({ reason: errorSummary(err) }, 'm2m token cache write failed; the token is used uncached');
         }
       }
       this.#renewRetryAt.delete(resolved.key);
@@ -561,7 +562,7 @@ export class ClientCredentialsProvider {
     const original = discovery ? err.original : err;
     // The cause is rebuilt as a one-line description: the library's error objects
     // hold responses and request details we do not want to carry around.
-    const cause = new Error(scrub(describe(original)));
+    const cause = new Error(scrub(errorSummary(original)));
     const base = { issuer: o.issuer.href };
 
     const httpStatus = responseStatusOf(original);
@@ -577,7 +578,7 @@ export class ClientCredentialsProvider {
       return new M2mTokenError(
         502,
         'm2m_failed',
-        `Discovery of ${o.issuer.href} failed (${scrub(describe(original))}). Check M2M_ISSUER.`,
+        `Discovery of ${o.issuer.href} failed (${scrub(errorSummary(original))}). Check M2M_ISSUER.`,
         {
           cause,
           details: base,

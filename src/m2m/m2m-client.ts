@@ -12,6 +12,7 @@
  * Paths are checked by the same rules as the browser's `/api` proxy
  * (`mapApiTarget`): a path can never leave the configured API origin and prefix.
  */
+import { isInvalidTokenChallenge } from '../tokens/bearer-challenge.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { mapApiTarget } from '../proxy/api-target.js';
@@ -52,12 +53,6 @@ export class M2mApiError extends AppError {
     super(status, code, message, { cause });
     this.name = 'M2mApiError';
   }
-}
-
-/** True for `WWW-Authenticate: Bearer ... error="invalid_token"` (RFC 6750 §3). */
-export function isInvalidTokenChallenge(header: string | null): boolean {
-  if (!header) return false;
-  return /\bbearer\b/i.test(header) && /\berror\s*=\s*"?invalid_token"?/i.test(header);
 }
 
 /** Calls one API with the M2M token. */

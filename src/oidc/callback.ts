@@ -12,7 +12,13 @@
  * signature, `aud`, `exp`, and `nonce` (OIDC Core §3.1.3.7).
  */
 import * as client from 'openid-client';
-import { AppError, LoginError, ProviderAuthorizationError, ProviderUnavailableError } from '../errors.js';
+import {
+  AppError,
+  isNetworkError,
+  LoginError,
+  ProviderAuthorizationError,
+  ProviderUnavailableError,
+} from '../errors.js';
 import type { PendingLogin } from './login.js';
 import { tokenSetFromResponse, type TokenSet } from './tokens.js';
 
@@ -111,16 +117,6 @@ export function translateGrantError(err: unknown, code: string, message: string)
     cause: err,
     details: typeof libraryCode === 'string' ? { reason: libraryCode } : {},
   });
-}
-
-export function isNetworkError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return true;
-  const code = (err as { code?: unknown }).code;
-  if (code === 'OAUTH_TIMEOUT' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') return true;
-  // fetch() wraps socket errors: TypeError('fetch failed') with the errno in `cause`.
-  if (err instanceof TypeError && err.message === 'fetch failed') return true;
-  return err.cause !== undefined && isNetworkError(err.cause);
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import * as client from 'openid-client';
 import type { ClientAuthMethod } from '../config/config.js';
-import { ProviderUnavailableError } from '../errors.js';
+import { errorSummary, ProviderUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 export interface ProviderSettings {
@@ -120,7 +120,7 @@ export class ProviderConnection {
       const backoff = Math.min(this.#maxDelayMs, this.#minDelayMs * 2 ** Math.min(this.#attempts - 1, 10));
       const delay = Math.round(backoff / 2 + Math.random() * (backoff / 2));
       this.#logger.warn(
-        { issuer: this.#settings.issuer.href, attempt: this.#attempts, retryInMs: delay, reason: describe(err) },
+        { issuer: this.#settings.issuer.href, attempt: this.#attempts, retryInMs: delay, reason: errorSummary(err) },
         'provider discovery failed; retrying',
       );
       if (!this.#stopped) {
@@ -129,15 +129,4 @@ export class ProviderConnection {
       }
     }
   }
-}
-
-/** A one-line reason safe for logs (no bodies, no secrets). */
-export function describe(err: unknown): string {
-  if (err instanceof client.ResponseBodyError) return `${err.error} (HTTP ${err.status})`;
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    return `${typeof code === 'string' ? `${code} ` : ''}${err.message}${cause}`.slice(0, 300);
-  }
-  return 'unknown error';
 }

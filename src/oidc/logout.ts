@@ -13,7 +13,7 @@
  */
 import * as client from 'openid-client';
 import type { Logger } from '../logger.js';
-import { describe } from './client.js';
+import { errorSummary } from '../errors.js';
 
 export async function revokeRefreshToken(
   configuration: client.Configuration,
@@ -25,7 +25,7 @@ export async function revokeRefreshToken(
     await client.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
     return true;
   } catch (err) {
-    logger.warn({ reason: describe(err) }, 'refresh token revocation failed');
+    logger.warn({ reason: errorSummary(err) }, 'refresh token revocation failed');
     return false;
   }
 }

@@ -22,6 +22,7 @@ import { LRUCache } from 'lru-cache';
 import { Pool, type Dispatcher } from 'undici';
 import type { ApiConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
+import { isInvalidTokenChallenge } from '../tokens/bearer-challenge.js';
 import type { TokenSet } from '../oidc/tokens.js';
 import type { FlowLog } from '../flow/flow-log.js';
 import type { TokenService } from '../tokens/token-service.js';
@@ -225,7 +226,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Challenge['headers']): void {
     if (status < 200) return; // 1xx informational answers stay here.
-    if (this.#mayRetry && isInvalidTokenChallenge(status, headers)) {
+    if (this.#mayRetry && status === 401 && isInvalidTokenChallenge(headers['www-authenticate'])) {
       this.#challenge = { status, headers, chunks: [], size: 0 };
       return;
     }
@@ -311,12 +312,6 @@ const EMPTY = Buffer.alloc(0);
 function classify(error: unknown): AppError {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'UND_ERR_CONNECT_TIMEOUT' ? upstreamTimeout(error) : upstreamUnreachable(error);
-}
-
-function isInvalidTokenChallenge(status: number, headers: Record<string, string | string[] | undefined>): boolean {
-  if (status !== 401) return false;
-  const challenge = headers['www-authenticate'];
-  return typeof challenge === 'string' && /^bearer\b/i.test(challenge) && /error="?invalid_token"?/i.test(challenge);
 }
 
 /** `{ name: value }` → `[name, value, …]`, the form `writeHead` takes without building a header map. */

@@ -33,6 +33,16 @@ export function loginExpired(authenticatedAt: number | undefined, absoluteSecond
   return authenticatedAt !== undefined && now - authenticatedAt > absoluteSeconds * 1000;
 }
 
+/**
+ * Removes the login from a session: the user and the login time. What is left
+ * (pending logins, the form token) stays, so pages and API both see "not
+ * logged in" and a new login can start at once.
+ */
+export function clearUser(data: { user?: SessionUser; authenticatedAt?: number }): void {
+  delete data.user;
+  delete data.authenticatedAt;
+}
+
 /** At most this many logins in progress per browser; the oldest is dropped first. */
 export const MAX_PENDING_LOGINS = 5;
 

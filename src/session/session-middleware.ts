@@ -1,21 +1,17 @@
 /**
- * The session cookie: the only thing the browser holds.
+ * express-session with the session cookie of session-cookie.ts.
  *
- * - HttpOnly; SameSite=Lax, because Strict would withhold the cookie on the
- *   top-level redirect back from the provider (another site) and every
- *   callback would fail (RFC 6265bis §8.8.2; verified in Chromium).
- * - Secure and the `__Host-` prefix when BASE_URL is https.
  * - Idle timeout: the cookie and the store entry expire after `idleSeconds`
  *   without a request (`rolling`); absolute timeout: checked against the login
  *   time on every request, whatever the activity (ASVS 5.0 §7.3).
  * - `resave: false` and `saveUninitialized: false`: no store writes for
  *   anonymous visitors and no blind overwrites (tokens are elsewhere anyway).
  * - A store failure becomes a 503 with a clear message, not a login loop.
- */
-import type { RequestHandler } from 'express';
+ */ import type { RequestHandler } from 'express';
 import session from 'express-session';
 import type { SessionConfig } from '../config/config.js';
 import { SessionStoreUnavailableError } from '../errors.js';
+import { sessionCookieOptions } from './session-cookie.js';
 import { loginExpired } from './session-data.js';
 
 export function sessionMiddleware(settings: SessionConfig, store: session.Store): RequestHandler {
@@ -26,13 +22,7 @@ export function sessionMiddleware(settings: SessionConfig, store: session.Store)
     resave: false,
     saveUninitialized: false,
     rolling: true,
-    cookie: {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: settings.secureCookie,
-      path: '/',
-      maxAge: settings.idleSeconds * 1000,
-    },
+    cookie: { ...sessionCookieOptions(settings), maxAge: settings.idleSeconds * 1000 },
   });
   return (req, res, next) => {
     handler(req, res, (err?: unknown) => {

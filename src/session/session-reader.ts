@@ -14,13 +14,13 @@
  * It never writes the session object back, so it cannot race with page requests.
  */
 import type { IncomingMessage } from 'node:http';
-import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
-import { sign, unsign } from 'cookie-signature';
+import { parse as parseCookies } from 'cookie';
 import type session from 'express-session';
 import { LRUCache } from 'lru-cache';
 import type { SessionConfig } from '../config/config.js';
 import { SessionStoreUnavailableError } from '../errors.js';
-import { loginExpired } from './session-data.js';
+import { rolledExpiry, serializeSessionCookie, verifySessionCookie } from './session-cookie.js';
+import { clearUser, loginExpired } from './session-data.js';
 
 export interface ApiSession {
   readonly id: string;
@@ -79,26 +79,20 @@ export class SessionReader {
   keepAlive(req: IncomingMessage, session: ApiSession, now = Date.now()): string | undefined {
     if (this.#recentlyTouched.has(session.id)) return undefined;
     this.#recentlyTouched.set(session.id, true);
-    const maxAgeMs = this.#settings.idleSeconds * 1000;
-    const cookie = { ...session.data.cookie, expires: new Date(now + maxAgeMs), originalMaxAge: maxAgeMs };
+    const expires = rolledExpiry(this.#settings, now);
+    const cookie = { ...session.data.cookie, expires, originalMaxAge: this.#settings.idleSeconds * 1000 };
     this.#store.touch?.(session.id, { ...session.data, cookie } as session.SessionData, () => undefined);
     // Like express-session: a Secure cookie is only sent over a secure connection.
     if (this.#settings.secureCookie && !this.#isSecure(req)) return undefined;
-    const value = `s:${sign(session.id, this.#settings.secrets[0] ?? '')}`;
-    return serializeCookie(this.#settings.cookieName, value, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: this.#settings.secureCookie,
-      expires: cookie.expires,
-    });
+    return serializeSessionCookie(this.#settings, session.id, expires);
   }
 
-  /** Removes the user from a session whose login ended (refresh token refused). */
-  async forgetUser(session: ApiSession): Promise<void> {
-    const { user, authenticatedAt, ...rest } = session.data;
+  /** Removes the user from a session whose login ended (session-data.ts `clearUser`). */
+  async clearUser(session: ApiSession): Promise<void> {
+    const data = { ...session.data };
+    clearUser(data);
     await new Promise<void>((resolve) => {
-      this.#store.set(session.id, rest as session.SessionData, () => resolve());
+      this.#store.set(session.id, data, () => resolve());
     });
   }
 
@@ -110,12 +104,8 @@ export class SessionReader {
     // remember recent answers instead of recomputing one on every API call.
     const known = this.#verifiedCookies.get(raw);
     if (known !== undefined) return known || undefined;
-    let id: string | false = false;
-    for (const secret of this.#settings.secrets) {
-      id = unsign(raw.slice(2), secret);
-      if (id !== false) break;
-    }
-    this.#verifiedCookies.set(raw, id === false ? '' : id);
-    return id === false ? undefined : id;
+    const id = verifySessionCookie(raw, this.#settings.secrets);
+    this.#verifiedCookies.set(raw, id ?? '');
+    return id;
   }
 }

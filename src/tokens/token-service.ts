@@ -15,8 +15,8 @@
 import * as client from 'openid-client';
 import { AppError, LoginRequiredError, ProviderUnavailableError } from '../errors.js';
 import type { ProviderConnection } from '../oidc/client.js';
-import { describe } from '../oidc/client.js';
-import { isNetworkError } from '../oidc/callback.js';
+import { errorSummary } from '../errors.js';
+import { isNetworkError } from '../errors.js';
 import { needsRefresh, tokenSetFromResponse, type TokenSet } from '../oidc/tokens.js';
 import type { Logger } from '../logger.js';
 import type { FlowLog } from '../flow/flow-log.js';
@@ -65,8 +65,12 @@ export class TokenService {
     return this.#deps.store.get(sessionId);
   }
 
-  /** Ends the login's server-side state: the tokens and the flow log. Returns the tokens it held. */
-  async forget(sessionId: string): Promise<TokenSet | undefined> {
+  /**
+   * Ends a login's server-side state: its token record and its flow log. The
+   * one place a login ends (logout, absolute timeout, a refused refresh);
+   * returns the tokens it held so the caller can revoke them.
+   */
+  async endLogin(sessionId: string): Promise<TokenSet | undefined> {
     const tokens = await this.#deps.store.get(sessionId);
     await this.#deps.store.delete(sessionId);
     await this.#deps.flowLog.delete(sessionId);
@@ -101,7 +105,7 @@ export class TokenService {
     // Another instance refreshed while we waited for the lock: use its result.
     if (current.version > seenVersion && !needsRefresh(current, this.#now())) return current;
     if (!current.refreshToken) {
-      await store.delete(sessionId);
+      await this.endLogin(sessionId);
       throw new LoginRequiredError('Your session has expired. Please log in again.');
     }
 
@@ -117,8 +121,8 @@ export class TokenService {
         at: this.#now(),
         data: { reason, error: failure.code, status: failure.status },
       });
-      logger.warn({ reason, error: failure.code, detail: describe(err) }, 'token refresh failed');
-      if (failure instanceof LoginRequiredError) await store.delete(sessionId);
+      logger.warn({ reason, error: failure.code, detail: errorSummary(err) }, 'token refresh failed');
+      if (failure instanceof LoginRequiredError) await this.endLogin(sessionId);
       throw failure;
     }
     const next = tokenSetFromResponse(response, this.#now(), current);

@@ -8,7 +8,7 @@ import type { RequestListener } from 'node:http';
 import type { AppDeps } from '../services.js';
 import express from 'express';
 import { PROJECT_ROOT } from '../paths.js';
-import { requestLogger } from '../logger.js';
+import { requestLogger } from './request-log.js';
 import { errorHandler, forgetEndedLogin, notFound } from './error-handler.js';
 import { securityHeaders } from './security-headers.js';
 import { createApiGateway, isApiPath } from '../proxy/api-gateway.js';
@@ -59,7 +59,7 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(sessionMiddleware(config.session, deps.sessionStore));
   app.use(
     absoluteTimeout(config.session.absoluteSeconds, async (sessionId) => {
-      await deps.tokens.forget(sessionId);
+      await deps.tokens.endLogin(sessionId);
     }),
   );
   app.use((req, res, next) => {

@@ -6,8 +6,9 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { AppError, LoginRequiredError } from '../errors.js';
-import { describe } from '../oidc/client.js';
+import { errorSummary } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { clearUser } from '../session/session-data.js';
 
 const HEADINGS: Record<string, string> = {
   provider_error: 'Sign-in was not completed',
@@ -94,7 +95,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         return;
       }
       // The error page itself failed: answer with a minimal page, never Express's stack trace.
-      log.error({ err: describe(renderError) }, 'error page failed to render');
+      log.error({ err: errorSummary(renderError) }, 'error page failed to render');
       res.type('html').send(minimalErrorPage(heading, known.publicMessage, known.code));
     });
   };
@@ -114,7 +115,7 @@ function minimalErrorPage(heading: string, message: string, code: string): strin
 }
 
 export function logError(log: Logger, known: AppError, original: unknown): void {
-  if (known.status >= 500) log.error({ code: known.code, err: describe(original) }, 'request failed');
+  if (known.status >= 500) log.error({ code: known.code, err: errorSummary(original) }, 'request failed');
   else log.warn({ code: known.code }, known.publicMessage);
 }
 
@@ -151,10 +152,7 @@ export function toAppError(err: unknown): AppError {
  * the user too, so pages and API agree that a new login is needed.
  */
 export const forgetEndedLogin: ErrorRequestHandler = (err, req, _res, next) => {
-  if (err instanceof LoginRequiredError && req.session?.user) {
-    delete req.session.user;
-    delete req.session.authenticatedAt;
-  }
+  if (err instanceof LoginRequiredError && req.session?.user) clearUser(req.session);
   next(err);
 };
 

@@ -15,12 +15,26 @@ import { randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
+type HelmetOptions = Parameters<typeof helmet>[0];
+
+/** The headers every answer carries, pages and API alike (helmet's defaults, tightened). */
+function commonOptions(https: boolean): HelmetOptions {
+  return {
+    strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    xFrameOptions: { action: 'deny' },
+  };
+}
+
+/** Pages: the common headers plus a CSP whose `script-src` carries this response's nonce. */
 export function securityHeaders(options: { providerOrigins: readonly string[]; https: boolean }): RequestHandler[] {
   const nonce: RequestHandler = (_req, res, next) => {
     res.locals.cspNonce = randomBytes(16).toString('base64');
     next();
   };
   const headers = helmet({
+    ...commonOptions(options.https),
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -41,11 +55,28 @@ export function securityHeaders(options: { providerOrigins: readonly string[]; h
         ...(options.https ? { upgradeInsecureRequests: [] } : {}),
       },
     },
-    strictTransportSecurity: options.https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
   });
   return [nonce, headers];
+}
+
+/**
+ * API answers (the /api fast path): the same common headers, computed once by
+ * running helmet against a recording response, as a flat `[name, value, …]`
+ * list the proxy sends in one `writeHead`. A JSON answer needs no nonce: its
+ * CSP forbids everything, in case a browser is ever made to render one.
+ */
+export function apiSecurityHeaders(https: boolean): readonly string[] {
+  const recorded: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => void recorded.push(name, String(value)),
+    removeHeader: () => undefined,
+  };
+  const run = helmet({
+    ...commonOptions(https),
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  }) as unknown as (req: object, res: typeof recorder, next: () => void) => void;
+  run({}, recorder, () => undefined);
+  return Object.freeze(recorded);
 }
 
 /** Responses that depend on the session must never be cached (RFC 9700 §4.16 spirit, ASVS 14.3.2). */

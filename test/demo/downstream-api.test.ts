@@ -9,7 +9,8 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JWTPayload } from 'jose';
-import { API_SCOPES, createDemoApi, M2M_SCOPES, USER_SCOPES } from '../../src/demo/downstream-api.js';
+import { createDemoApi } from '../../src/demo/downstream-api.js';
+import { M2M_SCOPES, USER_SCOPES } from '../../src/demo/scopes.js';
 import type { DemoApiOptions } from '../../src/demo/downstream-api.js';
 import { DemoDataStore } from '../../src/demo/api-data.js';
 import { createTokenFactory } from '../helpers/token-factory.js';
@@ -109,14 +110,6 @@ after(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
   await factory.close();
-});
-
-describe('scope constants', () => {
-  it('lists user and machine scopes', () => {
-    assert.deepEqual([...USER_SCOPES], ['read:appointments', 'write:appointments', 'read:contacts']);
-    assert.deepEqual([...M2M_SCOPES], ['read:reports']);
-    assert.equal(API_SCOPES.adminAudit, 'admin:audit');
-  });
 });
 
 describe('GET /health and response headers', () => {

@@ -6,11 +6,9 @@
  * and subject to the fail-fast offline check, unlike MULTI), never awaited on
  * the request path; failures are logged at debug and otherwise ignored.
  */
-import type { FlowEvent, FlowLog } from '../../flow/flow-log.js';
+import { MAX_FLOW_EVENTS, type FlowEvent, type FlowLog } from '../../flow/flow-log.js';
 import type { LoginTrace } from '../../session/session-data.js';
 import type { RedisConnection } from './connection.js';
-
-export const MAX_FLOW_EVENTS = 60;
 
 /** KEYS[1] list key; ARGV[1] event JSON, ARGV[2] max length, ARGV[3] TTL in ms. */
 const APPEND = `

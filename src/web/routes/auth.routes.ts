@@ -11,12 +11,13 @@ import { buildLogoutRedirect, revokeRefreshToken } from '../../oidc/logout.js';
 import { newCsrfToken, requireSameOriginForm } from '../csrf.js';
 import { noStore } from '../security-headers.js';
 import { addPendingLogin, loginTrace } from '../../session/session-data.js';
+import { sessionCookieOptions } from '../../session/session-cookie.js';
 import { destroySession, regenerateSession, saveSession } from '../../session/session-middleware.js';
-import { loginRateLimit } from '../rate-limit.js';
+import { rateLimiter } from '../rate-limit.js';
 
 export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDeps): Router {
   const router = Router();
-  const limit = loginRateLimit(config.rateLimit.loginPerMinute);
+  const limit = rateLimiter({ perMinute: config.rateLimit.loginPerMinute, trustProxy: config.trustProxy }).middleware;
 
   router.get('/login', limit, noStore, async (req, res) => {
     const now = Date.now();
@@ -56,7 +57,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
     // Regenerate the session id on login to prevent fixation (ASVS 5.0 §7.2.4);
     // a previous login in this browser is replaced, tokens included.
     const previousSessionId = req.sessionID;
-    await tokens.forget(previousSessionId);
+    await tokens.endLogin(previousSessionId);
     await regenerateSession(req);
     const profile = { ...userinfo.claims, ...outcome.claims };
     req.session.user = {
@@ -93,7 +94,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
     express.urlencoded({ extended: false, limit: '2kb' }),
     requireSameOriginForm(config.baseUrl.origin),
     async (req, res) => {
-      const held = await tokens.forget(req.sessionID);
+      const held = await tokens.endLogin(req.sessionID);
       let configuration: client.Configuration | undefined;
       try {
         configuration = provider.get();
@@ -102,12 +103,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
       }
       if (configuration && held?.refreshToken) await revokeRefreshToken(configuration, held.refreshToken, logger);
       await destroySession(req);
-      res.clearCookie(config.session.cookieName, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: config.session.secureCookie,
-      });
+      res.clearCookie(config.session.cookieName, sessionCookieOptions(config.session));
       const target = configuration
         ? buildLogoutRedirect(configuration, {
             idToken: held?.idToken,

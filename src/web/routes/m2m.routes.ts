@@ -20,7 +20,7 @@ import type { AppDeps } from '../../services.js';
 import { AppError } from '../../errors.js';
 import { CSRF_HEADER, requireCsrfHeader, requireSameOriginForm } from '../csrf.js';
 import { wantsJson } from '../error-handler.js';
-import { apiRateLimit } from '../rate-limit.js';
+import { rateLimiter } from '../rate-limit.js';
 import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
 import type { ClientCredentialsProvider, M2mCacheState } from '../../m2m/client-credentials.js';
@@ -45,7 +45,7 @@ export function m2mRoutes(deps: M2mRouteDeps): Router {
   const api = m2m
     ? new M2mApiClient({ tokens: m2m, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger })
     : null;
-  const limit = apiRateLimit(config.rateLimit.apiPerMinute);
+  const limit = rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: config.trustProxy }).middleware;
   const parseForm = express.urlencoded({ extended: false, limit: '2kb' });
   const checkForm = requireSameOriginForm(config.baseUrl.origin);
   // The script proves same-origin with the header; a plain form with the session's token.

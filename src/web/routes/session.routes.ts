@@ -1,20 +1,23 @@
 /**
  * `/session/*`: the BFF's own small JSON endpoints for the pages' scripts
  * (the `/api/*` proxy itself runs in front of Express: proxy/api-gateway.ts).
- * Like `/api`, they require the `X-CSRF: 1` header and a login.
+ * Like `/api`, they are rate-limited and require the `X-CSRF: 1` header and a login.
  */
 import { Router } from 'express';
 import type { AppDeps } from '../../services.js';
 import { LoginRequiredError } from '../../errors.js';
 import { requireCsrfHeader } from '../csrf.js';
+import { rateLimiter } from '../rate-limit.js';
 import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
 
-export function sessionApiRoutes({ tokens, flowLog }: AppDeps): Router {
+export function sessionApiRoutes({ config, tokens, flowLog }: AppDeps): Router {
   const router = Router();
+  // The same per-client budget as /api calls: these are API calls from the pages.
+  const limit = rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: config.trustProxy }).middleware;
 
   // Session status for the pages' scripts: claims and timings, never a token (BFF draft §6.1.2.4).
-  router.get('/session/info', noStore, requireCsrfHeader, requireLogin, async (req, res) => {
+  router.get('/session/info', noStore, limit, requireCsrfHeader, requireLogin, async (req, res) => {
     const held = await tokens.peek(req.sessionID);
     if (!held) throw new LoginRequiredError();
     const events = await flowLog.list(req.sessionID);
@@ -28,7 +31,7 @@ export function sessionApiRoutes({ tokens, flowLog }: AppDeps): Router {
   });
 
   // "Refresh now" for developers studying the flow; POST + X-CSRF like every state change.
-  router.post('/session/refresh', noStore, requireCsrfHeader, requireLogin, async (req, res) => {
+  router.post('/session/refresh', noStore, limit, requireCsrfHeader, requireLogin, async (req, res) => {
     const held = await tokens.getTokens(req.sessionID, { force: 'manual' });
     res.json({
       refreshed: true,

@@ -1,0 +1,49 @@
+/**
+ * The session cookie: the only thing the browser holds. Its one definition,
+ * used by express-session (session-middleware.ts), the /api fast path
+ * (session-reader.ts) and logout:
+ *
+ * - HttpOnly; SameSite=Lax, because Strict would withhold the cookie on the
+ *   top-level redirect back from the provider (another site) and every
+ *   callback would fail (RFC 6265bis §8.8.2; verified in Chromium).
+ * - Secure and the `__Host-` prefix when BASE_URL is https (config).
+ * - Value `s:<id>.<HMAC-SHA256>`, express-session's format (cookie-signature);
+ *   the first secret signs, every listed secret verifies, so secrets rotate.
+ * - Rolling idle timeout: every answer that shows activity sends the cookie
+ *   again with a fresh expiry of `idleSeconds`.
+ */
+import { serialize } from 'cookie';
+import { sign, unsign } from 'cookie-signature';
+import type { SessionConfig } from '../config/config.js';
+
+export interface SessionCookieOptions {
+  readonly path: '/';
+  readonly httpOnly: true;
+  readonly sameSite: 'lax';
+  readonly secure: boolean;
+}
+
+export function sessionCookieOptions(settings: SessionConfig): SessionCookieOptions {
+  return { path: '/', httpOnly: true, sameSite: 'lax', secure: settings.secureCookie };
+}
+
+/** The session id a raw cookie value names, when one of the secrets signed it. */
+export function verifySessionCookie(raw: string, secrets: readonly string[]): string | undefined {
+  if (!raw.startsWith('s:')) return undefined;
+  for (const secret of secrets) {
+    const id = unsign(raw.slice(2), secret);
+    if (id !== false) return id;
+  }
+  return undefined;
+}
+
+/** The `Set-Cookie` value that sends the session cookie again, valid until `expires`. */
+export function serializeSessionCookie(settings: SessionConfig, sessionId: string, expires: Date): string {
+  const value = `s:${sign(sessionId, settings.secrets[0] ?? '')}`;
+  return serialize(settings.cookieName, value, { ...sessionCookieOptions(settings), expires });
+}
+
+/** The new expiry of a rolled cookie: the idle timeout counts from now. */
+export function rolledExpiry(settings: SessionConfig, now: number): Date {
+  return new Date(now + settings.idleSeconds * 1000);
+}

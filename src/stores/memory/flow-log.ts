@@ -1,0 +1,41 @@
+/** Single-instance flow log: bounded LRU caches, the oldest sessions' logs go first. */
+import { LRUCache } from 'lru-cache';
+import { MAX_FLOW_EVENTS, type FlowEvent, type FlowLog } from '../../flow/flow-log.js';
+import type { LoginTrace } from '../../session/session-data.js';
+
+export class MemoryFlowLog implements FlowLog {
+  readonly #logs: LRUCache<string, FlowEvent[]>;
+  readonly #traces: LRUCache<string, LoginTrace>;
+
+  constructor(maxSessions: number) {
+    this.#logs = new LRUCache({ max: maxSessions });
+    this.#traces = new LRUCache({ max: maxSessions });
+  }
+
+  append(sessionId: string, event: FlowEvent): void {
+    let events = this.#logs.get(sessionId);
+    if (!events) {
+      events = [];
+      this.#logs.set(sessionId, events);
+    }
+    events.push(event);
+    if (events.length > MAX_FLOW_EVENTS) events.splice(0, events.length - MAX_FLOW_EVENTS);
+  }
+
+  async list(sessionId: string): Promise<readonly FlowEvent[]> {
+    return [...(this.#logs.get(sessionId) ?? [])];
+  }
+
+  async saveLoginTrace(sessionId: string, trace: LoginTrace): Promise<void> {
+    this.#traces.set(sessionId, trace);
+  }
+
+  async loginTrace(sessionId: string): Promise<LoginTrace | undefined> {
+    return this.#traces.get(sessionId);
+  }
+
+  async delete(sessionId: string): Promise<void> {
+    this.#logs.delete(sessionId);
+    this.#traces.delete(sessionId);
+  }
+}
