@@ -145,3 +145,16 @@ export function isNetworkError(err: unknown): boolean {
   if (err instanceof TypeError && err.message === 'fetch failed') return true;
   return err.cause !== undefined && isNetworkError(err.cause);
 }
+
+/**
+ * True when the provider is down rather than saying no: it could not be
+ * reached, did not answer in time, or answered 5xx (with an OAuth error body,
+ * or with anything else: openid-client then reports a non-conforming
+ * response whose `cause` is the HTTP response).
+ */
+export function isProviderOutage(err: unknown): boolean {
+  if (isNetworkError(err)) return true;
+  if (err instanceof client.ResponseBodyError) return err.status >= 500;
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause instanceof Response && cause.status >= 500;
+}

@@ -14,7 +14,7 @@
 import * as client from 'openid-client';
 import {
   AppError,
-  isNetworkError,
+  isProviderOutage,
   LoginError,
   ProviderAuthorizationError,
   ProviderUnavailableError,
@@ -107,11 +107,10 @@ export function translateGrantError(err: unknown, code: string, message: string)
   if (err instanceof client.AuthorizationResponseError) {
     return new ProviderAuthorizationError(err.error, err.error_description);
   }
+  if (isProviderOutage(err)) return new ProviderUnavailableError(err);
   if (err instanceof client.ResponseBodyError) {
-    if (err.status >= 500) return new ProviderUnavailableError(err);
     return new LoginError(code, message, { cause: err, details: { error: err.error } });
   }
-  if (isNetworkError(err)) return new ProviderUnavailableError(err);
   const libraryCode = (err as { code?: unknown } | null)?.code;
   return new LoginError(code, message, {
     cause: err,

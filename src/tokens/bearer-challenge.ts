@@ -13,5 +13,5 @@
 export function isInvalidTokenChallenge(header: string | readonly string[] | null | undefined): boolean {
   if (header === null || header === undefined) return false;
   const value = typeof header === 'string' ? header : header.join(', ');
-  return /\b(bearer|dpop)\b/i.test(value) && /\berror\s*=\s*"?invalid_token"?/i.test(value);
+  return /\b(bearer|dpop)\b/i.test(value) && /\berror\s*=\s*(?:"invalid_token"|invalid_token(?![\w-]))/i.test(value);
 }

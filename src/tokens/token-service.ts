@@ -16,7 +16,7 @@ import * as client from 'openid-client';
 import { AppError, LoginRequiredError, ProviderUnavailableError } from '../errors.js';
 import type { ProviderConnection } from '../oidc/client.js';
 import { errorSummary } from '../errors.js';
-import { isNetworkError } from '../errors.js';
+import { isProviderOutage } from '../errors.js';
 import { needsRefresh, tokenSetFromResponse, type TokenSet } from '../oidc/tokens.js';
 import type { Logger } from '../logger.js';
 import type { FlowLog } from '../flow/flow-log.js';
@@ -145,14 +145,13 @@ export class TokenService {
 
   #classify(err: unknown): AppError {
     if (err instanceof AppError) return err;
+    if (isProviderOutage(err)) return new ProviderUnavailableError(err);
     if (err instanceof client.ResponseBodyError) {
       if (err.error === 'invalid_grant') return new LoginRequiredError('Your session has ended. Please log in again.');
-      if (err.status >= 500) return new ProviderUnavailableError(err);
       return new AppError(502, 'refresh_failed', 'The identity provider refused to refresh the session.', {
         cause: err,
       });
     }
-    if (isNetworkError(err)) return new ProviderUnavailableError(err);
     return new AppError(502, 'refresh_failed', 'The session could not be refreshed.', { cause: err });
   }
 }

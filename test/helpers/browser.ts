@@ -2,14 +2,13 @@
  * A tiny "browser" for black-box integration tests: global fetch with a cookie jar.
  *
  * - Redirects are never followed implicitly (`redirect: 'manual'`); use {@link Browser.follow}.
- * - Cookies are kept per host:port (RFC 6265 §5.3 host-only cookies; `Domain` is ignored, which
- *   is right for the loopback hosts tests use), with `Path` matching (§5.1.4), `Max-Age`
- *   winning over `Expires` (§5.3 step 3) and removal when either is in the past. `Secure`
- *   cookies are sent over https and to loopback hosts (as Chromium treats localhost as secure).
- *   `SameSite` is not modelled: there is no notion of the initiating site here.
+ * - Cookies live in a tough-cookie jar (RFC 6265): per host, not per port, as in a real browser;
+ *   `Secure` cookies are sent over https and to loopback hosts (as Chromium treats localhost as
+ *   secure). `SameSite` is not modelled: there is no notion of the initiating site here.
  * - Every exchange is recorded in {@link Browser.log}; bodies are recorded when read through
  *   {@link Browser.text}, so a test can search everything the "browser" saw (e.g. for tokens).
  */
+import { CookieJar } from 'tough-cookie';
 
 /** One request/response pair as seen by the browser. */
 export interface LogEntry {
@@ -41,23 +40,12 @@ export interface FollowOptions {
   stopAt?: (url: URL) => boolean;
 }
 
-interface StoredCookie {
-  name: string;
-  value: string;
-  path: string;
-  secure: boolean;
-  /** Epoch ms; undefined = session cookie. */
-  expiresAt?: number;
-}
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /** A cookie-keeping HTTP client over global fetch. */
 export class Browser {
   /** Everything this browser sent and received, in order. */
   readonly log: LogEntry[] = [];
 
-  readonly #jar = new Map<string, StoredCookie[]>();
+  #jar = new CookieJar(undefined, { allowSecureOnLocal: true, rejectPublicSuffixes: false });
   readonly #entries = new WeakMap<Response, LogEntry>();
 
   /** Sends a request with this browser's cookies; records and stores the response's cookies. */
@@ -68,7 +56,8 @@ export class Browser {
     if (cookieHeader && !headers.has('cookie')) headers.set('cookie', cookieHeader);
 
     const response = await fetch(target, { ...init, headers, redirect: 'manual' });
-    this.#store(target, response.headers.getSetCookie());
+    for (const header of response.headers.getSetCookie())
+      this.#jar.setCookieSync(header, target.href, { ignoreError: true });
 
     const entry: LogEntry = {
       method: (init.method ?? 'GET').toUpperCase(),
@@ -149,20 +138,17 @@ export class Browser {
 
   /** The Cookie header value this browser would send to `url` ('' when none). */
   cookiesFor(url: string | URL): string {
-    const target = new URL(url);
-    return this.#matching(target)
-      .map((cookie) => `${cookie.name}=${cookie.value}`)
-      .join('; ');
+    return this.#jar.getCookieStringSync(new URL(url).href);
   }
 
   /** The value of cookie `name` as it would be sent to `url`, if any. */
   cookie(url: string | URL, name: string): string | undefined {
-    return this.#matching(new URL(url)).find((cookie) => cookie.name === name)?.value;
+    return this.#jar.getCookiesSync(new URL(url).href).find((cookie) => cookie.key === name)?.value;
   }
 
   /** Forgets every cookie (like closing all windows of a private session). */
   clearCookies(): void {
-    this.#jar.clear();
+    this.#jar = new CookieJar(undefined, { allowSecureOnLocal: true, rejectPublicSuffixes: false });
   }
 
   /** The whole log as one string, for `assert.doesNotMatch(browser.transcript(), /token/)`. */
@@ -179,79 +165,8 @@ export class Browser {
       )
       .join('\n\n');
   }
-
-  #matching(target: URL): StoredCookie[] {
-    const now = Date.now();
-    const cookies = this.#jar.get(target.host) ?? [];
-    const live = cookies.filter((cookie) => cookie.expiresAt === undefined || cookie.expiresAt > now);
-    if (live.length !== cookies.length) this.#jar.set(target.host, live);
-    const secureOk = target.protocol === 'https:' || LOOPBACK.has(target.hostname);
-    return (
-      live
-        .filter((cookie) => pathMatches(target.pathname, cookie.path) && (!cookie.secure || secureOk))
-        // RFC 6265 §5.4 step 2: longer paths first.
-        .sort((a, b) => b.path.length - a.path.length)
-    );
-  }
-
-  #store(target: URL, setCookies: string[]): void {
-    if (setCookies.length === 0) return;
-    const cookies = [...(this.#jar.get(target.host) ?? [])];
-    for (const header of setCookies) {
-      const parsed = parseSetCookie(header, target);
-      if (!parsed) continue;
-      const index = cookies.findIndex((cookie) => cookie.name === parsed.name && cookie.path === parsed.path);
-      if (index !== -1) cookies.splice(index, 1);
-      if (parsed.expiresAt === undefined || parsed.expiresAt > Date.now()) cookies.push(parsed);
-    }
-    this.#jar.set(target.host, cookies);
-  }
 }
 
 function isRedirect(status: number): boolean {
   return status >= 300 && status < 400 && status !== 304;
-}
-
-/** RFC 6265 §5.2, minus Domain (host-only) and SameSite. */
-function parseSetCookie(header: string, target: URL): StoredCookie | undefined {
-  const [pair = '', ...attributes] = header.split(';');
-  const eq = pair.indexOf('=');
-  if (eq <= 0) return undefined;
-  const cookie: StoredCookie = {
-    name: pair.slice(0, eq).trim(),
-    value: pair.slice(eq + 1).trim(),
-    path: defaultPath(target.pathname),
-    secure: false,
-  };
-  let maxAge: number | undefined;
-  let expires: number | undefined;
-  for (const attribute of attributes) {
-    const [rawKey = '', ...rest] = attribute.split('=');
-    const key = rawKey.trim().toLowerCase();
-    const value = rest.join('=').trim();
-    if (key === 'path' && value.startsWith('/')) cookie.path = value;
-    else if (key === 'secure') cookie.secure = true;
-    else if (key === 'max-age' && /^-?\d+$/.test(value)) maxAge = Number(value);
-    else if (key === 'expires') {
-      const time = Date.parse(value);
-      if (!Number.isNaN(time)) expires = time;
-    }
-  }
-  if (maxAge !== undefined) cookie.expiresAt = maxAge <= 0 ? 0 : Date.now() + maxAge * 1000;
-  else if (expires !== undefined) cookie.expiresAt = expires;
-  return cookie;
-}
-
-/** RFC 6265 §5.1.4 default-path. */
-function defaultPath(pathname: string): string {
-  if (!pathname.startsWith('/')) return '/';
-  const last = pathname.lastIndexOf('/');
-  return last <= 0 ? '/' : pathname.slice(0, last);
-}
-
-/** RFC 6265 §5.1.4 path-match. */
-function pathMatches(requestPath: string, cookiePath: string): boolean {
-  if (requestPath === cookiePath) return true;
-  if (!requestPath.startsWith(cookiePath)) return false;
-  return cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/';
 }

@@ -3,19 +3,10 @@
  * with a {@link Browser}: sign in, consent, and RP-initiated logout confirmation.
  */
 import type { Browser, FollowResult } from './browser.js';
+import { errorMessageOf, parseForms, type ParsedForm } from './html-forms.js';
 
-/** A `<form>` found in a page, with the values a browser would submit. */
-export interface ParsedForm {
-  id?: string;
-  /** The action attribute as written (resolve it against the page URL); '' when absent. */
-  action: string;
-  /** Lower-case method, 'get' when absent. */
-  method: string;
-  /** Successful controls with a name: hidden/text/password/email inputs (checked boxes too). */
-  fields: Record<string, string>;
-  /** Submit buttons of the form (also those outside it with a matching `form` attribute). */
-  buttons: Array<{ name?: string; value?: string; text: string }>;
-}
+// Tests that drive the provider's pages read them with the one form parser.
+export { errorMessageOf, parseForm, parseForms, type ParsedForm } from './html-forms.js';
 
 /** The script oidc-provider puts in its self-submitting pages (lib/response_modes/form_post.js). */
 const AUTO_SUBMIT = /document\.forms\[0\]\.submit\(\)/;
@@ -128,96 +119,4 @@ export async function confirmLogoutAtProvider(
   const posted = await browser.post(action, values);
   const followed = await browser.followRedirects(posted, action, followOptions);
   return { ...followed, urls: [...page.urls, action.href, ...followed.urls] };
-}
-
-/** The text of the page's `.error-message` element, if any. */
-export function errorMessageOf(html: string): string | undefined {
-  const match = /<(\w+)[^>]*class="[^"]*\berror-message\b[^"]*"[^>]*>([\s\S]*?)<\/\1>/.exec(html);
-  return match?.[2] === undefined ? undefined : textOf(match[2]);
-}
-
-/** Every form of the page (a small regex parser, good enough for our own templates). */
-export function parseForms(html: string): ParsedForm[] {
-  const forms: ParsedForm[] = [];
-  for (const match of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
-    const attributes = parseAttributes(match[1] ?? '');
-    const inner = match[2] ?? '';
-    const form: ParsedForm = {
-      action: attributes['action'] ?? '',
-      method: (attributes['method'] ?? 'get').toLowerCase(),
-      fields: {},
-      buttons: [],
-    };
-    if (attributes['id'] !== undefined) form.id = attributes['id'];
-    collectControls(inner, form);
-    forms.push(form);
-  }
-  // Controls outside a form that name it with the `form` attribute (oidc-provider's default pages do this).
-  for (const form of forms) {
-    if (form.id === undefined) continue;
-    const outside = html.replace(/<form\b[\s\S]*?<\/form>/gi, '');
-    const owned = [
-      ...outside.matchAll(/<(?:button|input)\b[^>]*\bform="([^"]*)"[^>]*>(?:[\s\S]*?<\/button>)?/gi),
-    ].filter((control) => decodeEntities(control[1] ?? '') === form.id);
-    collectControls(owned.map((control) => control[0]).join('\n'), form);
-  }
-  return forms;
-}
-
-/** The first form of the page (that satisfies `predicate`); throws when there is none. */
-export function parseForm(html: string, predicate: (form: ParsedForm) => boolean = () => true): ParsedForm {
-  const form = parseForms(html).find(predicate);
-  if (!form) throw new Error('no matching <form> in the page');
-  return form;
-}
-
-function collectControls(html: string, form: ParsedForm): void {
-  for (const match of html.matchAll(/<input\b([^>]*)>/gi)) {
-    const attributes = parseAttributes(match[1] ?? '');
-    const type = (attributes['type'] ?? 'text').toLowerCase();
-    const name = attributes['name'];
-    if (name === undefined) continue;
-    if (type === 'submit') {
-      form.buttons.push({ name, value: attributes['value'] ?? '', text: attributes['value'] ?? '' });
-    } else if ((type === 'checkbox' || type === 'radio') && !('checked' in attributes)) {
-      continue;
-    } else if (type !== 'button' && type !== 'reset' && type !== 'file' && type !== 'image') {
-      form.fields[name] = attributes['value'] ?? (type === 'checkbox' || type === 'radio' ? 'on' : '');
-    }
-  }
-  for (const match of html.matchAll(/<button\b([^>]*)>([\s\S]*?)<\/button>/gi)) {
-    const attributes = parseAttributes(match[1] ?? '');
-    const type = (attributes['type'] ?? 'submit').toLowerCase();
-    if (type !== 'submit') continue;
-    const button: ParsedForm['buttons'][number] = { text: textOf(match[2] ?? '') };
-    if (attributes['name'] !== undefined) button.name = attributes['name'];
-    if (attributes['value'] !== undefined) button.value = attributes['value'];
-    form.buttons.push(button);
-  }
-}
-
-function parseAttributes(source: string): Record<string, string> {
-  const attributes: Record<string, string> = {};
-  for (const match of source.matchAll(/([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g)) {
-    const name = (match[1] ?? '').toLowerCase();
-    attributes[name] = decodeEntities(match[2] ?? match[3] ?? match[4] ?? '');
-  }
-  return attributes;
-}
-
-function textOf(html: string): string {
-  return decodeEntities(html.replace(/<[^>]*>/g, ''))
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-function decodeEntities(value: string): string {
-  return value
-    .replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, code: string) => String.fromCodePoint(Number.parseInt(code, 16)))
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 }

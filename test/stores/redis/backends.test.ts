@@ -5,16 +5,12 @@
  * instances, and Redis faults (stopped, frozen, back again).
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import type session from 'express-session';
-import * as client from 'openid-client';
 import { AppError } from '../../../src/errors.js';
 import { createLogger, type Logger } from '../../../src/logger.js';
-import type { ProviderConnection } from '../../../src/oidc/client.js';
 import type { TokenSet } from '../../../src/oidc/tokens.js';
 import type { FlowEvent } from '../../../src/flow/flow-log.js';
 import { createRedisBackends, type RedisBackends } from '../../../src/stores/redis/backends.js';
@@ -24,6 +20,7 @@ import { refreshLockKey } from '../../../src/stores/redis/refresh-lock.js';
 import { tokenKey } from '../../../src/stores/redis/token-store.js';
 import { TokenService } from '../../../src/tokens/token-service.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
+import { startTokenEndpoint } from '../../helpers/token-endpoint.js';
 
 function capturingLogger(): { logger: Logger; lines: () => Array<{ msg: string; level: number }> } {
   const raw: string[] = [];
@@ -87,57 +84,6 @@ function sessionSet(store: session.Store, sid: string, data: session.SessionData
 }
 function sessionDestroy(store: session.Store, sid: string): Promise<void> {
   return new Promise((resolve, reject) => store.destroy(sid, (err) => (err ? reject(err) : resolve())));
-}
-
-/** A token endpoint that rotates refresh tokens and rejects reuse of an old one, like oidc-provider with rotation. */
-async function startTokenEndpoint(initialRefreshToken: string, latencyMs = 150) {
-  let current = initialRefreshToken;
-  const counts = { grants: 0, reused: 0 };
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    req.on('end', () => {
-      const params = new URLSearchParams(body);
-      const reply = (status: number, payload: object) => {
-        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        res.end(JSON.stringify(payload));
-      };
-      if (req.url !== '/token' || params.get('grant_type') !== 'refresh_token')
-        return reply(400, { error: 'unsupported_grant_type' });
-      if (params.get('refresh_token') !== current) {
-        counts.reused += 1;
-        return reply(400, { error: 'invalid_grant', error_description: 'refresh token reused' });
-      }
-      counts.grants += 1;
-      const n = counts.grants;
-      current = `rt-rotated-${n}`;
-      setTimeout(
-        () =>
-          reply(200, {
-            access_token: `at-refreshed-${n}`,
-            token_type: 'Bearer',
-            expires_in: 300,
-            refresh_token: current,
-          }),
-        latencyMs,
-      );
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const configuration = new client.Configuration(
-    { issuer, token_endpoint: `${issuer}/token` },
-    'web-app',
-    'web-app-secret',
-  );
-  client.allowInsecureRequests(configuration);
-  const provider = { get: () => configuration, ready: true } as unknown as ProviderConnection;
-  return {
-    counts,
-    provider,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
 
 describe('Redis backends (real redis-server)', () => {

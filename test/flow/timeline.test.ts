@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FlowEvent } from '../../src/flow/flow-log.js';
+import { buildTimeline, shorten } from '../../src/flow/timeline.js';
+import type { LoginTrace } from '../../src/session/session-data.js';
+
+const STATE = 'Qm9ndXMtc3RhdGUtdmFsdWUtZm9yLXRlc3Rz';
+
+const trace: LoginTrace = {
+  authorize: {
+    at: 1_000,
+    parameters: { response_type: 'code', state: STATE, nonce: STATE, resource: 'https://api.example/' },
+  },
+  callback: { at: 2_000, checks: ['state', 'iss', 'nonce'] },
+  token: { at: 2_000, tokenType: 'bearer', lifetimeSeconds: 120, scope: 'openid', refreshToken: true, idToken: true },
+};
+
+const call = (at: number, status: number): FlowEvent => ({
+  type: 'api_call',
+  at,
+  data: { method: 'GET', path: '/me', status, latencyMs: 3 },
+});
+
+describe('buildTimeline', () => {
+  it('explains the login in order: authorize, callback, token; later events by time', () => {
+    const refresh: FlowEvent = {
+      type: 'refresh',
+      at: 5_000,
+      data: { reason: 'expiring', rotated: true, lifetimeSeconds: 120, newIdToken: false, latencyMs: 9 },
+    };
+    const steps = buildTimeline(trace, [refresh, call(4_000, 200)]);
+    assert.deepEqual(
+      steps.map((s) => s.kind),
+      ['authorize', 'callback', 'token', 'api_call', 'refresh'],
+    );
+    assert.ok(
+      steps[0]?.specs.some((s) => s.label.startsWith('RFC 8707')),
+      'resource → RFC 8707 link',
+    );
+    assert.match(steps[4]?.why ?? '', /rotated/);
+  });
+
+  it('shows random values shortened, never whole', () => {
+    const text = JSON.stringify(buildTimeline(trace, []));
+    assert.equal(text.includes(STATE), false);
+    assert.ok(text.includes(shorten(STATE)));
+    assert.equal(shorten('short'), 'short');
+  });
+
+  it('groups consecutive API calls into one step with a row per call', () => {
+    const steps = buildTimeline(undefined, [call(1, 200), call(2, 404), call(3, 200)]);
+    assert.equal(steps.length, 1);
+    assert.equal(steps[0]?.title, '3 API calls');
+    assert.deepEqual(
+      steps[0]?.calls?.map((c) => c.status),
+      [200, 404, 200],
+    );
+    assert.equal(steps[0]?.tone, 'info', 'not all calls succeeded');
+  });
+});
