@@ -63,10 +63,10 @@ describe('src/server.ts', () => {
   });
 });
 
-describe('src/demo/api-main.ts (npm run demo:api)', () => {
+describe('src/demo/api/main.ts (npm run demo:api)', () => {
   it('serves the demo API alone and refuses calls without a token', async () => {
     const apiPort = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/api-main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/api/main.ts'], {
       env: {
         PATH: process.env.PATH ?? '',
         DEMO_API_PORT: String(apiPort),

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { M2M_SCOPES, USER_SCOPES } from '../demo/scopes.js';
+import { M2M_SCOPES, USER_SCOPES } from '../demo/api/scopes.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
 

@@ -15,7 +15,7 @@ import {
   type Config,
 } from '../config/config.js';
 import { PROJECT_ROOT } from '../paths.js';
-import { createDemoApi } from './downstream-api.js';
+import { createDemoApi } from './api/app.js';
 import { createDemoProvider, type DemoProvider } from './identity-provider.js';
 
 export interface DemoServers {

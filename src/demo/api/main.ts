@@ -5,11 +5,11 @@
  * configured audience (OIDC_AUDIENCE / OIDC_RESOURCE, else the demo API's),
  * and listens on DEMO_API_PORT (or API_BASE_URL's port).
  */
-import { createListeningServer } from '../http-server.js';
-import { DEMO_API_AUDIENCE } from '../config/config.js';
-import { readConfigOrExit } from '../config/read-config.js';
-import { createLogger } from '../logger.js';
-import { createDemoApi } from './downstream-api.js';
+import { createListeningServer } from '../../http-server.js';
+import { DEMO_API_AUDIENCE } from '../../config/config.js';
+import { readConfigOrExit } from '../../config/read-config.js';
+import { createLogger } from '../../logger.js';
+import { createDemoApi } from './app.js';
 
 const config = readConfigOrExit();
 const logger = createLogger(config.logLevel);

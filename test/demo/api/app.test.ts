@@ -9,12 +9,12 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JWTPayload } from 'jose';
-import { createDemoApi } from '../../src/demo/downstream-api.js';
-import { M2M_SCOPES, USER_SCOPES } from '../../src/demo/scopes.js';
-import type { DemoApiOptions } from '../../src/demo/downstream-api.js';
-import { DemoDataStore } from '../../src/demo/api-data.js';
-import { createTokenFactory } from '../helpers/token-factory.js';
-import type { MintOptions, TokenFactory } from '../helpers/token-factory.js';
+import { createDemoApi } from '../../../src/demo/api/app.js';
+import { M2M_SCOPES, USER_SCOPES } from '../../../src/demo/api/scopes.js';
+import type { DemoApiOptions } from '../../../src/demo/api/app.js';
+import { DemoDataStore } from '../../../src/demo/api/data.js';
+import { createTokenFactory } from '../../helpers/token-factory.js';
+import type { MintOptions, TokenFactory } from '../../helpers/token-factory.js';
 
 const AUDIENCE = 'https://demo-api.example/';
 const BFF_CLIENT = 'bff-client';
