@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from '../paths.js';
 import { requestLogger } from './request-log.js';
 import { errorHandler, forgetEndedLogin, notFound } from './error-handler.js';
 import { securityHeaders } from './security-headers.js';
-import { createApiGateway, isApiPath } from '../proxy/api-gateway.js';
+import { createApiGateway, isApiPath } from './api-gateway.js';
 import { sessionApiRoutes } from './routes/session.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(forgetEndedLogin);
   app.use(errorHandler(logger));
 
-  // `/api/*` is the hot path: it runs in front of Express (see proxy/api-gateway.ts).
+  // `/api/*` is the hot path: it runs in front of Express (see web/api-gateway.ts).
   const api = createApiGateway(deps);
   return (req, res) => (isApiPath(req.url) ? api(req, res) : app(req, res));
 }

@@ -1,6 +1,6 @@
 /**
  * One access line per request, the same for pages (pino-http below) and the
- * /api fast path (proxy/api-gateway.ts):
+ * /api fast path (web/api-gateway.ts):
  * - method and *path only*: the query of `/callback` carries the authorization
  *   code and state (RFC 9700 §4.2.4); header values are never serialized;
  * - a request id from a well-formed `X-Request-Id`, or a new one, echoed back

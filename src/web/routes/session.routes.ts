@@ -1,6 +1,6 @@
 /**
  * `/session/*`: the BFF's own small JSON endpoints for the pages' scripts
- * (the `/api/*` proxy itself runs in front of Express: proxy/api-gateway.ts).
+ * (the `/api/*` proxy itself runs in front of Express: web/api-gateway.ts).
  * Like `/api`, they are rate-limited and require the `X-CSRF: 1` header and a login.
  */
 import { Router } from 'express';

@@ -1,5 +1,5 @@
 /**
- * The /api fast path (proxy/api-gateway.ts) and the Express pipeline share
+ * The /api fast path (web/api-gateway.ts) and the Express pipeline share
  * every rule through one definition each. This table runs the same rules
  * against an /api call and an Express API route (/session/info), so the two
  * paths cannot drift apart: CSRF header, rate limit, absolute lifetime,

@@ -10,13 +10,13 @@
  *      read, so a forged call costs nothing and reaches nobody;
  *   4. the session (session/session-reader.ts): a login, within the absolute
  *      lifetime, its idle timeout rolled;
- *   5. the proxy (api-proxy.ts), which refreshes the token if it must.
+ *   5. the proxy (proxy/api-proxy.ts), which refreshes the token if it must.
  * Errors are the same JSON as everywhere under /api (web/error-handler.ts).
  *
  * Why not Express: express-session re-hashes, re-signs and re-saves the whole
  * session on every request, and the router, template locals and CSP nonce are
  * work an API call never uses; skipping them is most of what keeps the proxy
- * close to a bare one (docs/benchmark.md). test/proxy/pipelines.test.ts runs
+ * close to a bare one (docs/benchmark.md). test/web/pipelines.test.ts runs
  * one table of rules against both paths so they cannot drift apart.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,12 +24,12 @@ import { AppError, CsrfHeaderMissingError, LoginRequiredError } from '../errors.
 import { accessLogger } from '../logger.js';
 import type { AppDeps } from '../services.js';
 import { SessionReader } from '../session/session-reader.js';
-import { hasCsrfHeader } from '../web/csrf.js';
-import { logError, sendJsonError, toAppError } from '../web/error-handler.js';
-import { isSecureRequest } from '../web/forwarded.js';
-import { rateLimiter } from '../web/rate-limit.js';
-import { levelFor, pathOf, requestIdOf } from '../web/request-log.js';
-import { apiSecurityHeaders } from '../web/security-headers.js';
+import { hasCsrfHeader } from './csrf.js';
+import { logError, sendJsonError, toAppError } from './error-handler.js';
+import { isSecureRequest } from './forwarded.js';
+import { rateLimiter } from './rate-limit.js';
+import { levelFor, pathOf, requestIdOf } from './request-log.js';
+import { apiSecurityHeaders } from './security-headers.js';
 
 export function isApiPath(url: string | undefined): boolean {
   return url !== undefined && (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?'));
