@@ -36,7 +36,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Instance, type RawResult, type Result } from 'autocannon';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../src/demo/demo-accounts.js';
-import { refreshSkewSeconds } from '../src/oidc/tokens.js';
+import { refreshMarginMs } from '../src/tokens/refresh-margin.js';
 import { Browser } from '../test/helpers/browser.js';
 import { loginAtProvider } from '../test/helpers/provider-login.js';
 import { startRedisServer, type RedisServer } from '../test/helpers/redis-server.js';
@@ -556,7 +556,7 @@ async function storm(label: string, run: Run, instances: readonly Instance_[]): 
 
   // Refresh k happens when the token is within the skew of its expiry: the first
   // one at expiresAt − skew, then one every (lifetime − skew) seconds.
-  const skewMs = refreshSkewSeconds(info0.lifetimeSeconds) * 1000;
+  const skewMs = refreshMarginMs(info0.lifetimeSeconds, 'user');
   const periodMs = info0.lifetimeSeconds * 1000 - skewMs;
   const firstDue = Math.max(info0.expiresAt - skewMs, t0);
   const expected = firstDue > t1 ? 0 : Math.floor((t1 - firstDue) / periodMs) + 1;
@@ -684,7 +684,7 @@ function stormRows(s: StormResult): string[][] {
     ],
     [
       'Expected (one per expiry)',
-      `${s.expected} (≈ ${STORM_S} s / (${STORM_TTL_S} s − ${refreshSkewSeconds(STORM_TTL_S)} s skew), ±1 at the edges)`,
+      `${s.expected} (≈ ${STORM_S} s / (${STORM_TTL_S} s − ${refreshMarginMs(STORM_TTL_S, 'user') / 1000} s skew), ±1 at the edges)`,
     ],
     ['New token versions stored', String(s.versionsAdvanced)],
     ['Refresh grants sent by the app (TokenService.refreshCount)', String(s.appRefreshCount)],
