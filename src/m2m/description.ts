@@ -5,7 +5,7 @@
  */
 import type { ClientAuthMethod } from '../config/config.js';
 import type { M2mErrorCode } from './errors.js';
-import type { M2mToken } from './token.js';
+import type { ConfiguredTarget, M2mToken } from './token.js';
 
 /** Counters since the token source was created. */
 export interface M2mStats {
@@ -85,15 +85,9 @@ export interface M2mCacheState {
 }
 
 /** The settings of a client as they may be shown (the secret is left out by construction). */
-export function publicSettings(settings: {
-  readonly issuer: URL;
-  readonly clientId: string;
-  readonly authMethod: ClientAuthMethod;
-  readonly audience?: string | undefined;
-  readonly resource?: string | undefined;
-  readonly scope?: string | undefined;
-  readonly organization?: string | undefined;
-}): M2mPublicSettings {
+export function publicSettings(
+  settings: ConfiguredTarget & { readonly authMethod: ClientAuthMethod },
+): M2mPublicSettings {
   const { issuer, clientId, authMethod, audience, resource, scope, organization } = settings;
   return {
     issuer: issuer.href,

@@ -17,7 +17,7 @@ import { ClientCredentialsTokens, type ClientCredentialsOptions } from '../../sr
 import { M2mTokenError } from '../../src/m2m/errors.js';
 import { startM2mBackends, type M2mBackends } from '../helpers/m2m-backends.js';
 import { assertTypedError } from '../helpers/m2m-errors.js';
-import { startTokenStub } from '../helpers/m2m-token-stub.js';
+import { startTokenStub, type TokenStub } from '../helpers/m2m-token-stub.js';
 
 const SECRET: string = DEMO_M2M_CLIENT.clientSecret;
 
@@ -258,21 +258,12 @@ describe('client authentication methods', () => {
 
 describe('what only a stub can show', () => {
   const secret = 'stub-secret-zyxwvu987654';
-  const options = (issuer: URL): ClientCredentialsOptions => ({
-    issuer,
-    clientId: 'svc',
-    clientSecret: secret,
-    authMethod: 'client_secret_post',
-    audience: 'https://api.example/',
-    scope: 'read:x',
-    organization: 'org_123',
-    allowInsecureRequests: true,
-  });
+  const options = (stub: TokenStub): ClientCredentialsOptions => ({ ...stub.client, organization: 'org_123' });
 
   test('organization is sent when configured (Auth0 Organizations)', async () => {
     const stub = await startTokenStub({ clientId: 'svc', clientSecret: secret, authMethod: 'client_secret_post' });
     try {
-      await new ClientCredentialsTokens(options(stub.issuer)).getToken();
+      await new ClientCredentialsTokens(options(stub)).getToken();
       assert.equal(stub.requests.at(-1)?.params['organization'], 'org_123');
     } finally {
       await stub.close();
@@ -287,7 +278,7 @@ describe('what only a stub can show', () => {
       discoveryFailures: 1,
     });
     try {
-      const m2m = new ClientCredentialsTokens(options(flaky.issuer));
+      const m2m = new ClientCredentialsTokens(options(flaky));
       await assert.rejects(m2m.getToken(), (err) => assertTypedError(err, 'm2m_provider_unavailable', secret));
       const token = await m2m.getToken();
       assert.match(token.accessToken, /^stub-/);

@@ -15,14 +15,9 @@ describe('token endpoint errors → M2mTokenError', () => {
   const secret = 'stub-secret-zyxwvu987654';
   let stub: TokenStub;
   const options = (): ClientCredentialsOptions => ({
-    issuer: stub.issuer,
-    clientId: 'svc',
-    clientSecret: secret,
-    authMethod: 'client_secret_post',
+    ...stub.client,
     audience: 'https://api.example/',
     scope: 'read:x',
-    organization: 'org_123',
-    allowInsecureRequests: true,
   });
   before(async () => {
     stub = await startTokenStub({ clientId: 'svc', clientSecret: secret, authMethod: 'client_secret_post' });
