@@ -14,7 +14,6 @@
  * express-session), `slimSession` (a copy of that session without the ID-token
  * claims and login trace, under a new id; returns its signed cookie).
  */
-import { createHmac } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import session from 'express-session';
@@ -28,6 +27,7 @@ import { errorHandler } from '../../src/web/error-handler.js';
 import { rateLimiter } from '../../src/web/rate-limit.js';
 import { requireLogin } from '../../src/web/require-login.js';
 import { securityHeaders } from '../../src/web/security-headers.js';
+import { rolledExpiry, serializeSessionCookie, sessionCookieOptions } from '../../src/session/session-cookie.js';
 import { sessionMiddleware } from '../../src/session/session-middleware.js';
 import { createServices } from '../../src/services.js';
 import { forwardWithToken, keepAliveAgent } from './bare-proxy.js';
@@ -78,6 +78,7 @@ const headers = securityHeaders({
   https: config.baseUrl.protocol === 'https:',
 });
 const sessions = sessionMiddleware(config.session, services.sessionStore);
+// The app's express-session settings (session-middleware.ts) but for `rolling`.
 const sessionsNotRolling = session({
   name: config.session.cookieName,
   secret: [...config.session.secrets],
@@ -85,14 +86,7 @@ const sessionsNotRolling = session({
   resave: false,
   saveUninitialized: false,
   rolling: false,
-  unset: 'destroy',
-  cookie: {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: config.session.secureCookie,
-    path: '/',
-    maxAge: config.session.idleSeconds * 1000,
-  },
+  cookie: { ...sessionCookieOptions(config.session), maxAge: config.session.idleSeconds * 1000 },
 });
 const guards = [
   rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: 0 }).middleware,
@@ -165,13 +159,10 @@ serveIpc(
         services.sessionStore.set(sid, slim, (err?: unknown) => (err ? reject(err) : resolve())),
       );
       await services.tokens.saveLogin(sid, tokens);
-      // cookie-signature's format: s:<id>.<base64 HMAC-SHA256 without padding>
-      const signed = `s:${sid}.${createHmac('sha256', config.session.secrets[0] ?? '')
-        .update(sid)
-        .digest('base64')
-        .replace(/=+$/, '')}`;
+      // The Cookie header a browser sends back: the name=value pair of the app's Set-Cookie.
+      const setCookie = serializeSessionCookie(config.session, sid, rolledExpiry(config.session, Date.now()));
       return {
-        cookie: `${config.session.cookieName}=${encodeURIComponent(signed)}`,
+        cookie: setCookie.split(';')[0] ?? '',
         fullJsonLength: JSON.stringify(data).length,
         slimJsonLength: JSON.stringify(slim).length,
       };
