@@ -41,24 +41,20 @@ import {
   type M2mStats,
 } from './description.js';
 import { DiscoveryFailure, M2mTokenError, toM2mTokenError } from './errors.js';
-import { resolveTarget, tokenFromResponse, type M2mToken, type M2mTokenRequest, type TokenTarget } from './token.js';
+import {
+  resolveTarget,
+  tokenFromResponse,
+  type ConfiguredTarget,
+  type M2mToken,
+  type M2mTokenRequest,
+  type TokenTarget,
+} from './token.js';
 
 /** Options of {@link ClientCredentialsTokens}. */
-export interface ClientCredentialsOptions {
-  /** Issuer to discover (`/.well-known/openid-configuration`); its token endpoint is used. */
-  issuer: URL;
-  clientId: string;
+export interface ClientCredentialsOptions extends ConfiguredTarget {
   clientSecret: string;
   /** `client_secret_post` (Auth0's default) or `client_secret_basic` (Logto, RFC 6749 §2.3.1 MUST-support). */
   authMethod: ClientAuthMethod;
-  /** Auth0 API identifier (`audience` parameter). Set this or `resource`, not both. */
-  audience?: string | undefined;
-  /** RFC 8707 resource indicator (`resource` parameter, Logto). */
-  resource?: string | undefined;
-  /** Space-separated scopes (RFC 6749 §3.3). */
-  scope?: string | undefined;
-  /** Auth0 Organizations: the organization the token is for. */
-  organization?: string | undefined;
   /** Plain-HTTP provider: only for a loopback issuer (demo, tests). */
   allowInsecureRequests: boolean;
   /** Seconds to wait for discovery and for each token response. Default 10. */

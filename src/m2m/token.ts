@@ -44,11 +44,16 @@ export interface M2mTokenRequest {
 
 /** The configured target of a client: what a call falls back to. */
 export interface ConfiguredTarget {
+  /** Issuer to discover (`/.well-known/openid-configuration`); its token endpoint is used. */
   readonly issuer: URL;
   readonly clientId: string;
+  /** Auth0 API identifier (`audience` parameter). Set this or `resource`, not both. */
   readonly audience?: string | undefined;
+  /** RFC 8707 resource indicator (`resource` parameter, Logto). */
   readonly resource?: string | undefined;
+  /** Space-separated scopes (RFC 6749 §3.3). */
   readonly scope?: string | undefined;
+  /** Auth0 Organizations: the organization the token is for. */
   readonly organization?: string | undefined;
 }
 
