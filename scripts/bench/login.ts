@@ -1,14 +1,13 @@
 /**
  * Real logins for the benchmark (bench only): a browser's round trip through
  * the app's /login, the demo provider's sign-in and consent pages, and back to
- * the app's /callback, with nothing but fetch and a cookie jar.
- *
- * Deliberately small, and separate from the tests' browser helper (the
- * benchmark never imports test/): cookies per host with their path (RFC 6265
- * §5.1.4), parsed by undici; the provider's two forms recognised by their
- * fields. A page it does not recognise is an error, never a guess.
+ * the app's /callback, with fetch, a tough-cookie jar (RFC 6265) and
+ * node-html-parser for the provider's two forms, recognised by their fields.
+ * A page it does not recognise is an error, never a guess. Separate from the
+ * tests' browser helper: the benchmark never imports test/.
  */
-import { parseCookie } from 'undici';
+import { parse } from 'node-html-parser';
+import { CookieJar } from 'tough-cookie';
 import type { DemoAccount } from '../../src/demo/demo-accounts.js';
 import type { AppInstance, Run } from './stack.js';
 
@@ -19,48 +18,9 @@ export interface LoggedIn {
   readonly sid: string;
 }
 
-interface StoredCookie {
-  readonly value: string;
-  readonly path: string;
-}
-
-/** Cookies by host, then by name and path. */
-class CookieJar {
-  readonly #byHost = new Map<string, Map<string, StoredCookie & { name: string }>>();
-
-  store(url: URL, response: Response): void {
-    const cookies = this.#byHost.get(url.host) ?? new Map<string, StoredCookie & { name: string }>();
-    this.#byHost.set(url.host, cookies);
-    for (const header of response.headers.getSetCookie()) {
-      const parsed = parseCookie(header);
-      if (!parsed) continue;
-      const path = parsed.path?.startsWith('/') ? parsed.path : '/';
-      const expires = parsed.expires instanceof Date ? parsed.expires.getTime() : parsed.expires;
-      const gone =
-        (parsed.maxAge !== undefined && parsed.maxAge <= 0) || (expires !== undefined && expires <= Date.now());
-      if (gone) cookies.delete(`${parsed.name};${path}`);
-      else cookies.set(`${parsed.name};${path}`, { name: parsed.name, value: parsed.value, path });
-    }
-  }
-
-  header(url: URL): string {
-    const matching = [...(this.#byHost.get(url.host)?.values() ?? [])].filter(
-      (cookie) =>
-        url.pathname === cookie.path ||
-        (url.pathname.startsWith(cookie.path) &&
-          (cookie.path.endsWith('/') || url.pathname[cookie.path.length] === '/')),
-    );
-    return matching.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ');
-  }
-
-  value(url: URL, name: string): string | undefined {
-    return this.#byHost.get(url.host)?.get(`${name};/`)?.value;
-  }
-}
-
 /** One request with the jar's cookies; never follows redirects itself. */
 async function send(jar: CookieJar, url: URL, form?: Record<string, string>): Promise<Response> {
-  const headers: Record<string, string> = { cookie: jar.header(url) };
+  const headers: Record<string, string> = { cookie: await jar.getCookieString(url.href) };
   if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
   const response = await fetch(url, {
     method: form ? 'POST' : 'GET',
@@ -69,16 +29,19 @@ async function send(jar: CookieJar, url: URL, form?: Record<string, string>): Pr
     signal: AbortSignal.timeout(10_000),
     ...(form ? { body: new URLSearchParams(form).toString() } : {}),
   });
-  jar.store(url, response);
+  for (const header of response.headers.getSetCookie()) await jar.setCookie(header, url.href, { ignoreError: true });
   return response;
 }
 
 /** What to post from a provider page: the sign-in form or the consent form. */
 function nextForm(html: string, account: DemoAccount): { action: string; fields: Record<string, string> } | undefined {
-  const action = /<form\b[^>]*\baction="([^"]*)"/i.exec(html)?.[1]?.replace(/&amp;/g, '&');
-  if (action === undefined) return undefined;
-  if (/\bname="password"/.test(html)) return { action, fields: { login: account.login, password: account.password } };
-  if (/\bname="decision"/.test(html)) return { action, fields: { decision: 'allow' } };
+  const form = parse(html).querySelector('form');
+  const action = form?.getAttribute('action');
+  if (!form || action === undefined) return undefined;
+  if (form.querySelector('input[name="password"]')) {
+    return { action, fields: { login: account.login, password: account.password } };
+  }
+  if (form.querySelector('button[name="decision"]')) return { action, fields: { decision: 'allow' } };
   return undefined;
 }
 
@@ -88,7 +51,7 @@ function nextForm(html: string, account: DemoAccount): { action: string; fields:
  * callback is delivered to `instance`.
  */
 export async function login(run: Run, instance: AppInstance, account: DemoAccount): Promise<LoggedIn> {
-  const jar = new CookieJar();
+  const jar = new CookieJar(undefined, { allowSecureOnLocal: true, rejectPublicSuffixes: false });
   let url = new URL('/login', instance.origin);
   let response = await send(jar, url);
   const visited = [url.href];
@@ -120,7 +83,8 @@ async function finishAt(jar: CookieJar, instance: AppInstance, callback: URL): P
   if (response.status < 300 || response.status >= 400) {
     throw new Error(`callback answered ${response.status}: ${body.slice(0, 300)}`);
   }
-  const raw = jar.value(new URL(instance.origin), 'sid');
+  const cookies = await jar.getCookies(instance.origin);
+  const raw = cookies.find((cookie) => cookie.key === 'sid')?.value;
   const sid = raw ? /^s:([^.]+)\./.exec(decodeURIComponent(raw))?.[1] : undefined;
   if (!raw || !sid) throw new Error('no session cookie after the callback');
   return { cookie: `sid=${raw}`, sid };

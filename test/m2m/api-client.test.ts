@@ -8,12 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { DEMO_API_AUDIENCE, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE } from '../../src/config/config.js';
 import { M2mApiClient } from '../../src/m2m/api-client.js';
 import { MemoryM2mTokenCache } from '../../src/m2m/cache.js';
-import { ClientCredentialsTokens, type ClientCredentialsOptions } from '../../src/m2m/client.js';
 import { startM2mBackends, type M2mBackends } from '../helpers/m2m-backends.js';
-
-function tokensFor(backends: M2mBackends, extra: Partial<ClientCredentialsOptions> = {}): ClientCredentialsTokens {
-  return new ClientCredentialsTokens({ ...backends.m2m, timeoutSeconds: 5, ...extra });
-}
 
 describe('M2mApiClient against the demo API', () => {
   let backends: M2mBackends;
@@ -25,7 +20,7 @@ describe('M2mApiClient against the demo API', () => {
   test('a 401 invalid_token from the API drops the cached token and retries once', async () => {
     let clock = Date.now();
     const cache = new MemoryM2mTokenCache({ now: () => clock });
-    const m2m = tokensFor(backends, { cache, now: () => clock });
+    const m2m = backends.tokens({ cache, now: () => clock });
     const key = m2m.cacheKey();
     // A token the API will not accept (as after a key rotation at the provider), cached as fresh.
     await cache.set(
@@ -63,7 +58,7 @@ describe('M2mApiClient against the demo API', () => {
   });
 
   test('the API client keeps paths inside the API and refuses odd methods', async () => {
-    const api = new M2mApiClient({ tokens: tokensFor(backends), baseUrl: backends.config.api.baseUrl });
+    const api = new M2mApiClient({ tokens: backends.tokens(), baseUrl: backends.config.api.baseUrl });
     await assert.rejects(api.call('GET', '/../../etc/passwd'), { code: 'invalid_path' });
     await assert.rejects(api.call('GET', '//evil.example/x'), { code: 'invalid_path' });
     await assert.rejects(api.call('TRACE', '/reports/daily'), { code: 'invalid_method' });

@@ -21,10 +21,6 @@ import { startTokenStub, type TokenStub } from '../helpers/m2m-token-stub.js';
 
 const SECRET: string = DEMO_M2M_CLIENT.clientSecret;
 
-function tokensFor(backends: M2mBackends, extra: Partial<ClientCredentialsOptions> = {}): ClientCredentialsTokens {
-  return new ClientCredentialsTokens({ ...backends.m2m, timeoutSeconds: 5, ...extra });
-}
-
 async function callApi(
   backends: M2mBackends,
   path: string,
@@ -43,7 +39,7 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
 
   test('the first call fetches a token, the next 100 come from the cache (one request at the provider)', async () => {
     const grantsBefore = backends.m2mGrants();
-    const m2m = tokensFor(backends);
+    const m2m = backends.tokens();
     const first = await m2m.getToken();
     assert.equal(backends.m2mGrants() - grantsBefore, 1);
     for (let i = 0; i < 100; i += 1) {
@@ -67,7 +63,7 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
 
   test('50 concurrent cold calls share one token request', async () => {
     const grantsBefore = backends.m2mGrants();
-    const m2m = tokensFor(backends);
+    const m2m = backends.tokens();
     const tokens = await Promise.all(Array.from({ length: 50 }, () => m2m.getToken()));
     assert.equal(backends.m2mGrants() - grantsBefore, 1);
     assert.equal(new Set(tokens.map((t) => t.accessToken)).size, 1);
@@ -78,7 +74,7 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
 
   test('inside the renewal margin exactly one renewal happens, shared by concurrent callers', async () => {
     let clock = Date.now();
-    const m2m = tokensFor(backends, { now: () => clock });
+    const m2m = backends.tokens({ now: () => clock });
     const grantsBefore = backends.m2mGrants();
     const first = await m2m.getToken();
 
@@ -101,7 +97,7 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
   });
 
   test('audience is sent as configured: the token is for the API, and an unknown audience is refused', async () => {
-    const m2m = tokensFor(backends, { audience: DEMO_API_AUDIENCE, resource: undefined });
+    const m2m = backends.tokens({ audience: DEMO_API_AUDIENCE, resource: undefined });
     const token = await m2m.getToken();
     assert.equal(decodeJwt(token.accessToken).aud, DEMO_API_AUDIENCE);
     const me = await callApi(backends, '/me', token.accessToken);
@@ -109,24 +105,24 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
     assert.equal(me.body['aud'], DEMO_API_AUDIENCE);
     assert.equal(me.body['kind'], 'machine');
 
-    const wrong = tokensFor(backends, { audience: 'https://not-this-api.example/', resource: undefined });
+    const wrong = backends.tokens({ audience: 'https://not-this-api.example/', resource: undefined });
     await assert.rejects(wrong.getToken(), (err) => assertTypedError(err, 'm2m_invalid_target'));
   });
 
   test('resource (RFC 8707) is sent as configured: the token is for the API, and an unknown resource is refused', async () => {
-    const m2m = tokensFor(backends, { audience: undefined, resource: DEMO_API_AUDIENCE });
+    const m2m = backends.tokens({ audience: undefined, resource: DEMO_API_AUDIENCE });
     const token = await m2m.getToken();
     assert.equal(token.resource, DEMO_API_AUDIENCE);
     const me = await callApi(backends, '/me', token.accessToken);
     assert.equal(me.body['aud'], DEMO_API_AUDIENCE);
 
-    const wrong = tokensFor(backends, { audience: undefined, resource: 'https://not-this-api.example/' });
+    const wrong = backends.tokens({ audience: undefined, resource: 'https://not-this-api.example/' });
     await assert.rejects(wrong.getToken(), (err) => assertTypedError(err, 'm2m_invalid_target'));
   });
 
   test('a different scope gets its own cache entry; scope order does not matter', async () => {
     const grantsBefore = backends.m2mGrants();
-    const m2m = tokensFor(backends);
+    const m2m = backends.tokens();
     const reports = await m2m.getToken();
     const none = await m2m.getToken({ scope: '' });
     assert.notEqual(none.accessToken, reports.accessToken);
@@ -148,7 +144,7 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
   test('a wrong secret is a clear typed error that never contains the secret', async () => {
     const wrongSecret = 'wrong-secret-9f8e7d6c5b4a';
     for (const authMethod of ['client_secret_post', 'client_secret_basic'] as const) {
-      const m2m = tokensFor(backends, { clientSecret: wrongSecret, authMethod });
+      const m2m = backends.tokens({ clientSecret: wrongSecret, authMethod });
       await assert.rejects(m2m.getToken(), (err) => {
         assertTypedError(err, 'm2m_invalid_client', wrongSecret);
         assert.ok(err instanceof M2mTokenError);
@@ -170,11 +166,11 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
         done();
       },
     });
-    const m2m = tokensFor(backends, { logger: createLogger('info', sink) });
+    const m2m = backends.tokens({ logger: createLogger('info', sink) });
     const token = await m2m.getToken();
     await m2m.getToken();
     await assert.rejects(
-      tokensFor(backends, { clientSecret: 'bad-secret-0123456789', logger: createLogger('info', sink) }).getToken(),
+      backends.tokens({ clientSecret: 'bad-secret-0123456789', logger: createLogger('info', sink) }).getToken(),
     );
     const all = lines.join('\n');
     assert.match(all, /m2m token obtained/);
@@ -192,9 +188,9 @@ describe('client authentication methods', () => {
       const backends = await startM2mBackends({ M2M_AUTH_METHOD: registered });
       try {
         assert.equal(backends.m2m.authMethod, registered);
-        const token = await tokensFor(backends).getToken();
+        const token = await backends.tokens().getToken();
         assert.equal((await callApi(backends, '/reports/daily', token.accessToken)).status, 200);
-        await assert.rejects(tokensFor(backends, { authMethod: other }).getToken(), (err) => {
+        await assert.rejects(backends.tokens({ authMethod: other }).getToken(), (err) => {
           assertTypedError(err, 'm2m_invalid_client');
           assert.match((err as Error).message, new RegExp(`M2M_AUTH_METHOD \\(this app sends ${other}\\)`));
           return true;
@@ -295,7 +291,7 @@ describe('provider down', () => {
     const backends = await startM2mBackends();
     try {
       let clock = Date.now();
-      const m2m = tokensFor(backends, { now: () => clock });
+      const m2m = backends.tokens({ now: () => clock });
       const api = new M2mApiClient({ tokens: m2m, baseUrl: backends.config.api.baseUrl });
       const first = await api.call('GET', '/reports/daily'); // also warms the API's JWKS cache
       assert.equal(first.status, 200);
