@@ -15,7 +15,9 @@ import { createRedisBackends } from './stores/redis/backends.js';
 import { localRefreshLock, type RefreshLock } from './tokens/refresh-lock.js';
 import { TokenService } from './tokens/token-service.js';
 import type { TokenStore } from './tokens/token-store.js';
-import { ClientCredentialsProvider, type M2mToken, type M2mTokenCache } from './m2m/client-credentials.js';
+import type { M2mTokenCache } from './m2m/cache.js';
+import { ClientCredentialsTokens } from './m2m/client.js';
+import type { M2mToken } from './m2m/token.js';
 import { ApiProxy } from './proxy/api-proxy.js';
 
 /** What the web layer (web/app.ts and its routers) is given. */
@@ -27,7 +29,7 @@ export interface AppDeps {
   readonly flowLog: FlowLog;
   readonly proxy: ApiProxy;
   /** Client-credentials tokens for server-to-server calls; null when M2M is not configured. */
-  readonly m2m: ClientCredentialsProvider | null;
+  readonly m2m: ClientCredentialsTokens | null;
   readonly sessionStore: session.Store;
   /** Resolves when the session store answers. */
   readonly storeHealth: () => Promise<void>;
@@ -67,7 +69,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
 
   const proxy = new ApiProxy({ api: config.api, tokens, flowLog: stores.flowLog });
   const m2m = config.m2m
-    ? new ClientCredentialsProvider({
+    ? new ClientCredentialsTokens({
         ...config.m2m,
         timeoutSeconds: config.oidc.timeoutSeconds,
         logger,

@@ -12,15 +12,15 @@
  *
  * Prints the API's JSON on stdout and exits 0 on a 2xx answer. Otherwise one
  * line on stderr (the error code and a reason; never the secret or the token)
- * and exit code 1. Set LOG_LEVEL to see the token provider's logs on stderr.
+ * and exit code 1. Set LOG_LEVEL to see the token source's logs on stderr.
  */
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/config.js';
 import { readConfig } from '../config/read-config.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { ClientCredentialsProvider } from './client-credentials.js';
-import { M2mApiClient } from './m2m-client.js';
+import { M2mApiClient } from './api-client.js';
+import { ClientCredentialsTokens } from './client.js';
 
 const USAGE = 'usage: npm run m2m -- <METHOD> <path> [json-body]   e.g. npm run m2m -- GET /reports/daily';
 
@@ -62,7 +62,7 @@ export async function main(
     }
     // Logs go to stderr, and only when asked for: stdout is the API's JSON.
     const logger = createLogger(config.logLevelExplicit ? config.logLevel : 'silent', process.stderr);
-    const tokens = new ClientCredentialsProvider({ ...config.m2m, timeoutSeconds: config.oidc.timeoutSeconds, logger });
+    const tokens = new ClientCredentialsTokens({ ...config.m2m, timeoutSeconds: config.oidc.timeoutSeconds, logger });
     const api = new M2mApiClient({ tokens, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger });
     const result = await api.call(method, path, body);
     if (!result.ok) {

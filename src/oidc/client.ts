@@ -14,6 +14,7 @@ import * as client from 'openid-client';
 import type { ClientAuthMethod } from '../config/config.js';
 import { errorSummary, ProviderUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { backoffDelay } from '../retry.js';
 
 export interface ProviderSettings {
   readonly issuer: URL;
@@ -117,8 +118,7 @@ export class ProviderConnection {
       this.#logger.info({ issuer: this.#settings.issuer.href, attempts: this.#attempts }, 'provider metadata loaded');
     } catch (err) {
       this.#lastError = err;
-      const backoff = Math.min(this.#maxDelayMs, this.#minDelayMs * 2 ** Math.min(this.#attempts - 1, 10));
-      const delay = Math.round(backoff / 2 + Math.random() * (backoff / 2));
+      const delay = backoffDelay(this.#attempts - 1, { firstMs: this.#minDelayMs, maxMs: this.#maxDelayMs });
       this.#logger.warn(
         { issuer: this.#settings.issuer.href, attempt: this.#attempts, retryInMs: delay, reason: errorSummary(err) },
         'provider discovery failed; retrying',

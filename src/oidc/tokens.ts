@@ -3,11 +3,11 @@
  *
  * - Expiry comes from `expires_in` (RFC 6749 §5.1) measured on *our* clock when
  *   the response arrived, so a provider whose clock is off does not matter.
- * - A token is refreshed shortly before it expires: 30 s early, or a quarter of
- *   its lifetime for short-lived tokens, so a 5-second token is not refreshed on
- *   every call (the Auth0 guide warns that refreshing per call hits rate limits).
+ * - A token is refreshed shortly before it expires, by the margin that
+ *   src/tokens/refresh-margin.ts defines for user tokens.
  */
 import type { TokenEndpointResponse } from 'openid-client';
+import { refreshMarginMs } from '../tokens/refresh-margin.js';
 
 export interface TokenSet {
   readonly accessToken: string;
@@ -26,7 +26,6 @@ export interface TokenSet {
 }
 
 const DEFAULT_LIFETIME_SECONDS = 300;
-const MAX_SKEW_SECONDS = 30;
 
 export function tokenSetFromResponse(response: TokenEndpointResponse, now: number, previous?: TokenSet): TokenSet {
   const lifetime =
@@ -46,11 +45,6 @@ export function tokenSetFromResponse(response: TokenEndpointResponse, now: numbe
   };
 }
 
-/** Seconds before expiry at which we refresh: 30 s, or a quarter of a short lifetime. */
-export function refreshSkewSeconds(lifetimeSeconds: number): number {
-  return Math.min(MAX_SKEW_SECONDS, lifetimeSeconds / 4);
-}
-
 export function needsRefresh(tokens: TokenSet, now: number): boolean {
-  return now >= tokens.expiresAt - refreshSkewSeconds(tokens.lifetimeSeconds) * 1000;
+  return now >= tokens.expiresAt - refreshMarginMs(tokens.lifetimeSeconds, 'user');
 }

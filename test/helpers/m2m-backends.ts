@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { loadConfig, type Config, type M2mConfig } from '../../src/config/config.js';
+import { ClientCredentialsTokens, type ClientCredentialsOptions } from '../../src/m2m/client.js';
 import type { DemoProvider } from '../../src/demo/identity-provider.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer } from '../../src/http-server.js';
@@ -19,6 +20,8 @@ export interface M2mBackends {
   readonly env: Record<string, string>;
   readonly provider: DemoProvider;
   readonly providerServer: Server;
+  /** A ClientCredentialsTokens for the demo M2M client (5 s timeout), with `extra` options on top. */
+  tokens(extra?: Partial<ClientCredentialsOptions>): ClientCredentialsTokens;
   /** Successful client-credentials grants of the demo M2M client, counted by the provider itself. */
   m2mGrants(): number;
   /** Closes the provider's server: the next token request gets ECONNREFUSED. */
@@ -44,7 +47,8 @@ export async function startM2mBackends(env: Record<string, string> = {}): Promis
     providerServer: providerServer.server,
     apiServer: apiServer.server,
   });
-  const clientId = config.m2m.clientId;
+  const m2m = config.m2m;
+  const clientId = m2m.clientId;
   return {
     config,
     m2m: config.m2m,
@@ -53,6 +57,7 @@ export async function startM2mBackends(env: Record<string, string> = {}): Promis
     env: fullEnv,
     provider,
     providerServer: providerServer.server,
+    tokens: (extra = {}) => new ClientCredentialsTokens({ ...m2m, timeoutSeconds: 5, ...extra }),
     m2mGrants: () => provider.stats.grantsByClient[clientId]?.['client_credentials'] ?? 0,
     stopProvider: () => closeServer(providerServer.server, 100),
     async close() {

@@ -40,6 +40,14 @@ export interface TokenStubOptions {
 
 export interface TokenStub {
   readonly issuer: URL;
+  /** The stub's client, as ClientCredentialsTokens options (the right secret and auth method). */
+  readonly client: {
+    issuer: URL;
+    clientId: string;
+    clientSecret: string;
+    authMethod: TokenStubOptions['authMethod'];
+    allowInsecureRequests: true;
+  };
   readonly requests: StubTokenRequest[];
   /** Replaces the default answer (credentials check + token) for the next requests. */
   answer(fn: ((request: StubTokenRequest) => StubAnswer | undefined) | null): void;
@@ -142,8 +150,10 @@ export async function startTokenStub(options: TokenStubOptions): Promise<TokenSt
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { clientId, clientSecret, authMethod } = options;
   return {
     issuer: new URL(issuer),
+    client: { issuer: new URL(issuer), clientId, clientSecret, authMethod, allowInsecureRequests: true },
     requests,
     answer(fn) {
       custom = fn;

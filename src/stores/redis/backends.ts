@@ -22,7 +22,6 @@ import { createClient } from 'redis';
 import {
   BoundedRedisConnection,
   describeError,
-  reconnectDelay,
   safeTarget,
   type ConnectionState,
   type RedisClient,
@@ -36,6 +35,7 @@ import { RedisRefreshLock } from './refresh-lock.js';
 import { RedisTokenStore } from './token-store.js';
 import type { RefreshLock } from '../../tokens/refresh-lock.js';
 import type { TokenStore } from '../../tokens/token-store.js';
+import { backoffDelay } from '../../retry.js';
 
 export interface RedisBackendsOptions {
   /** `redis://` or `rediss://` URL (Valkey works the same). Never logged. */
@@ -103,7 +103,7 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
     url: options.url,
     socket: {
       connectTimeout: commandTimeoutMs,
-      reconnectStrategy: (retries) => reconnectDelay(retries, reconnectMaxDelayMs),
+      reconnectStrategy: (retries) => backoffDelay(retries, { firstMs: 100, maxMs: reconnectMaxDelayMs }),
     },
     // Fail fast while disconnected instead of queueing commands until Redis is back.
     disableOfflineQueue: true,

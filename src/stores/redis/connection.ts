@@ -116,9 +116,3 @@ export function safeTarget(url: string): string {
     return '(unparsable REDIS_URL)';
   }
 }
-
-/** Capped exponential backoff with jitter: 100, 200, 400 … up to `maxDelayMs`. */
-export function reconnectDelay(retries: number, maxDelayMs: number): number {
-  const base = Math.min(maxDelayMs, 100 * 2 ** Math.min(retries, 16));
-  return Math.round(base * (0.8 + Math.random() * 0.2));
-}

@@ -23,14 +23,15 @@ import { wantsJson } from '../error-handler.js';
 import { rateLimiter } from '../rate-limit.js';
 import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
-import type { ClientCredentialsProvider, M2mCacheState } from '../../m2m/client-credentials.js';
-import { M2mApiClient, type M2mApiResult } from '../../m2m/m2m-client.js';
+import { M2mApiClient, type M2mApiResult } from '../../m2m/api-client.js';
+import type { ClientCredentialsTokens } from '../../m2m/client.js';
+import type { M2mCacheState } from '../../m2m/description.js';
 
 /** The API route the page calls: machine clients only, scope `read:reports` in the demo. */
 export const M2M_REPORT_PATH = '/reports/daily';
 
-/** Dependencies of {@link m2mRoutes}: the app's, plus the token provider (`null` when M2M is not configured). */
-export type M2mRouteDeps = AppDeps & { readonly m2m: ClientCredentialsProvider | null };
+/** Dependencies of {@link m2mRoutes}: the app's, plus the token source (`null` when M2M is not configured). */
+export type M2mRouteDeps = AppDeps & { readonly m2m: ClientCredentialsTokens | null };
 
 interface ShownError {
   code: string;

@@ -6,7 +6,7 @@
  * check, login check and ApiProxy), each variant on its own loopback port, all
  * in this one process so `process.cpuUsage()` compares like with like.
  *
- * This re-composes src/app.ts by hand: the `full app` row is the real
+ * This re-composes src/web/app.ts by hand: the `full app` row is the real
  * createApp(), and the gap between it and the last partial row is everything
  * not rebuilt here (health and static routes, page locals, absolute timeout).
  *
@@ -14,23 +14,24 @@
  * express-session), `slimSession` (a copy of that session without the ID-token
  * claims and login trace, under a new id; returns its signed cookie).
  */
-import { createHmac } from 'node:crypto';
-import http, { type RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import session from 'express-session';
-import { createApp } from '../src/web/app.js';
-import { loadConfig } from '../src/config/config.js';
-import { createListeningServer } from '../src/http-server.js';
-import { createLogger } from '../src/logger.js';
-import { requestLogger } from '../src/web/request-log.js';
-import { requireCsrfHeader } from '../src/web/csrf.js';
-import { errorHandler } from '../src/web/error-handler.js';
-import { rateLimiter } from '../src/web/rate-limit.js';
-import { requireLogin } from '../src/web/require-login.js';
-import { securityHeaders } from '../src/web/security-headers.js';
-import { sessionMiddleware } from '../src/session/session-middleware.js';
-import { createServices } from '../src/services.js';
-import { serveIpc } from './bench-ipc.js';
+import { createApp } from '../../src/web/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createListeningServer } from '../../src/http-server.js';
+import { createLogger } from '../../src/logger.js';
+import { requestLogger } from '../../src/web/request-log.js';
+import { requireCsrfHeader } from '../../src/web/csrf.js';
+import { errorHandler } from '../../src/web/error-handler.js';
+import { rateLimiter } from '../../src/web/rate-limit.js';
+import { requireLogin } from '../../src/web/require-login.js';
+import { securityHeaders } from '../../src/web/security-headers.js';
+import { rolledExpiry, serializeSessionCookie, sessionCookieOptions } from '../../src/session/session-cookie.js';
+import { sessionMiddleware } from '../../src/session/session-middleware.js';
+import { createServices } from '../../src/services.js';
+import { forwardWithToken, keepAliveAgent } from './bare-proxy.js';
+import { serveIpc } from './ipc.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger(config.logLevel);
@@ -46,33 +47,12 @@ const fixedSession: RequestHandler = (req, _res, next) => {
 };
 
 // The floor: node:http, one keep-alive agent, token from the TokenService, pipe back.
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+const agent = keepAliveAgent();
 const meUrl = new URL('me', config.api.baseUrl);
 const bareProxy: RequestListener = (req, res) => {
   req.resume();
   services.tokens.peek(sessionId).then(
-    (tokens) => {
-      const upstream = http.request(
-        meUrl,
-        {
-          method: 'GET',
-          agent,
-          headers: { authorization: `Bearer ${tokens?.accessToken ?? ''}`, accept: 'application/json' },
-        },
-        (response) => {
-          const headers: Record<string, string> = { 'content-type': String(response.headers['content-type']) };
-          if (response.headers['content-length'])
-            headers['content-length'] = String(response.headers['content-length']);
-          res.writeHead(response.statusCode ?? 502, headers);
-          response.pipe(res);
-        },
-      );
-      upstream.on('error', () => {
-        if (!res.headersSent) res.writeHead(502);
-        res.end();
-      });
-      upstream.end();
-    },
+    (tokens) => forwardWithToken(meUrl, agent, tokens?.accessToken ?? '', res),
     () => {
       res.writeHead(500);
       res.end();
@@ -98,6 +78,7 @@ const headers = securityHeaders({
   https: config.baseUrl.protocol === 'https:',
 });
 const sessions = sessionMiddleware(config.session, services.sessionStore);
+// The app's express-session settings (session-middleware.ts) but for `rolling`.
 const sessionsNotRolling = session({
   name: config.session.cookieName,
   secret: [...config.session.secrets],
@@ -105,14 +86,7 @@ const sessionsNotRolling = session({
   resave: false,
   saveUninitialized: false,
   rolling: false,
-  unset: 'destroy',
-  cookie: {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: config.session.secureCookie,
-    path: '/',
-    maxAge: config.session.idleSeconds * 1000,
-  },
+  cookie: { ...sessionCookieOptions(config.session), maxAge: config.session.idleSeconds * 1000 },
 });
 const guards = [
   rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: 0 }).middleware,
@@ -185,13 +159,10 @@ serveIpc(
         services.sessionStore.set(sid, slim, (err?: unknown) => (err ? reject(err) : resolve())),
       );
       await services.tokens.saveLogin(sid, tokens);
-      // cookie-signature's format: s:<id>.<base64 HMAC-SHA256 without padding>
-      const signed = `s:${sid}.${createHmac('sha256', config.session.secrets[0] ?? '')
-        .update(sid)
-        .digest('base64')
-        .replace(/=+$/, '')}`;
+      // The Cookie header a browser sends back: the name=value pair of the app's Set-Cookie.
+      const setCookie = serializeSessionCookie(config.session, sid, rolledExpiry(config.session, Date.now()));
       return {
-        cookie: `${config.session.cookieName}=${encodeURIComponent(signed)}`,
+        cookie: setCookie.split(';')[0] ?? '',
         fullJsonLength: JSON.stringify(data).length,
         slimJsonLength: JSON.stringify(slim).length,
       };

@@ -1,5 +1,5 @@
 /**
- * Minimal types for autocannon 8 (it ships none): only what scripts/bench.ts uses.
+ * Minimal types for autocannon 8 (it ships none): only what scripts/bench/ uses.
  * See node_modules/autocannon/README.md for the full option list.
  */
 declare module 'autocannon' {

@@ -1,5 +1,5 @@
 /**
- * Reads a V8 CPU profile (.cpuprofile, from scripts/bench-app.ts `profileStop`)
+ * Reads a V8 CPU profile (.cpuprofile, from app-process.ts `profileStop`)
  * and says where the app's CPU went (bench only).
  *
  * - Self time per function (the hottest leaves).

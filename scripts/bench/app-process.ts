@@ -12,12 +12,12 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type session from 'express-session';
-import { createApp } from '../src/web/app.js';
-import { loadConfig } from '../src/config/config.js';
-import { createListeningServer } from '../src/http-server.js';
-import { createLogger } from '../src/logger.js';
-import { createServices } from '../src/services.js';
-import { serveIpc } from './bench-ipc.js';
+import { createApp } from '../../src/web/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createListeningServer } from '../../src/http-server.js';
+import { createLogger } from '../../src/logger.js';
+import { createServices } from '../../src/services.js';
+import { serveIpc } from './ipc.js';
 
 // tsx turns on source-mapped stack traces; `node dist/…` in production does not.
 if (process.env.BENCH_SOURCE_MAPS === 'off') process.setSourceMapsEnabled(false);

@@ -3,18 +3,18 @@
  * API on the ports given in the environment (DEMO_PROVIDER_PORT, DEMO_API_PORT,
  * PORT = the app's public port for the registered redirect URI), exactly as
  * `npm start` attaches them, but in their own process so that the app's CPU
- * figures are the app's alone. Started by scripts/bench.ts over IPC.
+ * figures are the app's alone. Started by scripts/bench/main.ts over IPC.
  *
- * Also a bare node:http server on a free port (calibration, see bench.ts).
+ * Also a bare node:http server on a free port (calibration, see throughput.ts).
  *
  * IPC: `stats` (the provider's grant counters), `resetStats`, `cpu`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../src/config/config.js';
-import { attachDemoServices } from '../src/demo/start-demo.js';
-import { createListeningServer } from '../src/http-server.js';
-import { serveIpc } from './bench-ipc.js';
+import { loadConfig } from '../../src/config/config.js';
+import { attachDemoServices } from '../../src/demo/start-demo.js';
+import { createListeningServer } from '../../src/http-server.js';
+import { serveIpc } from './ipc.js';
 
 // tsx turns on source-mapped stack traces; `node dist/…` in production does not.
 if (process.env.BENCH_SOURCE_MAPS === 'off') process.setSourceMapsEnabled(false);

@@ -16,16 +16,17 @@ import { isInvalidTokenChallenge } from '../tokens/bearer-challenge.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { mapApiTarget } from '../proxy/api-target.js';
-import type { ClientCredentialsProvider, M2mTokenRequest } from './client-credentials.js';
+import type { ClientCredentialsTokens } from './client.js';
+import type { M2mTokenRequest } from './token.js';
 
 /** Options of {@link M2mApiClient}. */
 export interface M2mApiClientOptions {
-  readonly tokens: ClientCredentialsProvider;
+  readonly tokens: ClientCredentialsTokens;
   /** API origin + path prefix, e.g. `config.api.baseUrl`. */
   readonly baseUrl: URL;
   /** Milliseconds each API call may take. Default 10,000. */
   readonly timeoutMs?: number;
-  /** Target and scope of the token (default: the provider's configuration). */
+  /** Target and scope of the token (default: the configured ones). */
   readonly tokenRequest?: M2mTokenRequest;
   readonly logger?: Logger;
 }

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEMO_API_AUDIENCE, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE } from '../../src/config/config.js';
-import { ClientCredentialsProvider } from '../../src/m2m/client-credentials.js';
-import { logIn, tokensOf } from '../helpers/app-login.js';
-import { Browser } from '../helpers/browser.js';
-import { mountM2mRoutes, type M2mMount } from '../helpers/m2m-app.js';
-import { parseForm } from '../helpers/provider-login.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { DEMO_API_AUDIENCE, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE } from '../../../src/config/config.js';
+import { ClientCredentialsTokens } from '../../../src/m2m/client.js';
+import { logIn, tokensOf } from '../../helpers/app-login.js';
+import { Browser } from '../../helpers/browser.js';
+import { mountM2mRoutes, type M2mMount } from '../../helpers/m2m-app.js';
+import { parseForm } from '../../helpers/provider-login.js';
+import { startStack, type Stack } from '../../helpers/stack.js';
 
 interface CallResponse {
   result?: { status: number; ok: boolean; body: Record<string, unknown>; retried: boolean };
@@ -32,7 +32,7 @@ interface CallResponse {
 
 describe('Machine-to-machine page', () => {
   let stack: Stack;
-  let m2m: ClientCredentialsProvider;
+  let m2m: ClientCredentialsTokens;
   let mount: M2mMount;
   const browser = new Browser();
   const anonymous = new Browser();
@@ -45,7 +45,7 @@ describe('Machine-to-machine page', () => {
   before(async () => {
     stack = await startStack();
     assert.ok(stack.config.m2m);
-    m2m = new ClientCredentialsProvider({ ...stack.config.m2m, timeoutSeconds: 5, logger: stack.services.logger });
+    m2m = new ClientCredentialsTokens({ ...stack.config.m2m, timeoutSeconds: 5, logger: stack.services.logger });
     mount = mountM2mRoutes(stack, m2m);
   });
   after(() => stack.close());
@@ -151,7 +151,7 @@ describe('Machine-to-machine page', () => {
 
   test('a token error is shown as a typed error, without the secret', async () => {
     const secret = 'route-test-wrong-secret-42';
-    mount.use(new ClientCredentialsProvider({ ...stack.config.m2m!, clientSecret: secret, timeoutSeconds: 5 }));
+    mount.use(new ClientCredentialsTokens({ ...stack.config.m2m!, clientSecret: secret, timeoutSeconds: 5 }));
     try {
       const failed = await call(browser);
       assert.equal(failed.status, 502);

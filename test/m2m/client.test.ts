@@ -1,33 +1,25 @@
 /**
- * The client-credentials token provider (RFC 6749 §4.4) against the embedded
- * demo provider and demo API over real HTTP; a tiny loopback stub only for
- * faults the embedded provider cannot produce (strict auth method,
- * unauthorized_client, invalid_scope, 5xx, a secret echoed in an error).
+ * ClientCredentialsTokens (RFC 6749 §4.4) against the embedded demo provider
+ * and demo API over real HTTP: the cache, single flight, renewal inside the
+ * margin, the target parameters, client authentication, and a provider that
+ * goes down. A tiny loopback stub stands in only where the embedded provider
+ * cannot show what travelled (a strict auth method, `organization`) or fail
+ * on demand (discovery).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { DEMO_API_AUDIENCE, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE } from '../../src/config/config.js';
 import { createLogger } from '../../src/logger.js';
-import {
-  ClientCredentialsProvider,
-  M2mTokenError,
-  MemoryM2mTokenCache,
-  type ClientCredentialsOptions,
-} from '../../src/m2m/client-credentials.js';
-import { M2mApiClient } from '../../src/m2m/m2m-client.js';
+import { M2mApiClient } from '../../src/m2m/api-client.js';
+import { ClientCredentialsTokens, type ClientCredentialsOptions } from '../../src/m2m/client.js';
+import { M2mTokenError } from '../../src/m2m/errors.js';
 import { startM2mBackends, type M2mBackends } from '../helpers/m2m-backends.js';
+import { assertTypedError } from '../helpers/m2m-errors.js';
 import { startTokenStub, type TokenStub } from '../helpers/m2m-token-stub.js';
 
 const SECRET: string = DEMO_M2M_CLIENT.clientSecret;
-
-function providerFor(backends: M2mBackends, extra: Partial<ClientCredentialsOptions> = {}): ClientCredentialsProvider {
-  return new ClientCredentialsProvider({ ...backends.m2m, timeoutSeconds: 5, ...extra });
-}
 
 async function callApi(
   backends: M2mBackends,
@@ -36,24 +28,6 @@ async function callApi(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${backends.apiUrl}${path}`, { headers: { Authorization: `Bearer ${token}` } });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Asserts `err` is an M2mTokenError with `code`, and that the secret appears nowhere in it. */
-function assertTypedError(err: unknown, code: string, secret = SECRET): true {
-  assert.ok(err instanceof M2mTokenError, `expected M2mTokenError, got ${String(err)}`);
-  assert.equal(err.code, code);
-  const cause = err.cause instanceof Error ? `${err.cause.message} ${err.cause.stack ?? ''}` : String(err.cause);
-  for (const text of [
-    err.message,
-    err.publicMessage,
-    cause,
-    JSON.stringify(err),
-    JSON.stringify(err.details),
-    err.stack ?? '',
-  ]) {
-    assert.ok(!text.includes(secret), `the secret leaked into: ${text}`);
-  }
-  return true;
 }
 
 describe('client credentials against the embedded provider (Auth0 style: audience + client_secret_post)', () => {
@@ -65,7 +39,7 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
 
   test('the first call fetches a token, the next 100 come from the cache (one request at the provider)', async () => {
     const grantsBefore = backends.m2mGrants();
-    const m2m = providerFor(backends);
+    const m2m = backends.tokens();
     const first = await m2m.getToken();
     assert.equal(backends.m2mGrants() - grantsBefore, 1);
     for (let i = 0; i < 100; i += 1) {
@@ -89,7 +63,7 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
 
   test('50 concurrent cold calls share one token request', async () => {
     const grantsBefore = backends.m2mGrants();
-    const m2m = providerFor(backends);
+    const m2m = backends.tokens();
     const tokens = await Promise.all(Array.from({ length: 50 }, () => m2m.getToken()));
     assert.equal(backends.m2mGrants() - grantsBefore, 1);
     assert.equal(new Set(tokens.map((t) => t.accessToken)).size, 1);
@@ -100,7 +74,7 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
 
   test('inside the renewal margin exactly one renewal happens, shared by concurrent callers', async () => {
     let clock = Date.now();
-    const m2m = providerFor(backends, { now: () => clock });
+    const m2m = backends.tokens({ now: () => clock });
     const grantsBefore = backends.m2mGrants();
     const first = await m2m.getToken();
 
@@ -122,32 +96,8 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
     assert.equal(stats.tokenRequests, 2);
   });
 
-  test('a short token renews a quarter of its lifetime ahead; renewBeforeSeconds overrides', async () => {
-    const short = await startTokenStub({
-      clientId: 'short',
-      clientSecret: 'short-secret-123',
-      authMethod: 'client_secret_post',
-      expiresIn: 20,
-    });
-    try {
-      const settings = {
-        issuer: short.issuer,
-        clientId: 'short',
-        clientSecret: 'short-secret-123',
-        authMethod: 'client_secret_post' as const,
-        allowInsecureRequests: true,
-      };
-      const byDefault = await new ClientCredentialsProvider(settings).getToken();
-      assert.equal(byDefault.expiresAt - byDefault.renewAt, 5_000);
-      const configured = await new ClientCredentialsProvider({ ...settings, renewBeforeSeconds: 8 }).getToken();
-      assert.equal(configured.expiresAt - configured.renewAt, 8_000);
-    } finally {
-      await short.close();
-    }
-  });
-
   test('audience is sent as configured: the token is for the API, and an unknown audience is refused', async () => {
-    const m2m = providerFor(backends, { audience: DEMO_API_AUDIENCE, resource: undefined });
+    const m2m = backends.tokens({ audience: DEMO_API_AUDIENCE, resource: undefined });
     const token = await m2m.getToken();
     assert.equal(decodeJwt(token.accessToken).aud, DEMO_API_AUDIENCE);
     const me = await callApi(backends, '/me', token.accessToken);
@@ -155,24 +105,24 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
     assert.equal(me.body['aud'], DEMO_API_AUDIENCE);
     assert.equal(me.body['kind'], 'machine');
 
-    const wrong = providerFor(backends, { audience: 'https://not-this-api.example/', resource: undefined });
+    const wrong = backends.tokens({ audience: 'https://not-this-api.example/', resource: undefined });
     await assert.rejects(wrong.getToken(), (err) => assertTypedError(err, 'm2m_invalid_target'));
   });
 
   test('resource (RFC 8707) is sent as configured: the token is for the API, and an unknown resource is refused', async () => {
-    const m2m = providerFor(backends, { audience: undefined, resource: DEMO_API_AUDIENCE });
+    const m2m = backends.tokens({ audience: undefined, resource: DEMO_API_AUDIENCE });
     const token = await m2m.getToken();
     assert.equal(token.resource, DEMO_API_AUDIENCE);
     const me = await callApi(backends, '/me', token.accessToken);
     assert.equal(me.body['aud'], DEMO_API_AUDIENCE);
 
-    const wrong = providerFor(backends, { audience: undefined, resource: 'https://not-this-api.example/' });
+    const wrong = backends.tokens({ audience: undefined, resource: 'https://not-this-api.example/' });
     await assert.rejects(wrong.getToken(), (err) => assertTypedError(err, 'm2m_invalid_target'));
   });
 
   test('a different scope gets its own cache entry; scope order does not matter', async () => {
     const grantsBefore = backends.m2mGrants();
-    const m2m = providerFor(backends);
+    const m2m = backends.tokens();
     const reports = await m2m.getToken();
     const none = await m2m.getToken({ scope: '' });
     assert.notEqual(none.accessToken, reports.accessToken);
@@ -194,7 +144,7 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
   test('a wrong secret is a clear typed error that never contains the secret', async () => {
     const wrongSecret = 'wrong-secret-9f8e7d6c5b4a';
     for (const authMethod of ['client_secret_post', 'client_secret_basic'] as const) {
-      const m2m = providerFor(backends, { clientSecret: wrongSecret, authMethod });
+      const m2m = backends.tokens({ clientSecret: wrongSecret, authMethod });
       await assert.rejects(m2m.getToken(), (err) => {
         assertTypedError(err, 'm2m_invalid_client', wrongSecret);
         assert.ok(err instanceof M2mTokenError);
@@ -216,11 +166,11 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
         done();
       },
     });
-    const m2m = providerFor(backends, { logger: createLogger('info', sink) });
+    const m2m = backends.tokens({ logger: createLogger('info', sink) });
     const token = await m2m.getToken();
     await m2m.getToken();
     await assert.rejects(
-      providerFor(backends, { clientSecret: 'bad-secret-0123456789', logger: createLogger('info', sink) }).getToken(),
+      backends.tokens({ clientSecret: 'bad-secret-0123456789', logger: createLogger('info', sink) }).getToken(),
     );
     const all = lines.join('\n');
     assert.match(all, /m2m token obtained/);
@@ -228,53 +178,6 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
     assert.ok(!all.includes(token.accessToken));
     assert.ok(!all.includes(SECRET));
     assert.ok(!all.includes('bad-secret-0123456789'));
-  });
-
-  test('a 401 invalid_token from the API drops the cached token and retries once', async () => {
-    let clock = Date.now();
-    const cache = new MemoryM2mTokenCache({ now: () => clock });
-    const m2m = providerFor(backends, { cache, now: () => clock });
-    const key = m2m.cacheKey();
-    // A token the API will not accept (as after a key rotation at the provider), cached as fresh.
-    await cache.set(
-      key,
-      {
-        accessToken: 'eyJhbGciOiJFUzI1NiJ9.e30.c2lnbmF0dXJl',
-        tokenType: 'bearer',
-        grantedScope: DEMO_M2M_SCOPE,
-        requestedScope: DEMO_M2M_SCOPE,
-        audience: DEMO_API_AUDIENCE,
-        resource: undefined,
-        organization: undefined,
-        issuedAt: clock,
-        expiresAt: clock + 600_000,
-        renewAt: clock + 540_000,
-      },
-      600,
-    );
-    const grantsBefore = backends.m2mGrants();
-    const api = new M2mApiClient({ tokens: m2m, baseUrl: backends.config.api.baseUrl });
-    const result = await api.call('GET', '/reports/daily');
-    assert.equal(result.status, 200);
-    assert.equal(result.retried, true);
-    assert.equal((result.body as Record<string, unknown>)['generatedFor'], DEMO_M2M_CLIENT.clientId);
-    assert.equal(backends.m2mGrants() - grantsBefore, 1);
-    assert.equal(m2m.stats().invalidations, 1);
-
-    // A 403 is not retried: a new token would not change it.
-    const other = await api.call('GET', '/appointments');
-    assert.equal(other.status, 403);
-    assert.equal(other.retried, false);
-    assert.equal((other.body as Record<string, unknown>)['error'], 'user_token_required');
-    assert.equal(backends.m2mGrants() - grantsBefore, 1);
-    clock += 1;
-  });
-
-  test('the API client keeps paths inside the API and refuses odd methods', async () => {
-    const api = new M2mApiClient({ tokens: providerFor(backends), baseUrl: backends.config.api.baseUrl });
-    await assert.rejects(api.call('GET', '/../../etc/passwd'), { code: 'invalid_path' });
-    await assert.rejects(api.call('GET', '//evil.example/x'), { code: 'invalid_path' });
-    await assert.rejects(api.call('TRACE', '/reports/daily'), { code: 'invalid_method' });
   });
 });
 
@@ -285,9 +188,9 @@ describe('client authentication methods', () => {
       const backends = await startM2mBackends({ M2M_AUTH_METHOD: registered });
       try {
         assert.equal(backends.m2m.authMethod, registered);
-        const token = await providerFor(backends).getToken();
+        const token = await backends.tokens().getToken();
         assert.equal((await callApi(backends, '/reports/daily', token.accessToken)).status, 200);
-        await assert.rejects(providerFor(backends, { authMethod: other }).getToken(), (err) => {
+        await assert.rejects(backends.tokens({ authMethod: other }).getToken(), (err) => {
           assertTypedError(err, 'm2m_invalid_client');
           assert.match((err as Error).message, new RegExp(`M2M_AUTH_METHOD \\(this app sends ${other}\\)`));
           return true;
@@ -311,14 +214,14 @@ describe('client authentication methods', () => {
           allowInsecureRequests: true,
           scope: 'read:x',
         };
-        const right = new ClientCredentialsProvider({
+        const right = new ClientCredentialsTokens({
           ...settings,
           authMethod: registered,
           audience: 'https://api.example/',
         });
         await right.getToken();
         const wrongMethod = registered === 'client_secret_basic' ? 'client_secret_post' : 'client_secret_basic';
-        const wrong = new ClientCredentialsProvider({
+        const wrong = new ClientCredentialsTokens({
           ...settings,
           authMethod: wrongMethod,
           resource: 'https://api.example/',
@@ -349,67 +252,18 @@ describe('client authentication methods', () => {
   }
 });
 
-describe('faults the embedded provider cannot produce (loopback stub)', () => {
+describe('what only a stub can show', () => {
   const secret = 'stub-secret-zyxwvu987654';
-  let stub: TokenStub;
-  const options = (): ClientCredentialsOptions => ({
-    issuer: stub.issuer,
-    clientId: 'svc',
-    clientSecret: secret,
-    authMethod: 'client_secret_post',
-    audience: 'https://api.example/',
-    scope: 'read:x',
-    organization: 'org_123',
-    allowInsecureRequests: true,
-  });
-  before(async () => {
-    stub = await startTokenStub({ clientId: 'svc', clientSecret: secret, authMethod: 'client_secret_post' });
-  });
-  after(() => stub.close());
+  const options = (stub: TokenStub): ClientCredentialsOptions => ({ ...stub.client, organization: 'org_123' });
 
   test('organization is sent when configured (Auth0 Organizations)', async () => {
-    stub.answer(null);
-    await new ClientCredentialsProvider(options()).getToken();
-    assert.equal(stub.requests.at(-1)?.params['organization'], 'org_123');
-  });
-
-  const cases = [
-    { error: 'unauthorized_client', status: 400, code: 'm2m_unauthorized_client', httpStatus: 502 },
-    { error: 'access_denied', status: 403, code: 'm2m_unauthorized_client', httpStatus: 502 },
-    { error: 'invalid_scope', status: 400, code: 'm2m_invalid_scope', httpStatus: 502 },
-    { error: 'server_error', status: 500, code: 'm2m_provider_unavailable', httpStatus: 503 },
-    { error: 'temporarily_unavailable', status: 503, code: 'm2m_provider_unavailable', httpStatus: 503 },
-    { error: 'too_many_requests', status: 429, code: 'm2m_provider_unavailable', httpStatus: 503 },
-    { error: 'invalid_grant', status: 400, code: 'm2m_failed', httpStatus: 502 },
-  ] as const;
-  for (const c of cases) {
-    test(`${c.error} → ${c.code} (${c.httpStatus})`, async () => {
-      // The stub echoes the secret in its description: the error must still not carry it.
-      stub.answer(() => ({ status: c.status, body: { error: c.error, error_description: `nope (${secret})` } }));
-      const m2m = new ClientCredentialsProvider(options());
-      await assert.rejects(m2m.getToken(), (err) => {
-        assertTypedError(err, c.code, secret);
-        assert.equal((err as M2mTokenError).status, c.httpStatus);
-        if (c.status < 500) {
-          // openid-client parses OAuth error bodies of 4xx answers only (RFC 6749 §5.2 uses 400/401).
-          assert.equal((err as M2mTokenError).details['error'], c.error);
-          assert.match((err as M2mTokenError).details['description'] ?? '', /\[redacted\]/);
-        }
-        return true;
-      });
-      assert.equal(m2m.stats().lastError?.code, c.code);
-      stub.answer(null);
-    });
-  }
-
-  test('a provider that is not listening → m2m_provider_unavailable (503, Retry-After)', async () => {
-    const m2m = new ClientCredentialsProvider({ ...options(), issuer: new URL('http://127.0.0.1:9/') });
-    await assert.rejects(m2m.getToken(), (err) => {
-      assertTypedError(err, 'm2m_provider_unavailable', secret);
-      assert.equal((err as M2mTokenError).status, 503);
-      assert.equal((err as M2mTokenError).headers['Retry-After'], '5');
-      return true;
-    });
+    const stub = await startTokenStub({ clientId: 'svc', clientSecret: secret, authMethod: 'client_secret_post' });
+    try {
+      await new ClientCredentialsTokens(options(stub)).getToken();
+      assert.equal(stub.requests.at(-1)?.params['organization'], 'org_123');
+    } finally {
+      await stub.close();
+    }
   });
 
   test('a failed discovery is retried on the next call', async () => {
@@ -420,7 +274,7 @@ describe('faults the embedded provider cannot produce (loopback stub)', () => {
       discoveryFailures: 1,
     });
     try {
-      const m2m = new ClientCredentialsProvider({ ...options(), issuer: flaky.issuer });
+      const m2m = new ClientCredentialsTokens(options(flaky));
       await assert.rejects(m2m.getToken(), (err) => assertTypedError(err, 'm2m_provider_unavailable', secret));
       const token = await m2m.getToken();
       assert.match(token.accessToken, /^stub-/);
@@ -430,14 +284,6 @@ describe('faults the embedded provider cannot produce (loopback stub)', () => {
       await flaky.close();
     }
   });
-
-  test('a token response without expires_in is cached for a short default lifetime', async () => {
-    stub.answer(() => ({ status: 200, body: { access_token: 'opaque-no-expiry', token_type: 'Bearer' } }));
-    const token = await new ClientCredentialsProvider(options()).getToken();
-    assert.equal(token.expiresAt - token.issuedAt, 300_000);
-    assert.equal(token.grantedScope, undefined);
-    stub.answer(null);
-  });
 });
 
 describe('provider down', () => {
@@ -445,7 +291,7 @@ describe('provider down', () => {
     const backends = await startM2mBackends();
     try {
       let clock = Date.now();
-      const m2m = providerFor(backends, { now: () => clock });
+      const m2m = backends.tokens({ now: () => clock });
       const api = new M2mApiClient({ tokens: m2m, baseUrl: backends.config.api.baseUrl });
       const first = await api.call('GET', '/reports/daily'); // also warms the API's JWKS cache
       assert.equal(first.status, 200);
@@ -478,70 +324,5 @@ describe('provider down', () => {
     } finally {
       await backends.close();
     }
-  });
-});
-
-describe('CLI: npm run m2m -- <METHOD> <path>', () => {
-  let backends: M2mBackends;
-  before(async () => {
-    backends = await startM2mBackends();
-  });
-  after(() => backends.close());
-
-  const cli = fileURLToPath(new URL('../../src/m2m/cli.ts', import.meta.url));
-  function run(
-    args: string[],
-    env: Record<string, string> = {},
-  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      // Run from an empty directory so no local .env interferes; only the stack's variables are set.
-      const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...args], {
-        cwd: tmpdir(),
-        env: { PATH: process.env['PATH'] ?? '', ...backends.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
-  const withoutRuntimeWarning = (text: string) => text.replace(/^oidc-provider WARNING.*$/gm, '').trim();
-
-  test('GET /reports/daily prints the JSON and exits 0', async () => {
-    const { code, stdout, stderr } = await run(['GET', '/reports/daily']);
-    assert.equal(code, 0, stderr);
-    const body = JSON.parse(stdout) as Record<string, unknown>;
-    assert.equal(body['generatedFor'], DEMO_M2M_CLIENT.clientId);
-    assert.equal(withoutRuntimeWarning(stderr), '');
-  });
-
-  test('a wrong path exits 1 with one line on stderr', async () => {
-    const { code, stdout, stderr } = await run(['GET', '/no-such-report']);
-    assert.equal(code, 1);
-    assert.equal(stdout, '');
-    const message = withoutRuntimeWarning(stderr);
-    assert.equal(message.split('\n').length, 1);
-    assert.match(message, /GET \/no-such-report → HTTP 404 not_found/);
-  });
-
-  test('a wrong secret exits 1 with the typed error and without the secret', async () => {
-    const wrong = 'cli-wrong-secret-5566778899';
-    const { code, stdout, stderr } = await run(['GET', '/reports/daily'], {
-      M2M_CLIENT_ID: DEMO_M2M_CLIENT.clientId,
-      M2M_CLIENT_SECRET: wrong,
-    });
-    assert.equal(code, 1);
-    assert.equal(stdout, '');
-    assert.match(stderr, /m2m_invalid_client/);
-    assert.ok(!stderr.includes(wrong));
-  });
-
-  test('usage errors exit 1', async () => {
-    const { code, stderr } = await run(['GET']);
-    assert.equal(code, 1);
-    assert.match(stderr, /usage: npm run m2m/);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Benchmark plumbing (bench only, never part of the app): a tiny request/reply
- * protocol over the Node IPC channel between scripts/bench.ts and the
- * processes it forks (scripts/bench-demo.ts, scripts/bench-app.ts).
+ * protocol over the Node IPC channel between scripts/bench/main.ts and the
+ * processes it forks (demo-process.ts, app-process.ts, floor-process.ts, layers-process.ts).
  *
  * - Every call has a timeout; a child that exits fails its pending calls.
  * - A child exits by itself when the parent goes away (IPC `disconnect`), so a
@@ -32,7 +32,7 @@ export type IpcHandlers = Record<string, (arg: unknown) => unknown>;
 
 /** Child side: answers the parent's calls; exits when the parent disconnects. */
 export function serveIpc(handlers: IpcHandlers, info: Record<string, unknown> = {}): void {
-  if (!process.send) throw new Error('this script is started by scripts/bench.ts (it needs an IPC channel)');
+  if (!process.send) throw new Error('this script is started by scripts/bench/main.ts (it needs an IPC channel)');
   process.on('message', (message: IpcRequest) => {
     const handler = handlers[message.op];
     void (async () => {

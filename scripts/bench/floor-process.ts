@@ -10,31 +10,16 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serveIpc } from './bench-ipc.js';
+import { forwardWithToken, keepAliveAgent } from './bare-proxy.js';
+import { serveIpc } from './ipc.js';
 
 const target = new URL(process.env.BENCH_FLOOR_TARGET ?? '');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64 });
+const agent = keepAliveAgent();
 let token = '';
 
 const server = http.createServer((req, res) => {
   req.resume();
-  const upstream = http.request(
-    target,
-    { method: 'GET', agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
-    (response) => {
-      const headers: Record<string, string> = {
-        'content-type': response.headers['content-type'] ?? 'application/json',
-      };
-      if (response.headers['content-length']) headers['content-length'] = response.headers['content-length'];
-      res.writeHead(response.statusCode ?? 502, headers);
-      response.pipe(res);
-    },
-  );
-  upstream.on('error', () => {
-    if (!res.headersSent) res.writeHead(502);
-    res.end();
-  });
-  upstream.end();
+  forwardWithToken(target, agent, token, res);
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
 

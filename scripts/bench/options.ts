@@ -1,0 +1,37 @@
+/**
+ * The benchmark's command-line options and the durations and sizes they set
+ * (bench only). See main.ts for what each option does.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = new Set(process.argv.slice(2));
+
+/** The repository root (the benchmark's processes run from here). */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The page whose marked sections the benchmark rewrites. */
+export const DOC = path.join(ROOT, 'docs', 'benchmark.md');
+
+export const PROFILE = args.has('--profile');
+export const LAYERS = args.has('--layers');
+export const QUICK = args.has('--quick');
+
+export const CONNECTIONS = 50;
+export const WARMUP_S = QUICK ? 1 : 2;
+export const MEASURE_S = QUICK ? 3 : 10;
+/** The measured time is split in rounds that alternate the targets, so a load spike from a neighbour hits all of them. */
+export const ROUNDS = 4;
+/** Calibration rows (bare server, bare proxy) get half the time of the main rows. */
+export const CALIBRATION_S = MEASURE_S / 2;
+/** Measured seconds per row of `--layers`. */
+export const LAYER_S = QUICK ? 2 : 8;
+export const STORM_S = QUICK ? 8 : 20;
+export const STORM_TTL_S = 5;
+export const LOGINS = QUICK ? 100 : 1_000;
+export const WARMUP_LOGINS = 20;
+export const LOGIN_PARALLEL = 4;
+export const LOGIN_BUDGET_MS = QUICK ? 20_000 : 50_000;
+/** Hard stop for the whole benchmark. */
+export const WATCHDOG_MS = 300_000;
+/** The app's LOG_LEVEL in the benchmark (default info, as `npm start`). */
+export const BENCH_LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';

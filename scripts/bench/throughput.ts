@@ -1,0 +1,100 @@
+/**
+ * Part 1 of the report (bench only): `GET /me` on the demo API directly with
+ * a bearer token, against `GET /api/me` through the app with the session
+ * cookie, with two calibration rows that say what the machine gives right
+ * now: a bare node:http server (in A) and a bare node:http proxy (P,
+ * floor-process.ts), the floor for any Node proxy here. With Redis, the app
+ * on Redis is one more row.
+ */
+import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
+import { measureInterleaved, type Target, type Throughput } from './load.js';
+import { apiHeaders, login, statusOf, type LoggedIn } from './login.js';
+import { CALIBRATION_S, MEASURE_S } from './options.js';
+import { baseEnv, startChild, stopChild, type AppInstance, type Run } from './stack.js';
+
+export interface ThroughputRows {
+  readonly calibration: Throughput;
+  readonly direct: Throughput;
+  readonly floor: Throughput;
+  readonly proxied: Throughput;
+  readonly redisProxied?: Throughput;
+  /** The session of the proxied row (its stored records are reported too). */
+  readonly session: LoggedIn;
+}
+
+/** Part 1 on `run`: its first instance is the app, its second (if any) the app on Redis. */
+export async function measureThroughput(run: Run): Promise<ThroughputRows> {
+  const app = run.instances[0] as AppInstance;
+  const session = await login(run, app, DEMO_ACCOUNTS[0] as DemoAccount);
+  const token = await app.child.call<string | null>('accessToken', session.sid);
+  if (!token) throw new Error('no access token for the logged-in session');
+  const bearer = { authorization: `Bearer ${token}`, accept: 'application/json' };
+  const directUrl = `${run.apiOrigin}/me`;
+  const proxiedUrl = `${app.loadOrigin}/api/me`;
+  for (const [url, headers] of [
+    [directUrl, bearer],
+    [proxiedUrl, apiHeaders(session)],
+  ] as const) {
+    const status = await statusOf(url, headers);
+    if (status !== 200) throw new Error(`sanity check: ${url} answered ${status}`);
+  }
+  const floor = await startChild(
+    'run1/P bare proxy',
+    'floor-process.ts',
+    { ...baseEnv(), BENCH_FLOOR_TARGET: directUrl },
+    'run1-floor',
+  );
+  await floor.child.call('setToken', token);
+  const redisApp = run.instances[1];
+  const redisSession = redisApp ? await login(run, redisApp, DEMO_ACCOUNTS[0] as DemoAccount) : undefined;
+  const demo = run.demo;
+  const targets: Target[] = [
+    {
+      label: 'bare node:http server (calibration, in A)',
+      url: `${run.calibrationOrigin}/`,
+      headers: {},
+      app: app.child,
+      demo,
+      seconds: CALIBRATION_S,
+      noApp: true,
+    },
+    { label: 'direct GET /me (bearer)', url: directUrl, headers: bearer, app: app.child, demo, seconds: MEASURE_S },
+    {
+      label: 'bare node:http proxy to /me (floor, P)',
+      url: `http://127.0.0.1:${String(floor.info.port)}/`,
+      headers: {},
+      app: floor.child,
+      demo,
+      seconds: CALIBRATION_S,
+    },
+    {
+      label: 'proxied GET /api/me (cookie + X-CSRF)',
+      url: proxiedUrl,
+      headers: apiHeaders(session),
+      app: app.child,
+      demo,
+      seconds: MEASURE_S,
+    },
+    ...(redisApp && redisSession
+      ? [
+          {
+            label: 'proxied GET /api/me, Redis store',
+            url: `${redisApp.loadOrigin}/api/me`,
+            headers: apiHeaders(redisSession),
+            app: redisApp.child,
+            demo,
+            seconds: MEASURE_S,
+          },
+        ]
+      : []),
+  ];
+  const [calibration, direct, floorRow, proxied, redisProxied] = (await measureInterleaved(targets)) as [
+    Throughput,
+    Throughput,
+    Throughput,
+    Throughput,
+    Throughput?,
+  ];
+  await stopChild(floor.child);
+  return { calibration, direct, floor: floorRow, proxied, session, ...(redisProxied ? { redisProxied } : {}) };
+}

@@ -1,0 +1,86 @@
+/**
+ * `npm run m2m -- <METHOD> <path>` as a child process against the demo
+ * provider and API: the API's JSON on stdout, one line on stderr otherwise.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DEMO_M2M_CLIENT } from '../../src/config/config.js';
+import { startM2mBackends, type M2mBackends } from '../helpers/m2m-backends.js';
+
+describe('CLI: npm run m2m -- <METHOD> <path>', () => {
+  let backends: M2mBackends;
+  before(async () => {
+    backends = await startM2mBackends();
+  });
+  after(() => backends.close());
+
+  const cli = fileURLToPath(new URL('../../src/m2m/cli.ts', import.meta.url));
+  function run(
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      // Run from an empty directory so no local .env interferes; only the stack's variables are set,
+      // and LOG_LEVEL only when a test sets it.
+      const { LOG_LEVEL: _unset, ...stackEnv } = backends.env;
+      const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...args], {
+        cwd: tmpdir(),
+        env: { PATH: process.env['PATH'] ?? '', ...stackEnv, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+  const withoutRuntimeWarning = (text: string) => text.replace(/^oidc-provider WARNING.*$/gm, '').trim();
+
+  test('GET /reports/daily prints the JSON and exits 0', async () => {
+    const { code, stdout, stderr } = await run(['GET', '/reports/daily']);
+    assert.equal(code, 0, stderr);
+    const body = JSON.parse(stdout) as Record<string, unknown>;
+    assert.equal(body['generatedFor'], DEMO_M2M_CLIENT.clientId);
+    assert.equal(withoutRuntimeWarning(stderr), '');
+  });
+
+  test('with LOG_LEVEL set, the token request is logged on stderr (never the token); stdout stays JSON', async () => {
+    const { code, stdout, stderr } = await run(['GET', '/reports/daily'], { LOG_LEVEL: 'info' });
+    assert.equal(code, 0, stderr);
+    assert.equal((JSON.parse(stdout) as Record<string, unknown>)['generatedFor'], DEMO_M2M_CLIENT.clientId);
+    assert.match(stderr, /m2m token obtained/);
+    assert.doesNotMatch(stderr, /eyJ/);
+  });
+
+  test('a wrong path exits 1 with one line on stderr', async () => {
+    const { code, stdout, stderr } = await run(['GET', '/no-such-report']);
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    const message = withoutRuntimeWarning(stderr);
+    assert.equal(message.split('\n').length, 1);
+    assert.match(message, /GET \/no-such-report → HTTP 404 not_found/);
+  });
+
+  test('a wrong secret exits 1 with the typed error and without the secret', async () => {
+    const wrong = 'cli-wrong-secret-5566778899';
+    const { code, stdout, stderr } = await run(['GET', '/reports/daily'], {
+      M2M_CLIENT_ID: DEMO_M2M_CLIENT.clientId,
+      M2M_CLIENT_SECRET: wrong,
+    });
+    assert.equal(code, 1);
+    assert.equal(stdout, '');
+    assert.match(stderr, /m2m_invalid_client/);
+    assert.ok(!stderr.includes(wrong));
+  });
+
+  test('usage errors exit 1', async () => {
+    const { code, stderr } = await run(['GET']);
+    assert.equal(code, 1);
+    assert.match(stderr, /usage: npm run m2m/);
+  });
+});
