@@ -16,7 +16,7 @@ import {
 } from '../config/config.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { createDemoApi } from './api/app.js';
-import { createDemoProvider, type DemoProvider } from './identity-provider.js';
+import { createDemoProvider, type DemoProvider } from './identity-provider/index.js';
 
 export interface DemoServers {
   readonly providerServer: Server;

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/web/app.js';
 import { DEMO_CLIENT, loadConfig, type Config } from '../../src/config/config.js';
-import type { DemoProvider } from '../../src/demo/identity-provider.js';
+import type { DemoProvider } from '../../src/demo/identity-provider/index.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer, listen } from '../../src/http-server.js';
 import { createLogger } from '../../src/logger.js';
