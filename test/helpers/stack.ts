@@ -76,7 +76,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
         LOG_LEVEL: 'info',
         RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
         RATE_LIMIT_API_PER_MINUTE: '1000000',
-        OIDC_ISSUER: config.oidc.issuer.href.replace(/\/$/, ''),
+        OIDC_ISSUER: provider.issuer,
         OIDC_CLIENT_ID: DEMO_CLIENT.clientId,
         OIDC_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
         OIDC_PROMPT: 'consent',
@@ -117,7 +117,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
       return instance;
     },
     appUrl: `http://localhost:${app.port}`,
-    issuer: config.oidc.issuer.href.replace(/\/$/, ''),
+    issuer: provider.issuer,
     apiUrl: `http://127.0.0.1:${apiServer.port}`,
     config: appConfig,
     services,

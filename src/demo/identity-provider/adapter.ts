@@ -14,8 +14,22 @@ interface StoredEntry {
   expiresAt: number;
 }
 
-export function createMemoryAdapterFactory(maxEntries = 10_000): AdapterFactory {
+export interface MemoryAdapterOptions {
+  /** Most entries kept across all models. */
+  readonly maxEntries?: number;
+  /**
+   * Seconds a consumed (rotated) refresh token still reads as unused: 0 = never, so reusing it is
+   * caught and oidc-provider revokes the grant; `Infinity` = a rotated token stays valid. This is
+   * how the demo plays providers with a reuse grace period, which oidc-provider has no option for.
+   */
+  readonly refreshTokenReuseLeewaySeconds?: number;
+}
+
+export function createMemoryAdapterFactory(options: MemoryAdapterOptions = {}): AdapterFactory {
+  const { maxEntries = 10_000, refreshTokenReuseLeewaySeconds = 0 } = options;
   const entries = new Map<string, StoredEntry>();
+  /** When each rotated refresh token was first consumed, while its leeway runs. */
+  const consumedAt = new Map<string, number>();
   const sessionUids = new Map<string, string>();
   const userCodes = new Map<string, string>();
   const grantMembers = new Map<string, Set<string>>();
@@ -64,7 +78,12 @@ export function createMemoryAdapterFactory(maxEntries = 10_000): AdapterFactory 
       },
       async find(id) {
         const payload = read(keyOf(id));
-        return payload ? { ...payload } : undefined;
+        if (!payload) return undefined;
+        const consumed = consumedAt.get(keyOf(id));
+        if (consumed !== undefined && Date.now() - consumed >= refreshTokenReuseLeewaySeconds * 1000) {
+          return { ...payload, consumed: Math.floor(consumed / 1000) };
+        }
+        return { ...payload };
       },
       async findByUid(uid) {
         const id = sessionUids.get(uid);
@@ -78,10 +97,16 @@ export function createMemoryAdapterFactory(maxEntries = 10_000): AdapterFactory 
       },
       async consume(id) {
         const payload = read(keyOf(id));
-        if (payload) payload.consumed = Math.floor(Date.now() / 1000);
+        if (!payload) return;
+        if (model === 'RefreshToken' && refreshTokenReuseLeewaySeconds > 0) {
+          if (!consumedAt.has(keyOf(id))) consumedAt.set(keyOf(id), Date.now());
+          return;
+        }
+        payload.consumed = Math.floor(Date.now() / 1000);
       },
       async destroy(id) {
         entries.delete(keyOf(id));
+        consumedAt.delete(keyOf(id));
       },
       async revokeByGrantId(grantId) {
         const members = grantMembers.get(grantId);
@@ -89,6 +114,7 @@ export function createMemoryAdapterFactory(maxEntries = 10_000): AdapterFactory 
         for (const key of members) {
           if (key.startsWith(`${model}:`)) {
             entries.delete(key);
+            consumedAt.delete(key);
             members.delete(key);
           }
         }

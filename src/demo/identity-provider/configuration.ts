@@ -1,6 +1,6 @@
 /**
  * The oidc-provider configuration object of the demo provider: clients, keys, cookies, features,
- * resource indicators, refresh-token policy and lifetimes.
+ * resource indicators, refresh-token policy and lifetimes, shaped by the provider profile.
  *
  * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md
  */
@@ -12,6 +12,8 @@ import { errors, type Configuration, type KoaContextWithOIDC, type ResourceServe
 import { findDemoAccountBySub, type DemoAccount } from '../demo-accounts.js';
 import { createMemoryAdapterFactory } from './adapter.js';
 import type { DemoProviderSettings } from './options.js';
+import type { OrganizationLedger } from './organizations.js';
+import type { DemoProviderProfile, IdTokenAlg } from './profiles/index.js';
 import { errorPageLocals, type PageRenderer } from './views.js';
 
 const AUTHORIZATION_CODE_TTL = 60;
@@ -19,9 +21,8 @@ const ID_TOKEN_TTL = 60 * 60;
 const INTERACTION_TTL = 60 * 60;
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
 
-/** OIDC scopes and the claims each releases (OIDC Core §5.4). */
+/** OIDC scopes and the claims each releases (OIDC Core §5.4); `openid` also carries the profile's own. */
 const CLAIMS = {
-  openid: ['sub'],
   profile: ['name', 'given_name', 'family_name', 'preferred_username'],
   email: ['email', 'email_verified'],
 };
@@ -29,8 +30,20 @@ const CLAIMS = {
 /** Scopes the consent page lists as "about you" rather than as API permissions. */
 export const IDENTITY_SCOPES = new Set(['openid', ...Object.keys(CLAIMS), 'offline_access']);
 
-export async function buildConfiguration(settings: DemoProviderSettings, pages: PageRenderer): Promise<Configuration> {
+export interface ConfigurationContext {
+  readonly profile: DemoProviderProfile;
+  readonly pages: PageRenderer;
+  readonly organizations: OrganizationLedger;
+}
+
+export async function buildConfiguration(
+  settings: DemoProviderSettings,
+  { profile, pages, organizations }: ConfigurationContext,
+): Promise<Configuration> {
   const { appBaseUrl, api, webClient } = settings;
+  // Entra names the API by prefixing its scopes with the API's identifier.
+  const prefixed = profile.apiAudience === 'scope-prefix';
+  const userScopes = prefixed ? api.userScopes.map((scope) => `${api.audience}${scope}`) : api.userScopes;
 
   const m2mScopesByClient = new Map(
     settings.m2mClients.map((client) => [
@@ -48,19 +61,21 @@ export async function buildConfiguration(settings: DemoProviderSettings, pages: 
       scope,
       audience: api.audience,
       accessTokenFormat: 'jwt',
+      // RFC 9068 §2.1 allows a single-valued `aud`; Auth0 and Entra put the API there.
       accessTokenTTL,
       jwt: { sign: { alg: 'ES256' } },
     };
   }
 
   return {
-    adapter: createMemoryAdapterFactory(),
+    adapter: createMemoryAdapterFactory({ refreshTokenReuseLeewaySeconds: profile.rotation.reuseLeewaySeconds }),
     clients: [
       {
         client_id: webClient.clientId,
         client_secret: webClient.clientSecret,
         client_name: webClient.clientName ?? webClient.clientId,
         token_endpoint_auth_method: webClient.authMethod,
+        id_token_signed_response_alg: profile.idTokenSigningAlgs[0],
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: [`${appBaseUrl}/callback`],
@@ -76,7 +91,8 @@ export async function buildConfiguration(settings: DemoProviderSettings, pages: 
         redirect_uris: [],
       })),
     ],
-    jwks: { keys: await generateSigningKeys() },
+    jwks: { keys: await generateSigningKeys(profile.idTokenSigningAlgs) },
+    enabledJWA: { idTokenSigningAlgValues: [...profile.idTokenSigningAlgs] },
     cookies: {
       // Signs the interaction/session cookies; random per process (cookies die with the process).
       keys: [randomBytes(32).toString('base64url')],
@@ -84,12 +100,15 @@ export async function buildConfiguration(settings: DemoProviderSettings, pages: 
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
     },
-    claims: CLAIMS,
+    claims: {
+      ...CLAIMS,
+      openid: ['sub', ...(profile.tenantId ? ['tid'] : []), ...(organizations.enabled ? ['org_id', 'org_name'] : [])],
+    },
     // OIDC Core §5.4: with response_type=code, scope-requested claims belong to UserInfo. When the
     // access token is for the API (so useless at UserInfo), oidc-provider puts them in the ID token.
     conformIdTokenClaims: true,
     // Auth0-compatible authorization request parameters; `audience` maps to RFC 8707 `resource`.
-    extraParams: ['audience', 'organization', 'invitation'],
+    extraParams: ['audience', 'organization', 'invitation', 'access_type'],
     responseTypes: ['code'],
     pkce: { required: () => true },
     // Only the BFF's server talks to the token endpoint: no browser CORS access to anything.
@@ -98,7 +117,7 @@ export async function buildConfiguration(settings: DemoProviderSettings, pages: 
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       revocation: {
-        enabled: true,
+        enabled: profile.revocation,
         // RFC 7009 §2.1: a client may revoke only the tokens issued to it.
         allowedPolicy: (_ctx, client, token) => {
           if (token.clientId !== client.clientId) {
@@ -108,7 +127,7 @@ export async function buildConfiguration(settings: DemoProviderSettings, pages: 
         },
       },
       rpInitiatedLogout: {
-        enabled: true,
+        enabled: profile.logout !== 'none',
         // `form` is oidc-provider's own <form id="op.logoutForm"> (action and xsrf field); the page
         // embeds it as is and its buttons submit it through their `form` attribute.
         logoutSource: async (ctx, form) => {
@@ -142,6 +161,11 @@ export async function buildConfiguration(settings: DemoProviderSettings, pages: 
           if (ctx.oidc.route === 'token' && ctx.oidc.params?.['grant_type'] === 'client_credentials') {
             return api.audience;
           }
+          if (profile.apiAudience === 'default') return api.audience;
+          if (prefixed && ctx.oidc.route === 'authorization') {
+            const scopes = String(ctx.oidc.params?.['scope'] ?? '').split(' ');
+            if (scopes.some((scope) => scope.startsWith(api.audience))) return api.audience;
+          }
           // A user login without a target gets an opaque access token for UserInfo only.
           return undefined;
         },
@@ -158,29 +182,52 @@ export async function buildConfiguration(settings: DemoProviderSettings, pages: 
           if (m2mScope !== undefined) {
             return apiResourceServer(m2mScope, settings.clientCredentialsTtlSeconds);
           }
-          if (client.clientId === webClient.clientId) {
-            return apiResourceServer(api.userScopes.join(' '), settings.accessTokenTtlSeconds);
+          if (client.clientId === webClient.clientId && profile.apiAudience !== 'none') {
+            return apiResourceServer(userScopes.join(' '), settings.accessTokenTtlSeconds);
           }
           throw new errors.InvalidTarget('this client may not access the API');
         },
-        // `resource` is optional at the token endpoint (RFC 8707 §2.2): the code exchange and
-        // refreshes get a token for the API granted at /authorize without repeating it.
-        useGrantedResource: () => true,
+        // `resource` is optional at the token endpoint (RFC 8707 §2.2). When this is true, the code
+        // exchange and refreshes get a token for the API granted at /authorize without repeating
+        // it; when false (Logto), a token request without `resource` gets a UserInfo-only token.
+        useGrantedResource: () => profile.useGrantedResource,
       },
     },
-    findAccount: (_ctx, sub) => {
+    ...(prefixed && {
+      formats: {
+        customizers: {
+          // Entra's access tokens list the scopes without the API prefix the client asked with.
+          jwt: (_ctx, _token, jwt) => {
+            const scope = jwt.payload['scope'];
+            if (typeof scope === 'string') jwt.payload['scope'] = scope.replaceAll(api.audience, '');
+          },
+        },
+      },
+    }),
+    findAccount: (_ctx, sub, token) => {
       const account = findDemoAccountBySub(sub);
       if (!account) return undefined;
-      return { accountId: account.sub, claims: () => accountClaims(account) };
+      return {
+        accountId: account.sub,
+        claims: () => ({
+          ...accountClaims(account),
+          ...(profile.tenantId && { tid: profile.tenantId }),
+          ...organizations.claimsFor(token?.grantId),
+        }),
+      };
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    // OIDC Core §11: a refresh token only for clients allowed to refresh that asked for offline_access.
+    // OIDC Core §11: a refresh token only for clients allowed to refresh that asked for
+    // offline_access, unless the provider issues one with every login (Keycloak).
     issueRefreshToken: (_ctx, client, code) =>
-      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
-    // Rotate on every use (RFC 9700 §4.14.2): a replayed refresh token fails and revokes the grant.
-    rotateRefreshToken: true,
+      client.grantTypeAllowed('refresh_token') &&
+      (profile.offlineAccess === 'always' || code.scopes.has('offline_access')),
+    // `always`: rotate on every use (RFC 9700 §4.14.2), so a replayed refresh token fails and
+    // revokes the grant (unless the adapter's reuse leeway hides the reuse); `late`: oidc-provider's
+    // default rule, which rotates a confidential client's token only late in its life.
+    ...(profile.rotation.rotate !== 'late' && { rotateRefreshToken: profile.rotation.rotate === 'always' }),
     renderError: async (ctx, out) => {
       const status = ctx.status >= 400 ? ctx.status : 400;
       await pages.renderToKoa(ctx, status, 'error', errorPageLocals(out.error, out.error_description, appBaseUrl));
@@ -224,10 +271,14 @@ function requestedAudience(ctx: KoaContextWithOIDC): string | undefined {
   return value;
 }
 
-/** RS256 for ID tokens (OIDC Core §15.1 mandatory-to-implement) and ES256 for JWT access tokens. */
-async function generateSigningKeys(): Promise<JWK[]> {
+/**
+ * RS256 (OIDC Core §15.1 mandatory-to-implement) and ES256 (JWT access tokens) always, plus the
+ * profile's ID-token algorithms.
+ */
+async function generateSigningKeys(idTokenAlgs: readonly IdTokenAlg[]): Promise<JWK[]> {
   const keys: JWK[] = [];
-  for (const alg of ['RS256', 'ES256'] as const) {
+  const algs = new Set<IdTokenAlg>(['RS256', 'ES256', ...idTokenAlgs]);
+  for (const alg of algs) {
     const { privateKey } = await generateKeyPair(alg, { extractable: true });
     const jwk = await exportJWK(privateKey);
     keys.push({ ...jwk, alg, use: 'sig', kid: await calculateJwkThumbprint(jwk) });

@@ -25,13 +25,18 @@ import Provider from 'oidc-provider';
 
 import { enforceRegisteredSecretMethod } from './client-auth.js';
 import { buildConfiguration } from './configuration.js';
+import { dialectRoutes, recordOrganizations, shapeDiscovery } from './dialect.js';
 import { errorHandler } from './errors.js';
 import { interactionRoutes } from './interactions.js';
 import { validateOptions, type DemoProvider, type DemoProviderOptions } from './options.js';
+import { OrganizationLedger } from './organizations.js';
+import { DEMO_PROVIDER_PROFILES } from './profiles/index.js';
 import { countProviderEvents, emptyStats, resetStats } from './stats.js';
 import { PageRenderer, resolveViewsDir } from './views.js';
 
 export type { DemoClient, DemoProvider, DemoProviderOptions, DemoProviderStats } from './options.js';
+export { DEMO_PROFILE_NAMES, DEMO_PROVIDER_PROFILES } from './profiles/index.js';
+export type { DemoProfileName, DemoProviderProfile } from './profiles/index.js';
 
 /**
  * Creates the demo identity provider. The caller listens:
@@ -42,16 +47,22 @@ export type { DemoClient, DemoProvider, DemoProviderOptions, DemoProviderStats }
  */
 export async function createDemoProvider(options: DemoProviderOptions): Promise<DemoProvider> {
   const settings = validateOptions(options);
-  const { issuer, appBaseUrl, api, webClient } = settings;
+  const { appBaseUrl, api, webClient } = settings;
+  const profile = options.profile ?? DEMO_PROVIDER_PROFILES.standard;
+  const issuer = `${settings.issuer}${profile.issuerPath}`;
+  const mountPath = profile.issuerPath.replace(/\/$/, '');
 
   const stats = emptyStats();
   const pages = new PageRenderer(resolveViewsDir(), new URL(appBaseUrl).origin);
+  const organizations = new OrganizationLedger(profile.organizations);
 
-  const provider = new Provider(issuer, await buildConfiguration(settings, pages));
+  const provider = new Provider(issuer, await buildConfiguration(settings, { profile, pages, organizations }));
   // The provider is reached directly over loopback: never trust X-Forwarded-* headers.
   provider.proxy = false;
   enforceRegisteredSecretMethod(provider);
   countProviderEvents(provider, stats);
+  shapeDiscovery(provider, profile);
+  recordOrganizations(provider, organizations);
 
   const app = express();
   app.disable('x-powered-by');
@@ -73,11 +84,22 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
       webClientId: webClient.clientId,
     }),
   );
-  app.use(provider.callback());
+  app.use(
+    dialectRoutes({
+      profile,
+      mountPath,
+      organizations,
+      webClientId: webClient.clientId,
+      postLogoutRedirectUri: `${appBaseUrl}/`,
+    }),
+  );
+  if (mountPath) app.use(mountPath, provider.callback());
+  else app.use(provider.callback());
   app.use(errorHandler(pages, appBaseUrl));
 
   return {
     issuer,
+    profile,
     handler: (req, res) => {
       app(req, res);
     },

@@ -3,6 +3,8 @@ import { isAbsolute } from 'node:path';
 import type { RequestListener } from 'node:http';
 import type Provider from 'oidc-provider';
 
+import type { DemoProviderProfile } from './profiles/index.js';
+
 /** A client registered with the demo provider. */
 export interface DemoClient {
   clientId: string;
@@ -18,8 +20,13 @@ export interface DemoClient {
 
 /** Options of {@link createDemoProvider}. */
 export interface DemoProviderOptions {
-  /** Issuer identifier, e.g. `http://127.0.0.1:4001` (no trailing slash); served at this origin's root. */
+  /**
+   * Where the provider is served, e.g. `http://127.0.0.1:4001` (no trailing slash). The issuer is
+   * this plus the profile's path (`/oidc` for Logto, `/` for Auth0, nothing for `standard`).
+   */
   issuer: string;
+  /** Which real provider to behave like (default: `standard`). */
+  profile?: DemoProviderProfile;
   /** Base URL of the BFF app: redirect URI `${appBaseUrl}/callback`, post-logout URI `${appBaseUrl}/`. */
   appBaseUrl: string;
   /** The BFF: a confidential client with `authorization_code` + `refresh_token`, response type `code`. */
@@ -58,8 +65,10 @@ export interface DemoProviderStats {
 
 /** A running demo provider; the caller owns the HTTP server. */
 export interface DemoProvider {
-  /** The issuer identifier, as given. */
+  /** The issuer identifier: the given origin plus the profile's path. */
   issuer: string;
+  /** The profile the provider plays. */
+  profile: DemoProviderProfile;
   /** Request listener for `http.createServer(handler)` or `server.on('request', handler)`. */
   handler: RequestListener;
   /** Live counters (see {@link DemoProviderStats}). */
