@@ -161,7 +161,9 @@ export async function buildConfiguration(
           if (ctx.oidc.route === 'token' && ctx.oidc.params?.['grant_type'] === 'client_credentials') {
             return api.audience;
           }
+          // Okta and Keycloak: the authorization server's own audience, whatever the client sends.
           if (profile.apiAudience === 'default') return api.audience;
+          // Entra: the API is the one whose identifier prefixes the requested scopes.
           if (prefixed && ctx.oidc.route === 'authorization') {
             const scopes = String(ctx.oidc.params?.['scope'] ?? '').split(' ');
             if (scopes.some((scope) => scope.startsWith(api.audience))) return api.audience;
@@ -182,6 +184,7 @@ export async function buildConfiguration(
           if (m2mScope !== undefined) {
             return apiResourceServer(m2mScope, settings.clientCredentialsTtlSeconds);
           }
+          // Google issues user tokens for its own APIs only: none for ours.
           if (client.clientId === webClient.clientId && profile.apiAudience !== 'none') {
             return apiResourceServer(userScopes.join(' '), settings.accessTokenTtlSeconds);
           }
