@@ -5,7 +5,8 @@
  * - Auth0 organizations: when the login named an organization, the ID token's `org_id` (for an
  *   `org_…` id) or `org_name` (for a name, compared lower-cased) must match it, or anyone with an
  *   account in another organization could sign in:
- *   https://auth0.com/docs/manage-users/organizations/using-tokens
+ *   https://auth0.com/docs/manage-users/organizations/using-tokens ,
+ *   https://auth0.com/docs/manage-users/organizations/configure-organizations/use-org-name-authentication-api
  * - Entra multi-tenant: a discovery document at /common or /organizations names the issuer
  *   `https://login.microsoftonline.com/{tenantid}/v2.0`, so a token from *any* tenant validates.
  *   The tenant (`tid`) must then be on OIDC_ALLOWED_TENANTS, never "any tenant" by accident:
