@@ -10,6 +10,8 @@ import { ProviderConnection } from './oidc/client.js';
 import type { FlowLog } from './flow/flow-log.js';
 import { MemoryFlowLog } from './stores/memory/flow-log.js';
 import { MemoryTokenStore } from './stores/memory/token-store.js';
+import { tokenEndpointParameters } from './oidc/token-request.js';
+import { checkProviderSetup } from './oidc/setup-check.js';
 import { KeyValueSessionStore, MemoryKeyValueStore } from './stores/memory/session-store.js';
 import { createRedisBackends } from './stores/redis/backends.js';
 import { localRefreshLock, type RefreshLock } from './tokens/refresh-lock.js';
@@ -53,6 +55,13 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
       verifyIdTokenSignatures: true,
     },
     logger,
+    {
+      onDiscovered: (configuration) => {
+        for (const warning of checkProviderSetup(config.oidc, configuration.serverMetadata())) {
+          logger.warn({ provider: config.oidc.provider, check: 'provider_setup' }, warning);
+        }
+      },
+    },
   );
 
   const stores = config.session.redisUrl
@@ -65,6 +74,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     flowLog: stores.flowLog,
     logger,
     tokenTtlSeconds: config.session.absoluteSeconds,
+    refreshParameters: tokenEndpointParameters(config.oidc),
   });
 
   const proxy = new ApiProxy({ api: config.api, tokens, flowLog: stores.flowLog });

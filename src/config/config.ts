@@ -11,14 +11,29 @@
  *   (RFC 9700 §2.6: authorization responses must not travel unencrypted).
  * - With no `OIDC_ISSUER` the app runs in demo mode: an embedded identity
  *   provider and a demo API on loopback ports, with demo client credentials.
+ * - `OIDC_PROVIDER` picks a provider's defaults (presets/); each has its own
+ *   variable to override it. The dialect is configured, never guessed from the issuer.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { M2M_SCOPES, USER_SCOPES } from '../demo/api/scopes.js';
+import { DEMO_PROFILE_NAMES, type DemoProfileName } from '../demo/identity-provider/profiles/index.js';
+import { demoAppDefaults, demoProfile, presetForProfile } from './demo-defaults.js';
+import { parseAuthorizationParams } from './authorization-params.js';
+import {
+  LOGOUT_STYLES,
+  PROVIDER_PRESETS,
+  PROVIDER_PRESET_NAMES,
+  type ClientAuthMethod,
+  type LogoutStyle,
+  type ProviderPresetName,
+} from './presets/index.js';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+export type { ClientAuthMethod, LogoutStyle, ProviderPresetName } from './presets/index.js';
 
 export interface DemoConfig {
+  /** Which real provider the embedded one plays (DEMO_PROVIDER_PROFILE). */
+  readonly profile: DemoProfileName;
   /** Port of the embedded identity provider (issuer `http://127.0.0.1:<port>`). */
   readonly providerPort: number;
   /** Port of the embedded demo API. */
@@ -30,6 +45,8 @@ export interface DemoConfig {
 }
 
 export interface OidcConfig {
+  /** The `OIDC_PROVIDER` preset whose defaults apply. */
+  readonly provider: ProviderPresetName;
   readonly issuer: URL;
   readonly clientId: string;
   readonly clientSecret: string;
@@ -37,8 +54,16 @@ export interface OidcConfig {
   readonly scope: string;
   readonly audience: string | undefined;
   readonly resource: string | undefined;
-  /** `prompt` sent on every login unless the visitor asks for another (oidc-provider needs `consent` for offline_access). */
+  /** `prompt` sent on every login, merged with one the visitor asks for (Logto needs `consent` for offline_access). */
   readonly prompt: string | undefined;
+  /** Static extra `/authorize` parameters (OIDC_AUTHORIZATION_PARAMS), e.g. Google's `access_type=offline`. */
+  readonly authorizationParams: Readonly<Record<string, string>>;
+  /** Auth0 organization sent on every login; the ID token's `org_id`/`org_name` must match. */
+  readonly organization: string | undefined;
+  /** Entra tenants (`tid`) allowed to log in; required when the issuer is a `{tenantid}` template. */
+  readonly allowedTenants: readonly string[];
+  /** How the browser leaves at logout. */
+  readonly logout: LogoutStyle;
   /** Fetch the UserInfo endpoint at login (OIDC Core §5.3) and show its claims on the profile. */
   readonly fetchUserinfo: boolean;
   /** Send the ID token as `id_token_hint` at logout (puts a token in a URL; off by default). */
@@ -158,16 +183,25 @@ const envSchema = z.object({
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 
+  OIDC_PROVIDER: z.enum(PROVIDER_PRESET_NAMES).optional(),
   OIDC_ISSUER: absoluteUrl.optional(),
   OIDC_CLIENT_ID: optionalText,
   OIDC_CLIENT_SECRET: optionalText,
-  OIDC_AUTH_METHOD: authMethod.default('client_secret_basic'),
+  OIDC_AUTH_METHOD: authMethod.optional(),
   OIDC_SCOPE: optionalText,
   OIDC_AUDIENCE: optionalText,
   OIDC_RESOURCE: absoluteUrl.optional(),
   OIDC_PROMPT: optionalText,
   OIDC_TIMEOUT_SECONDS: positiveInt.default(10),
-  OIDC_LOGOUT_ID_TOKEN_HINT: z.enum(['true', 'false']).default('false'),
+  OIDC_AUTHORIZATION_PARAMS: optionalText,
+  OIDC_ORGANIZATION: z
+    .string()
+    .trim()
+    .regex(/^[\w.-]{1,128}$/)
+    .optional(),
+  OIDC_ALLOWED_TENANTS: optionalText,
+  OIDC_LOGOUT: z.enum(LOGOUT_STYLES).optional(),
+  OIDC_LOGOUT_ID_TOKEN_HINT: z.enum(['true', 'false']).optional(),
   OIDC_USERINFO: z.enum(['true', 'false']).default('false'),
   LOGIN_TIMEOUT_SECONDS: positiveInt.default(600),
 
@@ -199,6 +233,7 @@ const envSchema = z.object({
   M2M_ORGANIZATION: optionalText,
   M2M_AUTH_METHOD: authMethod.default('client_secret_post'),
 
+  DEMO_PROVIDER_PROFILE: z.enum(DEMO_PROFILE_NAMES).default('standard'),
   DEMO_PROVIDER_PORT: port.optional(),
   DEMO_API_PORT: port.optional(),
   DEMO_ACCESS_TOKEN_TTL: positiveInt.default(120),
@@ -242,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const demoMode = e.OIDC_ISSUER === undefined;
   const demo: DemoConfig | null = demoMode
     ? {
+        profile: e.DEMO_PROVIDER_PROFILE,
         providerPort: e.DEMO_PROVIDER_PORT ?? e.PORT + 1,
         apiPort: e.DEMO_API_PORT ?? e.PORT + 2,
         accessTokenTtlSeconds: e.DEMO_ACCESS_TOKEN_TTL,
@@ -252,7 +288,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push('OIDC_ISSUER: required in production (the embedded demo provider is for development only)');
   }
 
-  const issuer = new URL(e.OIDC_ISSUER ?? `http://127.0.0.1:${demo?.providerPort ?? 0}`);
+  // In demo mode the preset follows the profile unless one is named; the dashboard values come from the profile.
+  const presetName = e.OIDC_PROVIDER ?? (demo ? presetForProfile(demo.profile) : 'generic');
+  const preset = PROVIDER_PRESETS[presetName];
+  const demoDefaults = demo
+    ? demoAppDefaults(demoProfile(demo.profile), preset, { audience: DEMO_API_AUDIENCE, userScopes: DEMO_USER_SCOPES })
+    : undefined;
+  const issuer = new URL(
+    e.OIDC_ISSUER ?? `http://127.0.0.1:${demo?.providerPort ?? 0}${demoDefaults?.issuerPath ?? ''}`,
+  );
+  const authorizationParams = parseAuthorizationParams(e.OIDC_AUTHORIZATION_PARAMS, preset.authorizationParams);
+  if (typeof authorizationParams === 'string') problems.push(`OIDC_AUTHORIZATION_PARAMS: ${authorizationParams}`);
   if (issuer.protocol === 'http:' && !isLoopback(issuer)) {
     problems.push('OIDC_ISSUER: http is allowed only for a loopback issuer (localhost, 127.0.0.1)');
   }
@@ -331,9 +377,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (problems.length > 0) throw new ConfigError(problems);
 
   const secureCookie = baseUrl.protocol === 'https:';
-  const defaultScope = demo
-    ? `openid profile email offline_access ${DEMO_USER_SCOPES}`
-    : 'openid profile email offline_access';
   const config: Config = {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
@@ -346,16 +389,26 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevelExplicit: e.LOG_LEVEL !== undefined,
     demo,
     oidc: {
+      provider: presetName,
       issuer,
       clientId: e.OIDC_CLIENT_ID ?? DEMO_CLIENT.clientId,
       clientSecret: e.OIDC_CLIENT_SECRET ?? DEMO_CLIENT.clientSecret,
-      authMethod: e.OIDC_AUTH_METHOD,
-      scope: e.OIDC_SCOPE ?? defaultScope,
-      // In demo mode the API is addressed as an RFC 8707 resource unless the Auth0 style is asked for.
-      audience: e.OIDC_AUDIENCE,
-      resource: e.OIDC_RESOURCE ?? (demo && !e.OIDC_AUDIENCE ? DEMO_API_AUDIENCE : undefined),
-      prompt: e.OIDC_PROMPT ?? (demo ? 'consent' : undefined),
-      logoutIdTokenHint: e.OIDC_LOGOUT_ID_TOKEN_HINT === 'true',
+      authMethod: e.OIDC_AUTH_METHOD ?? preset.authMethod,
+      scope: e.OIDC_SCOPE ?? demoDefaults?.scope ?? preset.scope,
+      // One of the two names the API; in demo mode the profile decides which, unless one is set.
+      audience: e.OIDC_AUDIENCE ?? (e.OIDC_RESOURCE ? undefined : demoDefaults?.audience),
+      resource: e.OIDC_RESOURCE ?? (e.OIDC_AUDIENCE ? undefined : demoDefaults?.resource),
+      prompt: e.OIDC_PROMPT ?? demoDefaults?.prompt ?? preset.prompt,
+      authorizationParams: typeof authorizationParams === 'string' ? {} : authorizationParams,
+      organization: e.OIDC_ORGANIZATION,
+      allowedTenants: (e.OIDC_ALLOWED_TENANTS ?? '')
+        .split(',')
+        .map((tenant) => tenant.trim())
+        .filter(Boolean),
+      logout: e.OIDC_LOGOUT ?? preset.logout,
+      logoutIdTokenHint: e.OIDC_LOGOUT_ID_TOKEN_HINT
+        ? e.OIDC_LOGOUT_ID_TOKEN_HINT === 'true'
+        : preset.logoutIdTokenHint,
       fetchUserinfo: e.OIDC_USERINFO === 'true',
       allowInsecureRequests: issuer.protocol === 'http:',
       timeoutSeconds: e.OIDC_TIMEOUT_SECONDS,

@@ -16,7 +16,7 @@ import {
 } from '../config/config.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { createDemoApi } from './api/app.js';
-import { createDemoProvider, type DemoProvider } from './identity-provider.js';
+import { createDemoProvider, DEMO_PROVIDER_PROFILES, type DemoProvider } from './identity-provider/index.js';
 
 export interface DemoServers {
   readonly providerServer: Server;
@@ -26,9 +26,9 @@ export interface DemoServers {
 /** Attaches the demo provider and API to servers that already listen on the configured ports. */
 export async function attachDemoServices(config: Config, servers: DemoServers): Promise<DemoProvider> {
   if (!config.demo) throw new Error('attachDemoServices needs demo mode (no OIDC_ISSUER)');
-  const issuer = config.oidc.issuer.href.replace(/\/$/, '');
   const provider = await createDemoProvider({
-    issuer,
+    issuer: config.oidc.issuer.origin,
+    profile: DEMO_PROVIDER_PROFILES[config.demo.profile],
     appBaseUrl: config.baseUrl.href.replace(/\/$/, ''),
     webClient: { ...DEMO_CLIENT, authMethod: config.oidc.authMethod, clientName: 'OIDC BFF reference app' },
     m2mClients: [
@@ -49,7 +49,8 @@ export async function attachDemoServices(config: Config, servers: DemoServers): 
     stylesheetPath: path.join(PROJECT_ROOT, 'public', 'styles.css'),
   });
   servers.providerServer.on('request', provider.handler);
-  const api = createDemoApi({ issuer, audience: DEMO_API_AUDIENCE, jwksUri: new URL(`${issuer}/jwks`) });
+  const jwksUri = new URL(`${provider.issuer.replace(/\/$/, '')}/jwks`);
+  const api = createDemoApi({ issuer: provider.issuer, audience: DEMO_API_AUDIENCE, jwksUri });
   servers.apiServer.on('request', api);
   return provider;
 }

@@ -65,21 +65,30 @@ export function matchPendingLogin(
   return login;
 }
 
-/** Exchanges the code; `login` must already be removed from the session. */
+/**
+ * Exchanges the code; `login` must already be removed from the session. `tokenParameters` are
+ * sent with the token request (token-request.ts).
+ */
 export async function finishLogin(
   configuration: client.Configuration,
   callbackUrl: URL,
   login: PendingLogin,
   now: () => number,
+  tokenParameters: Readonly<Record<string, string>> = {},
 ): Promise<CallbackOutcome> {
   let response: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
   try {
-    response = await client.authorizationCodeGrant(configuration, callbackUrl, {
-      pkceCodeVerifier: login.codeVerifier,
-      expectedState: login.state,
-      expectedNonce: login.nonce,
-      idTokenExpected: true,
-    });
+    response = await client.authorizationCodeGrant(
+      configuration,
+      callbackUrl,
+      {
+        pkceCodeVerifier: login.codeVerifier,
+        expectedState: login.state,
+        expectedNonce: login.nonce,
+        idTokenExpected: true,
+      },
+      tokenParameters,
+    );
   } catch (err) {
     throw translateGrantError(
       err,

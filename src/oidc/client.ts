@@ -50,6 +50,8 @@ export async function discoverProvider(settings: ProviderSettings): Promise<clie
 export interface ProviderConnectionOptions {
   readonly minDelayMs?: number;
   readonly maxDelayMs?: number;
+  /** Called once, when discovery first succeeds (the start-up check of setup-check.ts). */
+  readonly onDiscovered?: (configuration: client.Configuration) => void;
 }
 
 /**
@@ -67,12 +69,14 @@ export class ProviderConnection {
   readonly #logger: Logger;
   readonly #minDelayMs: number;
   readonly #maxDelayMs: number;
+  readonly #onDiscovered: ((configuration: client.Configuration) => void) | undefined;
 
   constructor(settings: ProviderSettings, logger: Logger, options: ProviderConnectionOptions = {}) {
     this.#settings = settings;
     this.#logger = logger;
     this.#minDelayMs = options.minDelayMs ?? 500;
     this.#maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.#onDiscovered = options.onDiscovered;
   }
 
   get ready(): boolean {
@@ -116,6 +120,7 @@ export class ProviderConnection {
     try {
       this.#configuration = await discoverProvider(this.#settings);
       this.#logger.info({ issuer: this.#settings.issuer.href, attempts: this.#attempts }, 'provider metadata loaded');
+      this.#onDiscovered?.(this.#configuration);
     } catch (err) {
       this.#lastError = err;
       const delay = backoffDelay(this.#attempts - 1, { firstMs: this.#minDelayMs, maxMs: this.#maxDelayMs });

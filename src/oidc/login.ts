@@ -10,10 +10,14 @@
  * - `nonce` binds the ID token to this transaction (OIDC Core §3.1.2.1).
  * - `redirect_uri` comes from configuration, never from request headers
  *   (RFC 9700 §4.13).
- * - Visitor-supplied parameters pass only through an allowlist.
+ * - Visitor-supplied parameters pass only through an allowlist; a visitor's
+ *   `prompt` is merged with the configured one, never replacing it (Logto needs
+ *   `consent` for a refresh token even when the visitor asks for `login`).
+ * - A fixed organization (OIDC_ORGANIZATION) cannot be swapped by a link.
  */
 import * as client from 'openid-client';
 import type { OidcConfig } from '../config/config.js';
+import { LoginError } from '../errors.js';
 import { safeReturnTo } from './return-to.js';
 
 /** What we remember between `/login` and `/callback`; single-use, expiring. */
@@ -26,12 +30,14 @@ export interface PendingLogin {
   readonly expiresAt: number;
   /** The parameters sent, for the flow inspector (no secrets: the verifier is not among them). */
   readonly sentParameters: Record<string, string>;
+  /** The Auth0 organization asked for; the ID token must name it (id-token-checks.ts). */
+  readonly organization?: string;
 }
 
 /** Query parameters a visitor may pass through `/login?…` to the provider, and their shape. */
 const PASS_THROUGH: Record<string, RegExp> = {
-  // Auth0 Organizations: `organization` and `invitation`
-  // (https://auth0.com/docs/manage-users/organizations/configure-organizations/invite-members).
+  // Auth0 Organizations: an invitation link carries both; `organization_name` needs no forwarding.
+  // https://auth0.com/docs/manage-users/organizations/configure-organizations/invite-members
   organization: /^[\w.-]{1,128}$/,
   invitation: /^[\w.-]{1,256}$/,
   // OIDC Core §3.1.2.1.
@@ -77,9 +83,15 @@ export async function startLogin(
   // Auth0 names the API with `audience`; RFC 8707 providers (Logto, oidc-provider) with `resource`.
   if (settings.audience) parameters.audience = settings.audience;
   if (settings.resource) parameters.resource = settings.resource;
+  // Static provider-specific parameters (Google's access_type=offline); config refuses protocol names.
+  Object.assign(parameters, settings.authorizationParams);
+  const { prompt: requestedPrompt, organization: requestedOrganization, ...passThrough } = input.passThrough;
+  Object.assign(parameters, passThrough);
   // OIDC Core §11: some providers issue a refresh token for offline_access only after explicit consent.
-  if (settings.prompt) parameters.prompt = settings.prompt;
-  Object.assign(parameters, input.passThrough);
+  const prompt = mergePrompts(settings.prompt, requestedPrompt);
+  if (prompt) parameters.prompt = prompt;
+  const organization = chooseOrganization(settings.organization, requestedOrganization);
+  if (organization) parameters.organization = organization;
 
   const url = client.buildAuthorizationUrl(configuration, parameters);
   const pending: PendingLogin = {
@@ -90,6 +102,28 @@ export async function startLogin(
     createdAt: input.now,
     expiresAt: input.now + settings.loginTimeoutSeconds * 1000,
     sentParameters: Object.fromEntries(url.searchParams),
+    ...(organization && { organization }),
   };
   return { url, pending };
+}
+
+/**
+ * The configured prompt plus the visitor's (OIDC Core §3.1.2.1: a space-separated list). `none`
+ * cannot be combined with anything, so a visitor's `none` stands alone.
+ */
+export function mergePrompts(configured: string | undefined, requested: string | undefined): string | undefined {
+  const words = (value: string | undefined): string[] => (value ?? '').split(' ').filter(Boolean);
+  if (words(requested).includes('none')) return 'none';
+  const merged = [...new Set([...words(requested), ...words(configured)])];
+  return merged.length > 0 ? merged.join(' ') : undefined;
+}
+
+function chooseOrganization(configured: string | undefined, requested: string | undefined): string | undefined {
+  if (configured && requested && requested !== configured) {
+    throw new LoginError(
+      'organization_not_allowed',
+      'This app signs in to one organization only, not the one in the link.',
+    );
+  }
+  return configured ?? requested;
 }

@@ -9,9 +9,14 @@
  *   puts the ID token in a URL (browser history, provider access logs), which our
  *   rule "no token in a URL we generate" forbids; `client_id` is the spec's
  *   alternative. `OIDC_LOGOUT_ID_TOKEN_HINT=true` opts in for providers that
- *   insist on the hint. Auth0 tenants without the endpoint use `/v2/logout`.
+ *   insist on the hint (Okta).
+ * - The style is configured (OIDC_LOGOUT, set by the preset), never guessed
+ *   from the issuer: `auth0` falls back to Auth0's `/v2/logout` for tenants
+ *   without the endpoint (https://auth0.com/docs/api/authentication/logout/auth-0-logout);
+ *   `local` (Google, which has no end-session endpoint) ends only our session.
  */
 import * as client from 'openid-client';
+import type { LogoutStyle } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import { errorSummary } from '../errors.js';
 
@@ -30,11 +35,24 @@ export async function revokeRefreshToken(
   }
 }
 
+/** Whether logout sends the browser to the provider (the logout page says so). */
+export function leavesForProvider(configuration: client.Configuration, style: LogoutStyle): boolean {
+  if (style === 'local') return false;
+  return style === 'auth0' || Boolean(configuration.serverMetadata().end_session_endpoint);
+}
+
 export function buildLogoutRedirect(
   configuration: client.Configuration,
-  input: { idToken: string | undefined; postLogoutRedirectUri: string; clientId: string; sendIdTokenHint: boolean },
+  input: {
+    idToken: string | undefined;
+    postLogoutRedirectUri: string;
+    clientId: string;
+    style: LogoutStyle;
+    sendIdTokenHint: boolean;
+  },
 ): string {
   const metadata = configuration.serverMetadata();
+  if (input.style === 'local') return input.postLogoutRedirectUri;
   if (metadata.end_session_endpoint) {
     const parameters: Record<string, string> = {
       post_logout_redirect_uri: input.postLogoutRedirectUri,
@@ -44,9 +62,8 @@ export function buildLogoutRedirect(
     // buildEndSessionUrl adds client_id, which identifies us without the ID token.
     return client.buildEndSessionUrl(configuration, parameters).href;
   }
-  const issuer = new URL(metadata.issuer);
-  if (issuer.hostname.endsWith('.auth0.com')) {
-    const url = new URL('/v2/logout', issuer);
+  if (input.style === 'auth0') {
+    const url = new URL('/v2/logout', metadata.issuer);
     url.searchParams.set('client_id', input.clientId);
     url.searchParams.set('returnTo', input.postLogoutRedirectUri);
     return url.href;

@@ -32,6 +32,8 @@ export interface TokenServiceDeps {
   readonly flowLog: FlowLog;
   readonly logger: Logger;
   readonly tokenTtlSeconds: number;
+  /** Sent with every refresh grant (oidc/token-request.ts), e.g. the RFC 8707 `resource`. */
+  readonly refreshParameters?: Readonly<Record<string, string>>;
   readonly now?: () => number;
 }
 
@@ -113,7 +115,7 @@ export class TokenService {
     let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     try {
       this.refreshCount += 1;
-      response = await client.refreshTokenGrant(provider.get(), current.refreshToken);
+      response = await client.refreshTokenGrant(provider.get(), current.refreshToken, this.#deps.refreshParameters);
     } catch (err) {
       const failure = this.#classify(err);
       flowLog.append(sessionId, {

@@ -6,7 +6,7 @@
 import type { Server } from 'node:http';
 import { loadConfig, type Config, type M2mConfig } from '../../src/config/config.js';
 import { ClientCredentialsTokens, type ClientCredentialsOptions } from '../../src/m2m/client.js';
-import type { DemoProvider } from '../../src/demo/identity-provider.js';
+import type { DemoProvider } from '../../src/demo/identity-provider/index.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer } from '../../src/http-server.js';
 

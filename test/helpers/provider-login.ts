@@ -1,5 +1,5 @@
 /**
- * Drives the demo identity provider's HTML pages (src/demo/identity-provider.ts, views/provider)
+ * Drives the demo identity provider's HTML pages (src/demo/identity-provider/, views/provider)
  * with a {@link Browser}: sign in, consent, and RP-initiated logout confirmation.
  */
 import type { Browser, FollowResult } from './browser.js';

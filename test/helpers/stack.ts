@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/web/app.js';
 import { DEMO_CLIENT, loadConfig, type Config } from '../../src/config/config.js';
-import type { DemoProvider } from '../../src/demo/identity-provider.js';
+import type { DemoProvider } from '../../src/demo/identity-provider/index.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer, listen } from '../../src/http-server.js';
 import { createLogger } from '../../src/logger.js';
@@ -76,7 +76,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
         LOG_LEVEL: 'info',
         RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
         RATE_LIMIT_API_PER_MINUTE: '1000000',
-        OIDC_ISSUER: config.oidc.issuer.href.replace(/\/$/, ''),
+        OIDC_ISSUER: provider.issuer,
         OIDC_CLIENT_ID: DEMO_CLIENT.clientId,
         OIDC_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
         OIDC_PROMPT: 'consent',
@@ -117,7 +117,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
       return instance;
     },
     appUrl: `http://localhost:${app.port}`,
-    issuer: config.oidc.issuer.href.replace(/\/$/, ''),
+    issuer: provider.issuer,
     apiUrl: `http://127.0.0.1:${apiServer.port}`,
     config: appConfig,
     services,

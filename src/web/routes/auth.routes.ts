@@ -7,7 +7,9 @@ import * as client from 'openid-client';
 import type { AppDeps } from '../../services.js';
 import { fetchUserClaims, finishLogin, matchPendingLogin } from '../../oidc/callback.js';
 import { startLogin, pickPassThroughParameters } from '../../oidc/login.js';
-import { buildLogoutRedirect, revokeRefreshToken } from '../../oidc/logout.js';
+import { buildLogoutRedirect, leavesForProvider, revokeRefreshToken } from '../../oidc/logout.js';
+import { tokenEndpointParameters } from '../../oidc/token-request.js';
+import { checkIdTokenContext } from '../../oidc/id-token-checks.js';
 import { newCsrfToken, requireSameOriginForm } from '../csrf.js';
 import { noStore } from '../security-headers.js';
 import { addPendingLogin, loginTrace } from '../../session/session-data.js';
@@ -48,11 +50,22 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
         req.session.pendingLogins = pendingLogins;
       }
     }
-    const outcome = await finishLogin(provider.get(), callbackUrl, login, Date.now);
+    const outcome = await finishLogin(
+      provider.get(),
+      callbackUrl,
+      login,
+      Date.now,
+      tokenEndpointParameters(config.oidc),
+    );
     const userinfo = config.oidc.fetchUserinfo
       ? await fetchUserClaims(provider.get(), outcome.tokens.accessToken, outcome.claims.sub)
       : {};
     if (userinfo.error) logger.warn({ reason: userinfo.error }, 'userinfo not available; using ID token claims');
+    checkIdTokenContext(outcome.claims, {
+      organization: login.organization,
+      discoveredIssuer: provider.get().serverMetadata().issuer,
+      allowedTenants: config.oidc.allowedTenants,
+    });
 
     // Regenerate the session id on login to prevent fixation (ASVS 5.0 §7.2.4);
     // a previous login in this browser is replaced, tokens included.
@@ -84,7 +97,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
       res.redirect(303, '/');
       return;
     }
-    const providerLogout = provider.ready && Boolean(provider.get().serverMetadata().end_session_endpoint);
+    const providerLogout = provider.ready && leavesForProvider(provider.get(), config.oidc.logout);
     res.render('logout', { providerLogout });
   });
 
@@ -109,6 +122,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
             idToken: held?.idToken,
             postLogoutRedirectUri: config.postLogoutRedirectUri,
             clientId: config.oidc.clientId,
+            style: config.oidc.logout,
             sendIdTokenHint: config.oidc.logoutIdTokenHint,
           })
         : '/';

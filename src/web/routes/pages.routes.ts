@@ -17,7 +17,7 @@ export function decodeForDisplay(label: string, token: string | undefined) {
   }
 }
 
-export function pageRoutes({ tokens, flowLog }: AppDeps): Router {
+export function pageRoutes({ config, tokens, flowLog }: AppDeps): Router {
   const router = Router();
 
   router.get('/', noStore, (req, res) => {
@@ -39,7 +39,7 @@ export function pageRoutes({ tokens, flowLog }: AppDeps): Router {
 
   router.get('/flow', noStore, requireLogin, async (req, res) => {
     const [trace, events] = await Promise.all([flowLog.loginTrace(req.sessionID), flowLog.list(req.sessionID)]);
-    res.render('flow', { active: 'flow', steps: buildTimeline(trace, events) });
+    res.render('flow', { active: 'flow', steps: buildTimeline(trace, events), preset: config.oidc.provider });
   });
 
   router.get('/tokens', noStore, requireLogin, async (req, res) => {

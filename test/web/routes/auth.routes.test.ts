@@ -83,7 +83,8 @@ describe('GET /login', () => {
     const p = url.searchParams;
     assert.equal(p.get('organization'), 'org_123');
     assert.equal(p.get('invitation'), 'inv_9');
-    assert.equal(p.get('prompt'), 'login');
+    // Merged with the configured prompt, never replacing it: the demo needs consent for a refresh token.
+    assert.equal(p.get('prompt'), 'login consent');
     assert.equal(p.get('login_hint'), 'alice@example.com');
     assert.equal(p.get('redirect_uri'), `${stack.appUrl}/callback`);
     assert.equal(p.get('client_id'), stack.config.oidc.clientId);

@@ -1,0 +1,290 @@
+/**
+ * The oidc-provider configuration object of the demo provider: clients, keys, cookies, features,
+ * resource indicators, refresh-token policy and lifetimes, shaped by the provider profile.
+ *
+ * @see https://github.com/panva/node-oidc-provider/blob/main/docs/README.md
+ */
+import { randomBytes } from 'node:crypto';
+
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { errors, type Configuration, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
+
+import { findDemoAccountBySub, type DemoAccount } from '../demo-accounts.js';
+import { createMemoryAdapterFactory } from './adapter.js';
+import type { DemoProviderSettings } from './options.js';
+import type { OrganizationLedger } from './organizations.js';
+import type { DemoProviderProfile, IdTokenAlg } from './profiles/index.js';
+import { errorPageLocals, type PageRenderer } from './views.js';
+
+const AUTHORIZATION_CODE_TTL = 60;
+const ID_TOKEN_TTL = 60 * 60;
+const INTERACTION_TTL = 60 * 60;
+const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
+
+/** OIDC scopes and the claims each releases (OIDC Core §5.4); `openid` also carries the profile's own. */
+const CLAIMS = {
+  profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+  email: ['email', 'email_verified'],
+};
+
+/** Scopes the consent page lists as "about you" rather than as API permissions. */
+export const IDENTITY_SCOPES = new Set(['openid', ...Object.keys(CLAIMS), 'offline_access']);
+
+export interface ConfigurationContext {
+  readonly profile: DemoProviderProfile;
+  readonly pages: PageRenderer;
+  readonly organizations: OrganizationLedger;
+}
+
+export async function buildConfiguration(
+  settings: DemoProviderSettings,
+  { profile, pages, organizations }: ConfigurationContext,
+): Promise<Configuration> {
+  const { appBaseUrl, api, webClient } = settings;
+  // Entra names the API by prefixing its scopes with the API's identifier.
+  const prefixed = profile.apiAudience === 'scope-prefix';
+  const userScopes = prefixed ? api.userScopes.map((scope) => `${api.audience}${scope}`) : api.userScopes;
+
+  const m2mScopesByClient = new Map(
+    settings.m2mClients.map((client) => [
+      client.clientId,
+      // A client never gets more than the API offers to M2M callers, whatever it was registered with.
+      client.scope
+        .split(' ')
+        .filter((scope) => api.m2mScopes.includes(scope))
+        .join(' '),
+    ]),
+  );
+
+  function apiResourceServer(scope: string, accessTokenTTL: number): ResourceServer {
+    return {
+      scope,
+      audience: api.audience,
+      accessTokenFormat: 'jwt',
+      // RFC 9068 §2.1 allows a single-valued `aud`; Auth0 and Entra put the API there.
+      accessTokenTTL,
+      jwt: { sign: { alg: 'ES256' } },
+    };
+  }
+
+  return {
+    adapter: createMemoryAdapterFactory({ refreshTokenReuseLeewaySeconds: profile.rotation.reuseLeewaySeconds }),
+    clients: [
+      {
+        client_id: webClient.clientId,
+        client_secret: webClient.clientSecret,
+        client_name: webClient.clientName ?? webClient.clientId,
+        token_endpoint_auth_method: webClient.authMethod,
+        id_token_signed_response_alg: profile.idTokenSigningAlgs[0],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: [`${appBaseUrl}/callback`],
+        post_logout_redirect_uris: [`${appBaseUrl}/`],
+      },
+      ...settings.m2mClients.map((client) => ({
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        client_name: client.clientName ?? client.clientId,
+        token_endpoint_auth_method: client.authMethod,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      })),
+    ],
+    jwks: { keys: await generateSigningKeys(profile.idTokenSigningAlgs) },
+    enabledJWA: { idTokenSigningAlgValues: [...profile.idTokenSigningAlgs] },
+    cookies: {
+      // Signs the interaction/session cookies; random per process (cookies die with the process).
+      keys: [randomBytes(32).toString('base64url')],
+      // SameSite=Lax keeps the interaction cookie off cross-site POSTs: login CSRF protection.
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    claims: {
+      ...CLAIMS,
+      openid: ['sub', ...(profile.tenantId ? ['tid'] : []), ...(organizations.enabled ? ['org_id', 'org_name'] : [])],
+    },
+    // OIDC Core §5.4: with response_type=code, scope-requested claims belong to UserInfo. When the
+    // access token is for the API (so useless at UserInfo), oidc-provider puts them in the ID token.
+    conformIdTokenClaims: true,
+    // Auth0-compatible authorization request parameters; `audience` maps to RFC 8707 `resource`.
+    extraParams: ['audience', 'organization', 'invitation', 'access_type'],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    // Only the BFF's server talks to the token endpoint: no browser CORS access to anything.
+    clientBasedCORS: () => false,
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      revocation: {
+        enabled: profile.revocation,
+        // RFC 7009 §2.1: a client may revoke only the tokens issued to it.
+        allowedPolicy: (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) {
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          }
+          return true;
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: profile.logout !== 'none',
+        // `form` is oidc-provider's own <form id="op.logoutForm"> (action and xsrf field); the page
+        // embeds it as is and its buttons submit it through their `form` attribute.
+        logoutSource: async (ctx, form) => {
+          const account = ctx.oidc.session?.accountId ? findDemoAccountBySub(ctx.oidc.session.accountId) : undefined;
+          await pages.renderToKoa(ctx, 200, 'logout', {
+            title: 'Sign out',
+            form,
+            clientName: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? '',
+            accountName: account?.name ?? '',
+          });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          await pages.renderToKoa(ctx, 200, 'logged-out', {
+            title: 'Signed out',
+            clientName: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? '',
+            appUrl: `${appBaseUrl}/`,
+          });
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        // Called when a request names no `resource` (RFC 8707 §2), or with the candidates when a
+        // token request must pick one: map Auth0's `audience` onto it.
+        defaultResource: (ctx, _client, oneOf) => {
+          if (oneOf) {
+            return oneOf.includes(api.audience) ? api.audience : oneOf;
+          }
+          const audience = requestedAudience(ctx);
+          if (audience !== undefined) return audience;
+          // An M2M token is only good for the API, so that is the default target for the grant.
+          if (ctx.oidc.route === 'token' && ctx.oidc.params?.['grant_type'] === 'client_credentials') {
+            return api.audience;
+          }
+          // Okta and Keycloak: the authorization server's own audience, whatever the client sends.
+          if (profile.apiAudience === 'default') return api.audience;
+          // Entra: the API is the one whose identifier prefixes the requested scopes.
+          if (prefixed && ctx.oidc.route === 'authorization') {
+            const scopes = String(ctx.oidc.params?.['scope'] ?? '').split(' ');
+            if (scopes.some((scope) => scope.startsWith(api.audience))) return api.audience;
+          }
+          // A user login without a target gets an opaque access token for UserInfo only.
+          return undefined;
+        },
+        getResourceServerInfo: (ctx, resourceIndicator, client): ResourceServer => {
+          if (resourceIndicator !== api.audience) {
+            throw new errors.InvalidTarget('unknown resource indicator');
+          }
+          const audience = requestedAudience(ctx);
+          if (audience !== undefined && audience !== resourceIndicator) {
+            throw new errors.InvalidTarget('audience and resource must name the same API');
+          }
+          // Users and M2M clients get disjoint scope sets, so neither can mint the other's.
+          const m2mScope = m2mScopesByClient.get(client.clientId);
+          if (m2mScope !== undefined) {
+            return apiResourceServer(m2mScope, settings.clientCredentialsTtlSeconds);
+          }
+          // Google issues user tokens for its own APIs only: none for ours.
+          if (client.clientId === webClient.clientId && profile.apiAudience !== 'none') {
+            return apiResourceServer(userScopes.join(' '), settings.accessTokenTtlSeconds);
+          }
+          throw new errors.InvalidTarget('this client may not access the API');
+        },
+        // `resource` is optional at the token endpoint (RFC 8707 §2.2). When this is true, the code
+        // exchange and refreshes get a token for the API granted at /authorize without repeating
+        // it; when false (Logto), a token request without `resource` gets a UserInfo-only token.
+        useGrantedResource: () => profile.useGrantedResource,
+      },
+    },
+    ...(prefixed && {
+      formats: {
+        customizers: {
+          // Entra's access tokens list the scopes without the API prefix the client asked with.
+          jwt: (_ctx, _token, jwt) => {
+            const scope = jwt.payload['scope'];
+            if (typeof scope === 'string') jwt.payload['scope'] = scope.replaceAll(api.audience, '');
+          },
+        },
+      },
+    }),
+    findAccount: (_ctx, sub, token) => {
+      const account = findDemoAccountBySub(sub);
+      if (!account) return undefined;
+      return {
+        accountId: account.sub,
+        claims: () => ({
+          ...accountClaims(account),
+          ...(profile.tenantId && { tid: profile.tenantId }),
+          ...organizations.claimsFor(token?.grantId),
+        }),
+      };
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    // OIDC Core §11: a refresh token only for clients allowed to refresh that asked for
+    // offline_access, unless the provider issues one with every login (Keycloak).
+    issueRefreshToken: (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') &&
+      (profile.offlineAccess === 'always' || code.scopes.has('offline_access')),
+    // `always`: rotate on every use (RFC 9700 §4.14.2), so a replayed refresh token fails and
+    // revokes the grant (unless the adapter's reuse leeway hides the reuse); `late`: oidc-provider's
+    // default rule, which rotates a confidential client's token only late in its life.
+    ...(profile.rotation.rotate !== 'late' && { rotateRefreshToken: profile.rotation.rotate === 'always' }),
+    renderError: async (ctx, out) => {
+      const status = ctx.status >= 400 ? ctx.status : 400;
+      await pages.renderToKoa(ctx, status, 'error', errorPageLocals(out.error, out.error_description, appBaseUrl));
+    },
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? settings.accessTokenTtlSeconds,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? settings.clientCredentialsTtlSeconds,
+      AuthorizationCode: AUTHORIZATION_CODE_TTL,
+      IdToken: ID_TOKEN_TTL,
+      Interaction: INTERACTION_TTL,
+      RefreshToken: FOURTEEN_DAYS,
+      Session: FOURTEEN_DAYS,
+      Grant: FOURTEEN_DAYS,
+    },
+  };
+}
+
+function accountClaims(account: DemoAccount): { sub: string; [claim: string]: unknown } {
+  return {
+    sub: account.sub,
+    name: account.name,
+    given_name: account.given_name,
+    family_name: account.family_name,
+    preferred_username: account.preferred_username,
+    email: account.email,
+    email_verified: account.email_verified,
+  };
+}
+
+/**
+ * The Auth0-style `audience` parameter: a registered extra parameter at the authorization
+ * endpoint, or a raw form field at the token endpoint (oidc-provider drops unknown token
+ * parameters from `ctx.oidc.params` but keeps the parsed body).
+ */
+function requestedAudience(ctx: KoaContextWithOIDC): string | undefined {
+  const value = ctx.oidc.route === 'token' ? ctx.oidc.body?.['audience'] : ctx.oidc.params?.['audience'];
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') {
+    throw new errors.InvalidRequest('audience must be a single value');
+  }
+  return value;
+}
+
+/**
+ * RS256 (OIDC Core §15.1 mandatory-to-implement) and ES256 (JWT access tokens) always, plus the
+ * profile's ID-token algorithms.
+ */
+async function generateSigningKeys(idTokenAlgs: readonly IdTokenAlg[]): Promise<JWK[]> {
+  const keys: JWK[] = [];
+  const algs = new Set<IdTokenAlg>(['RS256', 'ES256', ...idTokenAlgs]);
+  for (const alg of algs) {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    keys.push({ ...jwk, alg, use: 'sig', kid: await calculateJwkThumbprint(jwk) });
+  }
+  return keys;
+}

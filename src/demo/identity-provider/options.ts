@@ -1,0 +1,113 @@
+/** What the caller gives {@link createDemoProvider} and gets back, and the checks on it. */
+import { isAbsolute } from 'node:path';
+import type { RequestListener } from 'node:http';
+import type Provider from 'oidc-provider';
+
+import type { DemoProviderProfile } from './profiles/index.js';
+
+/** A client registered with the demo provider. */
+export interface DemoClient {
+  clientId: string;
+  clientSecret: string;
+  /**
+   * The only token endpoint authentication method the provider accepts from this client
+   * (RFC 6749 §2.3.1): `client_secret_basic` (HTTP Basic) or `client_secret_post` (form body).
+   */
+  authMethod: 'client_secret_basic' | 'client_secret_post';
+  /** Human-readable name shown on the consent and logout pages (defaults to the client id). */
+  clientName?: string;
+}
+
+/** Options of {@link createDemoProvider}. */
+export interface DemoProviderOptions {
+  /**
+   * Where the provider is served, e.g. `http://127.0.0.1:4001` (no trailing slash). The issuer is
+   * this plus the profile's path (`/oidc` for Logto, `/` for Auth0, nothing for `standard`).
+   */
+  issuer: string;
+  /** Which real provider to behave like (default: `standard`). */
+  profile?: DemoProviderProfile;
+  /** Base URL of the BFF app: redirect URI `${appBaseUrl}/callback`, post-logout URI `${appBaseUrl}/`. */
+  appBaseUrl: string;
+  /** The BFF: a confidential client with `authorization_code` + `refresh_token`, response type `code`. */
+  webClient: DemoClient;
+  /** Machine-to-machine clients (`client_credentials` only); `scope` lists the API scopes each may get. */
+  m2mClients: Array<DemoClient & { scope: string }>;
+  /** The demo API (resource server): its audience and the scopes users and M2M clients may receive. */
+  api: { audience: string; userScopes: string[]; m2mScopes: string[] };
+  /** Lifetime of user access tokens, in seconds (demo ~120, tests 2–5). */
+  accessTokenTtlSeconds: number;
+  /** Lifetime of client-credentials access tokens, in seconds (default 600). */
+  clientCredentialsTtlSeconds?: number;
+  /** Absolute path of the app's `public/styles.css`, served by the provider at `/static/styles.css`. */
+  stylesheetPath: string;
+}
+
+/** Counters the tests read to assert what happened at the provider. Mutated in place. */
+export interface DemoProviderStats {
+  /** Successful token endpoint requests by `grant_type` (e.g. `grants.refresh_token`). */
+  grants: Record<string, number>;
+  /** Failed token endpoint requests by `grant_type` (`unknown` when none was sent). */
+  grantErrors: Record<string, number>;
+  /** Successful token endpoint requests by client id, then by `grant_type`. */
+  grantsByClient: Record<string, Record<string, number>>;
+  /** Failed token endpoint requests by OAuth error code (e.g. `grantErrorsByCode.invalid_grant`). */
+  grantErrorsByCode: Record<string, number>;
+  /** Tokens destroyed through the revocation endpoint (RFC 7009). */
+  revocations: number;
+  /** Successful and failed submissions of the login form. */
+  logins: number;
+  failedLogins: number;
+  /** Consent decisions. */
+  consentsAllowed: number;
+  consentsDenied: number;
+}
+
+/** A running demo provider; the caller owns the HTTP server. */
+export interface DemoProvider {
+  /** The issuer identifier: the given origin plus the profile's path. */
+  issuer: string;
+  /** The profile the provider plays. */
+  profile: DemoProviderProfile;
+  /** Request listener for `http.createServer(handler)` or `server.on('request', handler)`. */
+  handler: RequestListener;
+  /** Live counters (see {@link DemoProviderStats}). */
+  stats: DemoProviderStats;
+  /** Sets every counter back to zero (same object, so references stay valid). */
+  resetStats(): void;
+  /** The underlying oidc-provider instance, for tests that need to reach behind the HTTP API. */
+  provider: Provider;
+}
+
+/** Options after validation, defaults applied. */
+export type DemoProviderSettings = DemoProviderOptions & { clientCredentialsTtlSeconds: number };
+
+const DEFAULT_CLIENT_CREDENTIALS_TTL = 600;
+
+export function validateOptions(options: DemoProviderOptions): DemoProviderSettings {
+  const problems: string[] = [];
+  const checkUrl = (name: string, value: string): void => {
+    const url = URL.parse(value);
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      problems.push(`${name} must be an http(s) URL`);
+    else if (value.endsWith('/')) problems.push(`${name} must not end with "/"`);
+  };
+  const checkTtl = (name: string, value: number): void => {
+    if (!Number.isSafeInteger(value) || value <= 0) problems.push(`${name} must be a positive integer`);
+  };
+  checkUrl('issuer', options.issuer);
+  checkUrl('appBaseUrl', options.appBaseUrl);
+  checkTtl('accessTokenTtlSeconds', options.accessTokenTtlSeconds);
+  const clientCredentialsTtlSeconds = options.clientCredentialsTtlSeconds ?? DEFAULT_CLIENT_CREDENTIALS_TTL;
+  checkTtl('clientCredentialsTtlSeconds', clientCredentialsTtlSeconds);
+  if (!isAbsolute(options.stylesheetPath)) problems.push('stylesheetPath must be absolute');
+  if (!options.api.audience) problems.push('api.audience is required');
+  const overlap = options.api.userScopes.filter((scope) => options.api.m2mScopes.includes(scope));
+  if (overlap.length) problems.push(`api.userScopes and api.m2mScopes must not overlap (${overlap.join(', ')})`);
+  const ids = [options.webClient, ...options.m2mClients].map((client) => client.clientId);
+  if (new Set(ids).size !== ids.length) problems.push('client ids must be unique');
+  if (problems.length) {
+    throw new TypeError(`invalid demo identity provider options: ${problems.join('; ')}`);
+  }
+  return { ...options, clientCredentialsTtlSeconds };
+}
