@@ -230,7 +230,11 @@ export class TokenService {
       }
     } else {
       const failures = (this.#retries.get(sessionId)?.failures ?? 0) + 1;
-      this.#retries.set(sessionId, { failures, retryAt: this.#now() + backoffDelay(failures - 1, RETRY_BACKOFF) });
+      const delayMs = backoffDelay(failures - 1, RETRY_BACKOFF);
+      this.#retries.set(sessionId, { failures, retryAt: this.#now() + delayMs });
+      // The caller's Retry-After says when this instance will try again.
+      if (failure instanceof ProviderUnavailableError)
+        return new ProviderUnavailableError(err, Math.ceil(delayMs / 1000));
     }
     return failure;
   }

@@ -130,7 +130,7 @@ describe('a refresh that fails while the access token is still valid', () => {
   });
 
   it('only an expired token turns an outage into 503, and the next callers fail fast', async () => {
-    let now = Date.now();
+    const now = Date.now();
     const { tokens } = newService(endpoint, { now: () => now });
     await tokens.saveLogin('sid', loginTokens({ ...expired(now), refreshToken: endpoint.current }));
     endpoint.behaviour.mode = 'unavailable';

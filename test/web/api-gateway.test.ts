@@ -192,6 +192,15 @@ describe('/api with the real demo API', () => {
     assert.equal(info.refreshes.at(-1)?.rotated, true);
     const noHeader = await browser.request(`${stack.appUrl}/session/refresh`, { method: 'POST' });
     assert.equal(noHeader.status, 403);
+    // A loop in a tab cannot burn the provider's quota: one forced refresh per 10 s per session.
+    const again = await browser.request(`${stack.appUrl}/session/refresh`, {
+      method: 'POST',
+      headers: { 'X-CSRF': '1' },
+    });
+    assert.equal(again.status, 429);
+    assert.equal(((await again.json()) as { error: string }).error, 'refresh_too_frequent');
+    assert.ok(Number(again.headers.get('retry-after')) >= 1);
+    assert.equal(refreshGrants(stack), before + 1);
   });
 });
 
@@ -366,10 +375,13 @@ describe('/api faults, with a recording stub API', () => {
     const res = await apiCall(browser, stack, '/needs-fresh-token');
     assert.equal(res.status, 200);
     assert.equal(refreshGrants(stack), before + 1);
-    stub.mode = { kind: 'invalid_token_then_ok', failures: 5 };
-    const still = await apiCall(browser, stack, '/needs-fresh-token');
-    assert.equal(still.status, 401);
-    assert.equal(refreshGrants(stack), before + 2, 'exactly one refresh for the failing call');
+    // An API that refuses every token: the token of that forced refresh is refused too, and is not
+    // force-refreshed again. Every call gets the API's 401; the provider sees no more grants.
+    stub.mode = { kind: 'invalid_token_then_ok', failures: 100 };
+    for (let call = 0; call < 3; call += 1) {
+      assert.equal((await apiCall(browser, stack, '/needs-fresh-token')).status, 401);
+    }
+    assert.equal(refreshGrants(stack), before + 1, 'one forced refresh, never one per call');
     stub.mode = { kind: 'json' };
   });
 
@@ -470,6 +482,10 @@ describe('/api faults, with a recording stub API', () => {
       assert.ok(res.headers.get('retry-after'));
       assert.equal(((await res.json()) as { error: string }).error, 'provider_unavailable');
       assert.equal((await tokensOf(browser, stack))?.refreshToken, held?.refreshToken, 'tokens kept');
+      // Until Retry-After has passed, the next call fails at once instead of waiting for the provider again.
+      const next = await apiCall(browser, stack, '/x');
+      assert.equal(next.status, 503);
+      await sleep(Number(next.headers.get('retry-after')) * 1000);
     } finally {
       await stack.startProvider();
     }
