@@ -227,6 +227,32 @@ describe('refresh timing with short-lived tokens', () => {
   });
 });
 
+describe('fault drill: a 20-second access token', () => {
+  it('is refreshed before its first use once that use falls inside the refresh margin', async () => {
+    const stack = await startStack({ DEMO_ACCESS_TOKEN_TTL: '20' });
+    try {
+      const browser = new Browser();
+      await logIn(stack, browser);
+      const id = sessionIdOf(browser, stack) ?? '';
+      const login = await stack.services.tokens.peek(id);
+      assert.equal(login?.lifetimeSeconds, 20);
+      // The first API call comes 16 s after the login (no waiting: the record is aged instead),
+      // inside the 5 s margin of a 20 s token.
+      const aged = { ...login!, receivedAt: login!.receivedAt - 16_000, expiresAt: login!.expiresAt - 16_000 };
+      await stack.services.tokens.saveLogin(id, { ...aged, version: login!.version + 1 });
+      const before = refreshGrants(stack);
+      assert.equal((await apiCall(browser, stack, '/me')).status, 200);
+      assert.equal(refreshGrants(stack), before + 1);
+      const events = (await stack.services.flowLog.list(id)).map((e) => e.type);
+      assert.ok(events.indexOf('refresh') >= 0, events.join(', '));
+      assert.ok(events.indexOf('refresh') < events.indexOf('api_call'), 'the refresh came before the first use');
+      assert.notEqual((await stack.services.tokens.peek(id))?.accessToken, login?.accessToken);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('/api faults, with a recording stub API', () => {
   let stack: Stack;
   let stub: RecordingApi;
