@@ -119,15 +119,18 @@ export class TokenService {
   }
 
   /**
-   * Ends a login's server-side state: its token record and its flow log. The
-   * one place a login ends (logout, absolute timeout, a refused refresh);
-   * returns the tokens it held so the caller can revoke them.
+   * Ends a login's server-side state: its token record and its flow log, and
+   * revokes its refresh token (RFC 7009, best-effort: a slow or absent
+   * provider never blocks the ending). The one place a login ends: logout,
+   * absolute timeout, re-login in the same browser, a refused refresh. Returns
+   * the tokens it held (logout needs the ID token for the provider's logout).
    */
-  async endLogin(sessionId: string): Promise<TokenSet | undefined> {
+  async endLogin(sessionId: string, options: { revoke?: boolean } = {}): Promise<TokenSet | undefined> {
     const tokens = await this.#deps.store.get(sessionId);
     await this.#deps.store.delete(sessionId);
     await this.#deps.flowLog.delete(sessionId);
     this.#retries.delete(sessionId);
+    if (tokens?.refreshToken && options.revoke !== false) await this.#revoke(tokens.refreshToken);
     return tokens;
   }
 
@@ -191,7 +194,7 @@ export class TokenService {
       this.refreshCount += 1;
       response = await client.refreshTokenGrant(provider.get(), current.refreshToken, this.#deps.refreshParameters);
     } catch (err) {
-      throw await this.#failed(sessionId, reason, err, current.refreshToken);
+      throw await this.#failed(sessionId, reason, err);
     }
     this.#retries.delete(sessionId);
     const gotRefreshToken = response.refresh_token !== current.refreshToken ? response.refresh_token : undefined;
@@ -205,7 +208,7 @@ export class TokenService {
     const next = tokenSetFromResponse(response, this.#now(), current, reason);
     if (!(await store.update(sessionId, next, this.#recordTtlSeconds))) {
       // Logged out, expired or replaced meanwhile: keep nothing we cannot store.
-      if (gotRefreshToken) await revokeRefreshToken(provider.get(), gotRefreshToken, this.#deps.logger);
+      if (gotRefreshToken) await this.#revoke(gotRefreshToken);
       const latest = await store.get(sessionId);
       if (latest && latest.version > current.version) return latest;
       throw new LoginRequiredError('Your session has ended. Please log in again.');
@@ -215,7 +218,7 @@ export class TokenService {
   }
 
   /** Logs a failed refresh and returns the error for the caller; ends the login when the failure says so. */
-  async #failed(sessionId: string, reason: RefreshReason, err: unknown, heldRefreshToken?: string): Promise<AppError> {
+  async #failed(sessionId: string, reason: RefreshReason, err: unknown, gotRefreshToken?: string): Promise<AppError> {
     const failure = this.#classify(err);
     this.#deps.flowLog.append(sessionId, {
       type: 'refresh_failed',
@@ -224,10 +227,9 @@ export class TokenService {
     });
     this.#deps.logger.warn({ reason, error: failure.code, detail: errorSummary(err) }, 'token refresh failed');
     if (failure instanceof LoginRequiredError) {
-      await this.endLogin(sessionId);
-      if (heldRefreshToken && !isRefusedGrant(err)) {
-        await revokeRefreshToken(this.#deps.provider.get(), heldRefreshToken, this.#deps.logger);
-      }
+      // A refresh token the provider refused is dead already; any other we hold is revoked.
+      await this.endLogin(sessionId, { revoke: !isRefusedGrant(err) });
+      if (gotRefreshToken) await this.#revoke(gotRefreshToken);
     } else {
       const failures = (this.#retries.get(sessionId)?.failures ?? 0) + 1;
       const delayMs = backoffDelay(failures - 1, RETRY_BACKOFF);
@@ -237,6 +239,11 @@ export class TokenService {
         return new ProviderUnavailableError(err, Math.ceil(delayMs / 1000));
     }
     return failure;
+  }
+
+  async #revoke(refreshToken: string): Promise<void> {
+    if (!this.#deps.provider.ready) return;
+    await revokeRefreshToken(this.#deps.provider.get(), refreshToken, this.#deps.logger);
   }
 
   #recordRefresh(

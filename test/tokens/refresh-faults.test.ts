@@ -82,7 +82,27 @@ describe('a refresh racing the end of its login', () => {
       const error = await rejection(refreshing);
       assert.equal(error.code, 'login_required');
       assert.equal(await tokens.peek('sid'), undefined, 'logout stays final: no token record came back');
-      assert.deepEqual(endpoint.revoked, ['rt-rotated-1'], 'the refresh token nobody can reach is revoked');
+      assert.deepEqual(
+        [...endpoint.revoked].sort(),
+        ['rt-login', 'rt-rotated-1'],
+        'logout revokes the login refresh token, and the refresh revokes the one nobody can reach',
+      );
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('every ending of a login revokes its refresh token, except one the provider already refused', async () => {
+    const endpoint = await startTokenEndpoint('rt-login', 5);
+    try {
+      const { tokens } = newService(endpoint);
+      await tokens.saveLogin('ended', loginTokens({ refreshToken: 'rt-ended' }));
+      await tokens.endLogin('ended'); // logout, absolute timeout, re-login: all end here
+      assert.deepEqual(endpoint.revoked, ['rt-ended']);
+      endpoint.behaviour.mode = 'invalid_grant';
+      await tokens.saveLogin('refused', loginTokens({ ...expired(), refreshToken: 'rt-refused' }));
+      await rejection(tokens.getTokens('refused'));
+      assert.deepEqual(endpoint.revoked, ['rt-ended']);
     } finally {
       await endpoint.close();
     }
