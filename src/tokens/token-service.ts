@@ -155,7 +155,7 @@ export class TokenService {
       // Early: the token still works, so nobody waits for a refresh that is running or backing off.
       if (this.#inFlight.has(sessionId) || (retry && now < retry.retryAt)) return tokens;
       try {
-        return await this.#refreshOnce(sessionId, tokens, 'expiring');
+        return await this.#refreshOnce(sessionId, tokens, 'expiring', { wait: false });
       } catch (err) {
         if (err instanceof LoginRequiredError) throw err;
         return tokens;
@@ -167,11 +167,16 @@ export class TokenService {
     return this.#refreshOnce(sessionId, tokens, 'expiring');
   }
 
-  #refreshOnce(sessionId: string, seen: TokenSet, reason: RefreshReason): Promise<TokenSet> {
+  #refreshOnce(
+    sessionId: string,
+    seen: TokenSet,
+    reason: RefreshReason,
+    lockOptions?: { wait: boolean },
+  ): Promise<TokenSet> {
     const running = this.#inFlight.get(sessionId);
     if (running) return running;
     const refresh = this.#deps.lock
-      .withLock(sessionId, () => this.#refresh(sessionId, seen.version, reason))
+      .withLock(sessionId, () => this.#refresh(sessionId, seen.version, reason), lockOptions)
       .finally(() => this.#inFlight.delete(sessionId));
     this.#inFlight.set(sessionId, refresh);
     return refresh;

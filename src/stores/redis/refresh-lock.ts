@@ -14,7 +14,8 @@
  * - A holder that dies leaves a lock that simply expires after `ttlMs`.
  * - A waiter polls every 25–50 ms until it gets the lock, then runs the task,
  *   which re-reads the store and skips the refresh if someone else already did
- *   it (token-service.ts). After `waitMs` it gives up with a 503 `refresh_busy`.
+ *   it (token-service.ts). After `waitMs` it gives up with a 503 `refresh_busy`;
+ *   with `wait: false` (an early refresh) it gives up at once.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -69,11 +70,11 @@ export class RedisRefreshLock implements RefreshLock {
     this.#pollMs = options.pollMs ?? 25;
   }
 
-  async withLock<T>(sessionId: string, task: () => Promise<T>): Promise<T> {
+  async withLock<T>(sessionId: string, task: () => Promise<T>, options: { wait?: boolean } = {}): Promise<T> {
     const key = refreshLockKey(this.#redis.keyPrefix, sessionId);
     const token = randomBytes(18).toString('base64url');
     const started = Date.now();
-    const deadline = started + this.#waitMs;
+    const deadline = options.wait === false ? started : started + this.#waitMs;
     for (;;) {
       const reply = await this.#redis.run('lock.acquire', (c) =>
         c.set(key, token, { condition: 'NX', expiration: { type: 'PX', value: this.#ttlMs } }),
@@ -81,7 +82,9 @@ export class RedisRefreshLock implements RefreshLock {
       if (reply === 'OK') break;
       const left = deadline - Date.now();
       if (left <= 0) {
-        this.#redis.logger.warn({ waitedMs: Date.now() - started }, 'refresh lock not acquired in time');
+        if (options.wait !== false) {
+          this.#redis.logger.warn({ waitedMs: Date.now() - started }, 'refresh lock not acquired in time');
+        }
         throw new RefreshBusyError(Math.max(1, Math.ceil(this.#ttlMs / 1000)));
       }
       await delay(Math.min(left, this.#pollMs + Math.random() * this.#pollMs));

@@ -373,6 +373,29 @@ describe('Redis backends (real redis-server)', () => {
       }
     });
 
+    it('an early refresh does not wait for another instance that holds the lock: the valid token serves', async () => {
+      const endpoint = await startTokenEndpoint('rt-initial');
+      try {
+        const a = await backends({ keyPrefix: 'early-busy:', lockTtlMs: 10_000, lockWaitMs: 10_000 });
+        const tokens = service(a, endpoint.provider);
+        const now = Date.now();
+        const valid = tokenSet(1, { lifetimeSeconds: 60, receivedAt: now - 50_000, expiresAt: now + 10_000 });
+        await tokens.saveLogin('sid', valid);
+        // Another instance is refreshing (and its provider hangs).
+        await a.client.set(refreshLockKey('early-busy:', 'sid'), 'other-instance', {
+          expiration: { type: 'PX', value: 10_000 },
+        });
+        const first = await Promise.race([
+          tokens.getTokens('sid'),
+          delay(5_000, 'waited for the lock', { ref: false }),
+        ]);
+        assert.equal(typeof first === 'string' ? first : first.accessToken, 'at-v1');
+        assert.equal(endpoint.counts.requests, 0);
+      } finally {
+        await endpoint.close();
+      }
+    });
+
     it('logout during a refresh: nothing comes back, and the new refresh token is revoked', async () => {
       const endpoint = await startTokenEndpoint('rt-initial', 400);
       try {
