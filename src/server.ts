@@ -32,6 +32,11 @@ async function main(): Promise<void> {
   if (config.session.ephemeralSecret) {
     logger.warn('SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts');
   }
+  if (config.session.redisUrl && config.session.ephemeralTokenKey) {
+    logger.warn(
+      'TOKEN_ENCRYPTION_KEY is not set: tokens in Redis are encrypted with a random key, so logins end when the process restarts',
+    );
+  }
 
   const services = await createServices(config, logger);
   void services.provider.start();

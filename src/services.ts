@@ -73,7 +73,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     lock: stores.refreshLock,
     flowLog: stores.flowLog,
     logger,
-    tokenTtlSeconds: config.session.absoluteSeconds,
+    idleSeconds: config.session.idleSeconds,
     refreshParameters: tokenEndpointParameters(config.oidc),
   });
 
@@ -137,7 +137,8 @@ async function redisStores(url: string, config: Config, logger: Logger): Promise
     url,
     sessionTtlSeconds: config.session.absoluteSeconds,
     logger,
-    // The lock must outlive one refresh attempt: the provider timeout plus a margin.
+    encryptionKeys: config.session.tokenEncryptionKeys,
+    // A dead holder blocks its session this long; a live one extends the lock while it works.
     lockTtlMs: (config.oidc.timeoutSeconds + 2) * 1000,
     lockWaitMs: (config.oidc.timeoutSeconds + 4) * 1000,
   });

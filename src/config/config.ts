@@ -6,7 +6,8 @@
  * fails with one `ConfigError` that lists every problem, never a secret.
  *
  * Rules enforced here:
- * - In production `SESSION_SECRET` (≥ 32 characters) is required.
+ * - In production `SESSION_SECRET` (≥ 32 characters) is required, and with
+ *   `REDIS_URL` also `TOKEN_ENCRYPTION_KEY` (tokens are encrypted at rest).
  * - An `http://` issuer or API is refused in production unless it is loopback
  *   (RFC 9700 §2.6: authorization responses must not travel unencrypted).
  * - With no `OIDC_ISSUER` the app runs in demo mode: an embedded identity
@@ -96,6 +97,10 @@ export interface SessionConfig {
   readonly absoluteSeconds: number;
   readonly maxSessions: number;
   readonly redisUrl: string | undefined;
+  /** AES-256 keys (64 hex characters each) for tokens at rest in Redis; the first encrypts, all decrypt. */
+  readonly tokenEncryptionKeys: readonly string[];
+  /** True when TOKEN_ENCRYPTION_KEY was not set and a random key was made for this process. */
+  readonly ephemeralTokenKey: boolean;
 }
 
 export interface M2mConfig {
@@ -218,6 +223,7 @@ const envSchema = z.object({
   SESSION_IDLE_SECONDS: positiveInt.default(30 * 60),
   SESSION_ABSOLUTE_SECONDS: positiveInt.default(12 * 60 * 60),
   SESSION_MAX_COUNT: positiveInt.default(100_000),
+  TOKEN_ENCRYPTION_KEY: optionalText,
   REDIS_URL: z
     .string()
     .trim()
@@ -244,7 +250,13 @@ const envSchema = z.object({
 });
 
 /** Names of the variables whose values must never appear in a message. */
-const SECRET_VARIABLES = new Set(['OIDC_CLIENT_SECRET', 'M2M_CLIENT_SECRET', 'SESSION_SECRET', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set([
+  'OIDC_CLIENT_SECRET',
+  'M2M_CLIENT_SECRET',
+  'SESSION_SECRET',
+  'REDIS_URL',
+  'TOKEN_ENCRYPTION_KEY',
+]);
 
 function describeIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => {
@@ -333,6 +345,26 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   } else {
     secrets = [randomBytes(32).toString('base64url')];
     ephemeralSecret = true;
+  }
+  let tokenEncryptionKeys: string[] = [];
+  let ephemeralTokenKey = false;
+  if (e.TOKEN_ENCRYPTION_KEY) {
+    // A comma-separated list rotates keys: the first encrypts, all of them decrypt.
+    const parsed = e.TOKEN_ENCRYPTION_KEY.split(',')
+      .map((k) => k.trim())
+      .filter(Boolean)
+      .map(parseEncryptionKey);
+    if (parsed.some((k) => k === undefined)) {
+      problems.push(
+        'TOKEN_ENCRYPTION_KEY: each key must be 32 bytes, as 64 hex characters (openssl rand -hex 32) or 43 base64url characters',
+      );
+    }
+    tokenEncryptionKeys = parsed.filter((k): k is string => k !== undefined);
+  } else if (production && e.REDIS_URL) {
+    problems.push('TOKEN_ENCRYPTION_KEY: required in production with REDIS_URL (openssl rand -hex 32)');
+  } else {
+    tokenEncryptionKeys = [randomBytes(32).toString('hex')];
+    ephemeralTokenKey = true;
   }
   if (e.SESSION_ABSOLUTE_SECONDS < e.SESSION_IDLE_SECONDS) {
     problems.push('SESSION_ABSOLUTE_SECONDS: must not be shorter than SESSION_IDLE_SECONDS');
@@ -430,11 +462,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       absoluteSeconds: e.SESSION_ABSOLUTE_SECONDS,
       maxSessions: e.SESSION_MAX_COUNT,
       redisUrl: e.REDIS_URL,
+      tokenEncryptionKeys,
+      ephemeralTokenKey,
     },
     m2m,
     rateLimit: { loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE, apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE },
   };
   return deepFreeze(config);
+}
+
+/** A 32-byte key as 64 hex characters or as base64url (padding optional), returned as hex; undefined if neither. */
+function parseEncryptionKey(text: string): string | undefined {
+  if (/^[0-9a-f]{64}$/i.test(text)) return text.toLowerCase();
+  if (/^[A-Za-z0-9_-]{43}=?$/.test(text)) return Buffer.from(text, 'base64url').toString('hex');
+  return undefined;
 }
 
 function deepFreeze<T>(value: T): T {

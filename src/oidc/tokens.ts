@@ -23,11 +23,21 @@ export interface TokenSet {
   readonly receivedAt: number;
   /** Increases by one with every refresh: the newest set always wins (see token-store.ts). */
   readonly version: number;
+  /** Why this set was fetched; absent for sets stored before the field existed. */
+  readonly source?: TokenSource;
 }
+
+/** `login`: the code exchange; otherwise why the refresh ran (token-service.ts). */
+export type TokenSource = 'login' | 'expiring' | 'rejected_by_api' | 'manual';
 
 const DEFAULT_LIFETIME_SECONDS = 300;
 
-export function tokenSetFromResponse(response: TokenEndpointResponse, now: number, previous?: TokenSet): TokenSet {
+export function tokenSetFromResponse(
+  response: TokenEndpointResponse,
+  now: number,
+  previous?: TokenSet,
+  source: TokenSource = previous ? 'expiring' : 'login',
+): TokenSet {
   const lifetime =
     typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : DEFAULT_LIFETIME_SECONDS;
   return {
@@ -42,6 +52,7 @@ export function tokenSetFromResponse(response: TokenEndpointResponse, now: numbe
     scope: response.scope ?? previous?.scope,
     receivedAt: now,
     version: (previous?.version ?? 0) + 1,
+    source,
   };
 }
 

@@ -47,3 +47,13 @@ export function serializeSessionCookie(settings: SessionConfig, sessionId: strin
 export function rolledExpiry(settings: SessionConfig, now: number): Date {
   return new Date(now + settings.idleSeconds * 1000);
 }
+
+/**
+ * How often a live session's store entries are touched to roll the idle
+ * timeout: at most once a minute, or a quarter of a short idle timeout. The
+ * token record lives this much longer than the idle timeout, so it never
+ * expires before its session (tokens/token-service.ts).
+ */
+export function keepAliveIntervalMs(idleSeconds: number, maxIntervalSeconds = 60): number {
+  return Math.min(maxIntervalSeconds * 1000, idleSeconds * 250);
+}

@@ -8,8 +8,8 @@
  * - unsign the cookie with the configured secrets (same format as
  *   express-session: `s:<id>.<HMAC-SHA256>`), read the record from the store;
  * - enforce the absolute lifetime;
- * - keep the idle timeout rolling, but at most once per `touchIntervalSeconds`
- *   (or a quarter of the idle timeout, if shorter): touch the store entry and re-issue
+ * - keep the idle timeout rolling, but at most once per `keepAliveIntervalMs`
+ *   (session-cookie.ts): touch the store entry and re-issue
  *   the cookie with a new expiry.
  * It never writes the session object back, so it cannot race with page requests.
  */
@@ -19,7 +19,7 @@ import type session from 'express-session';
 import { LRUCache } from 'lru-cache';
 import type { SessionConfig } from '../config/config.js';
 import { SessionStoreUnavailableError } from '../errors.js';
-import { rolledExpiry, serializeSessionCookie, verifySessionCookie } from './session-cookie.js';
+import { keepAliveIntervalMs, rolledExpiry, serializeSessionCookie, verifySessionCookie } from './session-cookie.js';
 import { clearUser, loginExpired } from './session-data.js';
 
 export interface ApiSession {
@@ -30,7 +30,6 @@ export interface ApiSession {
 export class SessionReader {
   readonly #settings: SessionConfig;
   readonly #store: session.Store;
-  readonly #touchIntervalMs: number;
   readonly #isSecure: (req: IncomingMessage) => boolean;
   /** Sessions this instance touched within the interval (per instance is enough: each touch extends the TTL). */
   readonly #recentlyTouched: LRUCache<string, true>;
@@ -44,11 +43,10 @@ export class SessionReader {
   ) {
     this.#settings = settings;
     this.#store = store;
-    this.#touchIntervalMs = (options.touchIntervalSeconds ?? 60) * 1000;
     this.#isSecure = options.isSecure;
     this.#recentlyTouched = new LRUCache<string, true>({
       max: settings.maxSessions,
-      ttl: Math.min(this.#touchIntervalMs, settings.idleSeconds * 250),
+      ttl: keepAliveIntervalMs(settings.idleSeconds, options.touchIntervalSeconds),
     });
   }
 

@@ -6,8 +6,12 @@
  * them calls the token endpoint with a given refresh token (RFC 9700 §4.14.2).
  */
 export interface RefreshLock {
-  /** Runs `task` while holding the lock for `sessionId`. */
-  withLock<T>(sessionId: string, task: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `task` while holding the lock for `sessionId`. `wait: false` gives up
+   * at once (503 `refresh_busy`) when another instance holds it: an early
+   * refresh has a valid token to fall back on and need not wait.
+   */
+  withLock<T>(sessionId: string, task: () => Promise<T>, options?: { wait?: boolean }): Promise<T>;
 }
 
 /** One instance: the in-process single-flight is enough. */

@@ -12,9 +12,9 @@
  *
  * The two differ in what a failed renewal costs:
  * - `user`, 30 s: one token per session, refreshed on that user's request. If
- *   the provider cannot refresh it, that request fails and the next one tries
- *   again (a refused refresh token ends the login); the margin only has to
- *   cover the trip to the API.
+ *   the provider cannot refresh it, the still-valid token is used and the
+ *   refresh is retried after a backoff (token-service.ts; a refused refresh
+ *   token ends the login); the margin only has to cover the trip to the API.
  * - `client`, 60 s: one token shared by every server-to-server call (and, with
  *   Redis, every instance). A failed renewal is retried while the still-valid
  *   token keeps being served, so the margin is also how long the provider may

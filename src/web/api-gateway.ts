@@ -64,6 +64,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
     }
     const rolled = sessions.keepAlive(req, session);
     if (rolled) head.push('Set-Cookie', rolled);
+    void tokens.keepAlive(session.id);
     try {
       await proxy.forward(req, res, session.id, head, held);
     } catch (err) {

@@ -63,6 +63,8 @@ export function createApp(deps: AppDeps): RequestListener {
     }),
   );
   app.use((req, res, next) => {
+    // The session's idle timeout rolls on every request (express-session `rolling`); its tokens roll with it.
+    if (req.session.user) void deps.tokens.keepAlive(req.sessionID);
     res.locals.user = req.session.user ?? null;
     res.locals.csrfToken = req.session.csrfToken ?? '';
     next();

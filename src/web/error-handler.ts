@@ -54,8 +54,14 @@ const LOGIN_RETRY_CODES = new Set([
   'provider_unavailable',
 ]);
 
+/** `/api/*` and the pages' own JSON endpoints `/session/*` always answer errors in JSON; elsewhere, by `Accept`. */
 export function wantsJson(req: Request): boolean {
-  return req.path.startsWith('/api/') || req.path === '/api' || (!req.accepts('html') && Boolean(req.accepts('json')));
+  return (
+    req.path.startsWith('/api/') ||
+    req.path === '/api' ||
+    req.path.startsWith('/session/') ||
+    (!req.accepts('html') && Boolean(req.accepts('json')))
+  );
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {

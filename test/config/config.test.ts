@@ -12,6 +12,52 @@ function problemsOf(env: Record<string, string>): readonly string[] {
   assert.fail('expected a ConfigError');
 }
 
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  OIDC_ISSUER: 'https://idp.example.com',
+  OIDC_CLIENT_ID: 'abc',
+  OIDC_CLIENT_SECRET: 'shh-this-is-secret',
+  API_BASE_URL: 'https://api.example.com/',
+  BASE_URL: 'https://app.example.com',
+  SESSION_SECRET: 'x'.repeat(40),
+};
+
+describe('TOKEN_ENCRYPTION_KEY', () => {
+  const hex = 'ab'.repeat(32);
+  const base64url = Buffer.alloc(32, 7).toString('base64url');
+
+  it('is required in production with Redis, and only there', () => {
+    assert.ok(
+      problemsOf({ ...PRODUCTION, REDIS_URL: 'rediss://redis.example.com' }).some((p) =>
+        p.startsWith('TOKEN_ENCRYPTION_KEY: required'),
+      ),
+    );
+    assert.equal(loadConfig(PRODUCTION).session.redisUrl, undefined);
+    const development = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' });
+    assert.equal(development.session.ephemeralTokenKey, true);
+    assert.match(development.session.tokenEncryptionKeys[0] ?? '', /^[0-9a-f]{64}$/);
+  });
+
+  it('accepts `openssl rand -hex 32` and base64url keys, a comma-separated list rotates (first encrypts)', () => {
+    const config = loadConfig({
+      ...PRODUCTION,
+      REDIS_URL: 'rediss://redis.example.com',
+      TOKEN_ENCRYPTION_KEY: ` ${hex.toUpperCase()} , ${base64url}`,
+    });
+    assert.deepEqual(config.session.tokenEncryptionKeys, [hex, Buffer.alloc(32, 7).toString('hex')]);
+    assert.equal(config.session.ephemeralTokenKey, false);
+  });
+
+  it('refuses a key of the wrong size without printing it', () => {
+    for (const bad of ['ab'.repeat(16), 'not-a-key', `${hex},${'cd'.repeat(31)}`]) {
+      const problems = problemsOf({ ...PRODUCTION, TOKEN_ENCRYPTION_KEY: bad });
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.match(problems[0] ?? '', /^TOKEN_ENCRYPTION_KEY: each key must be 32 bytes/);
+      assert.ok(!problems[0]?.includes(bad));
+    }
+  });
+});
+
 describe('loadConfig', () => {
   it('runs in demo mode with no provider configured, with working defaults', () => {
     const config = loadConfig({});

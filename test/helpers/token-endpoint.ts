@@ -1,19 +1,52 @@
 /**
- * A scripted token endpoint for tests of the refresh machinery: it rotates
- * refresh tokens and rejects reuse of an old one (like oidc-provider with
- * rotation), answers after `latencyMs`, and can be told to fail.
+ * A scripted token endpoint for refresh faults the embedded provider cannot
+ * show: it rotates refresh tokens and refuses reuse of an old one (like
+ * oidc-provider with rotation), answers after `latencyMs` (or never, `hang`),
+ * counts revocations (RFC 7009) and can put an ID token of the test's choosing
+ * in its answer, or be told to fail (`behaviour.mode`). `provider` is what
+ * TokenService takes.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import type { ProviderConnection } from '../../src/oidc/client.js';
 
-/** A token endpoint that rotates refresh tokens and rejects reuse of an old one, like oidc-provider with rotation. */
-export async function startTokenEndpoint(initialRefreshToken: string, latencyMs = 150) {
+export const ENDPOINT_CLIENT_ID = 'web-app';
+
+export interface TokenEndpoint {
+  readonly issuer: string;
+  readonly provider: ProviderConnection;
+  /** grants: refreshes answered; reused: a rotated-away token sent again; requests: every refresh request. */
+  readonly counts: { grants: number; reused: number; requests: number };
+  /** Refresh tokens revoked at `/revoke`. */
+  readonly revoked: string[];
+  /** The refresh token the endpoint accepts now. */
+  readonly current: string;
+  /** Delay before each answer; `'hang'` never answers. */
+  latencyMs: number | 'hang';
+  /** `expires_in` of the access tokens issued. */
+  expiresIn: number;
+  /** What the next grants answer: normal rotation, a provider outage (503), or a revoked grant. */
+  readonly behaviour: { mode: 'rotate' | 'unavailable' | 'invalid_grant' };
+  /** Builds the `id_token` of each answer (none when unset). */
+  idToken: ((n: number) => Promise<string>) | undefined;
+  close(): Promise<void>;
+}
+
+export async function startTokenEndpoint(
+  initialRefreshToken: string,
+  latencyMs = 150,
+  options: { timeoutSeconds?: number } = {},
+): Promise<TokenEndpoint> {
   let current = initialRefreshToken;
-  const counts = { grants: 0, reused: 0 };
-  /** What the next grants answer: normal rotation, a provider outage, or a revoked grant. */
+  const counts = { grants: 0, reused: 0, requests: 0 };
+  const revoked: string[] = [];
   const behaviour = { mode: 'rotate' as 'rotate' | 'unavailable' | 'invalid_grant' };
+  const state = {
+    latencyMs: latencyMs as number | 'hang',
+    expiresIn: 300,
+    idToken: undefined as ((n: number) => Promise<string>) | undefined,
+  };
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
@@ -23,8 +56,14 @@ export async function startTokenEndpoint(initialRefreshToken: string, latencyMs 
         res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(JSON.stringify(payload));
       };
+      if (req.url === '/revoke') {
+        revoked.push(params.get('token') ?? '');
+        res.writeHead(200).end();
+        return;
+      }
       if (req.url !== '/token' || params.get('grant_type') !== 'refresh_token')
         return reply(400, { error: 'unsupported_grant_type' });
+      counts.requests += 1;
       if (behaviour.mode === 'unavailable') return reply(503, { error: 'temporarily_unavailable' });
       if (behaviour.mode === 'invalid_grant') return reply(400, { error: 'invalid_grant' });
       if (params.get('refresh_token') !== current) {
@@ -34,32 +73,59 @@ export async function startTokenEndpoint(initialRefreshToken: string, latencyMs 
       counts.grants += 1;
       const n = counts.grants;
       current = `rt-rotated-${n}`;
-      setTimeout(
-        () =>
-          reply(200, {
-            access_token: `at-refreshed-${n}`,
-            token_type: 'Bearer',
-            expires_in: 300,
-            refresh_token: current,
-          }),
-        latencyMs,
-      );
+      const answer = async () => ({
+        access_token: `at-refreshed-${n}`,
+        token_type: 'Bearer',
+        expires_in: state.expiresIn,
+        refresh_token: `rt-rotated-${n}`,
+        ...(state.idToken ? { id_token: await state.idToken(n) } : {}),
+      });
+      if (state.latencyMs === 'hang') return;
+      setTimeout(() => void answer().then((payload) => reply(200, payload)), state.latencyMs);
     });
   });
   server.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const configuration = new client.Configuration(
-    { issuer, token_endpoint: `${issuer}/token` },
-    'web-app',
+    { issuer, token_endpoint: `${issuer}/token`, revocation_endpoint: `${issuer}/revoke` },
+    ENDPOINT_CLIENT_ID,
     'web-app-secret',
   );
   client.allowInsecureRequests(configuration);
+  configuration.timeout = options.timeoutSeconds ?? 5;
   const provider = { get: () => configuration, ready: true } as unknown as ProviderConnection;
   return {
-    counts,
-    behaviour,
+    issuer,
     provider,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    counts,
+    revoked,
+    get current() {
+      return current;
+    },
+    get latencyMs() {
+      return state.latencyMs;
+    },
+    set latencyMs(value) {
+      state.latencyMs = value;
+    },
+    get expiresIn() {
+      return state.expiresIn;
+    },
+    set expiresIn(value) {
+      state.expiresIn = value;
+    },
+    behaviour,
+    get idToken() {
+      return state.idToken;
+    },
+    set idToken(value) {
+      state.idToken = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

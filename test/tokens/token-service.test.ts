@@ -51,7 +51,7 @@ describe('TokenService', () => {
       lock: localRefreshLock,
       flowLog,
       logger: createLogger('silent'),
-      tokenTtlSeconds: 3600,
+      idleSeconds: 3600,
     });
   });
 

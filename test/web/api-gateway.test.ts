@@ -192,6 +192,15 @@ describe('/api with the real demo API', () => {
     assert.equal(info.refreshes.at(-1)?.rotated, true);
     const noHeader = await browser.request(`${stack.appUrl}/session/refresh`, { method: 'POST' });
     assert.equal(noHeader.status, 403);
+    // A loop in a tab cannot burn the provider's quota: one forced refresh per 10 s per session.
+    const again = await browser.request(`${stack.appUrl}/session/refresh`, {
+      method: 'POST',
+      headers: { 'X-CSRF': '1' },
+    });
+    assert.equal(again.status, 429);
+    assert.equal(((await again.json()) as { error: string }).error, 'refresh_too_frequent');
+    assert.ok(Number(again.headers.get('retry-after')) >= 1);
+    assert.equal(refreshGrants(stack), before + 1);
   });
 });
 
@@ -212,6 +221,32 @@ describe('refresh timing with short-lived tokens', () => {
       // Lifetime 3 s, skew 0.75 s: one refresh at ~2.25 s, none before.
       assert.ok(calls > 10);
       assert.equal(refreshGrants(stack) - before, 1);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe('fault drill: a 20-second access token', () => {
+  it('is refreshed before its first use once that use falls inside the refresh margin', async () => {
+    const stack = await startStack({ DEMO_ACCESS_TOKEN_TTL: '20' });
+    try {
+      const browser = new Browser();
+      await logIn(stack, browser);
+      const id = sessionIdOf(browser, stack) ?? '';
+      const login = await stack.services.tokens.peek(id);
+      assert.equal(login?.lifetimeSeconds, 20);
+      // The first API call comes 16 s after the login (no waiting: the record is aged instead),
+      // inside the 5 s margin of a 20 s token.
+      const aged = { ...login!, receivedAt: login!.receivedAt - 16_000, expiresAt: login!.expiresAt - 16_000 };
+      await stack.services.tokens.saveLogin(id, { ...aged, version: login!.version + 1 });
+      const before = refreshGrants(stack);
+      assert.equal((await apiCall(browser, stack, '/me')).status, 200);
+      assert.equal(refreshGrants(stack), before + 1);
+      const events = (await stack.services.flowLog.list(id)).map((e) => e.type);
+      assert.ok(events.indexOf('refresh') >= 0, events.join(', '));
+      assert.ok(events.indexOf('refresh') < events.indexOf('api_call'), 'the refresh came before the first use');
+      assert.notEqual((await stack.services.tokens.peek(id))?.accessToken, login?.accessToken);
     } finally {
       await stack.close();
     }
@@ -366,10 +401,13 @@ describe('/api faults, with a recording stub API', () => {
     const res = await apiCall(browser, stack, '/needs-fresh-token');
     assert.equal(res.status, 200);
     assert.equal(refreshGrants(stack), before + 1);
-    stub.mode = { kind: 'invalid_token_then_ok', failures: 5 };
-    const still = await apiCall(browser, stack, '/needs-fresh-token');
-    assert.equal(still.status, 401);
-    assert.equal(refreshGrants(stack), before + 2, 'exactly one refresh for the failing call');
+    // An API that refuses every token: the token of that forced refresh is refused too, and is not
+    // force-refreshed again. Every call gets the API's 401; the provider sees no more grants.
+    stub.mode = { kind: 'invalid_token_then_ok', failures: 100 };
+    for (let call = 0; call < 3; call += 1) {
+      assert.equal((await apiCall(browser, stack, '/needs-fresh-token')).status, 401);
+    }
+    assert.equal(refreshGrants(stack), before + 1, 'one forced refresh, never one per call');
     stub.mode = { kind: 'json' };
   });
 
@@ -470,6 +508,10 @@ describe('/api faults, with a recording stub API', () => {
       assert.ok(res.headers.get('retry-after'));
       assert.equal(((await res.json()) as { error: string }).error, 'provider_unavailable');
       assert.equal((await tokensOf(browser, stack))?.refreshToken, held?.refreshToken, 'tokens kept');
+      // Until Retry-After has passed, the next call fails at once instead of waiting for the provider again.
+      const next = await apiCall(browser, stack, '/x');
+      assert.equal(next.status, 503);
+      await sleep(Number(next.headers.get('retry-after')) * 1000);
     } finally {
       await stack.startProvider();
     }

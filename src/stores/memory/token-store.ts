@@ -1,7 +1,9 @@
 /**
- * Single-instance token store: compare-and-set in one bounded LRU cache, each
- * record expiring with the login's absolute lifetime (tokens/token-store.ts
- * says why tokens live apart from the session).
+ * Single-instance token store: one bounded LRU cache, each record expiring
+ * after the TTL of its last write or touch (tokens/token-store.ts says why
+ * tokens live apart from the session and which rules a store keeps). Every
+ * method runs without an `await` between its read and its write, so each one
+ * is atomic in Node's single thread.
  */
 import { LRUCache } from 'lru-cache';
 import type { TokenSet } from '../../oidc/tokens.js';
@@ -18,11 +20,20 @@ export class MemoryTokenStore implements TokenStore {
     return this.#entries.get(sessionId);
   }
 
-  async save(sessionId: string, tokens: TokenSet, ttlSeconds: number): Promise<boolean> {
+  async create(sessionId: string, tokens: TokenSet, ttlSeconds: number): Promise<void> {
+    this.#entries.set(sessionId, Object.freeze({ ...tokens }), { ttl: ttlMs(ttlSeconds) });
+  }
+
+  async update(sessionId: string, tokens: TokenSet, ttlSeconds: number): Promise<boolean> {
     const current = this.#entries.get(sessionId);
-    if (current && current.version >= tokens.version) return false;
-    this.#entries.set(sessionId, Object.freeze({ ...tokens }), { ttl: Math.max(1, ttlSeconds) * 1000 });
+    if (!current || current.version !== tokens.version - 1) return false;
+    this.#entries.set(sessionId, Object.freeze({ ...tokens }), { ttl: ttlMs(ttlSeconds) });
     return true;
+  }
+
+  async touch(sessionId: string, ttlSeconds: number): Promise<void> {
+    const current = this.#entries.get(sessionId);
+    if (current) this.#entries.set(sessionId, current, { ttl: ttlMs(ttlSeconds) });
   }
 
   async delete(sessionId: string): Promise<void> {
@@ -32,4 +43,8 @@ export class MemoryTokenStore implements TokenStore {
   get size(): number {
     return this.#entries.size;
   }
+}
+
+function ttlMs(ttlSeconds: number): number {
+  return Math.max(1, Math.ceil(ttlSeconds * 1000));
 }

@@ -27,6 +27,7 @@ import {
   type RedisClient,
   type RedisConnection,
 } from './connection.js';
+import { AtRestCipher } from './at-rest-cipher.js';
 import { RedisJsonCache } from './json-cache.js';
 import type { Logger } from '../../logger.js';
 import type { FlowLog } from '../../flow/flow-log.js';
@@ -45,7 +46,9 @@ export interface RedisBackendsOptions {
   /** Session lifetime: fallback TTL of session records and TTL of flow logs. */
   readonly sessionTtlSeconds: number;
   readonly logger: Logger;
-  /** Expiry of a refresh lock; keep it above the OIDC request timeout. Default 10 000. */
+  /** Keys that encrypt token sets and cached M2M tokens (64 hex characters each); the first encrypts, all decrypt. */
+  readonly encryptionKeys: readonly string[];
+  /** Expiry of a refresh lock, extended while its holder works (refresh-lock.ts). Default 10 000. */
   readonly lockTtlMs?: number;
   /** How long a request waits for another instance's refresh. Default 12 000. */
   readonly lockWaitMs?: number;
@@ -64,7 +67,9 @@ export interface RedisBackends {
   readonly tokenStore: TokenStore;
   readonly refreshLock: RefreshLock;
   readonly flowLog: FlowLog;
-  /** A JSON cache under `<keyPrefix><namespace>:` (e.g. shared M2M tokens). */
+  /** Encrypts what the stores keep (exposed for tests: its `decryptions` count). */
+  readonly cipher: AtRestCipher;
+  /** An encrypted JSON cache under `<keyPrefix><namespace>:` (e.g. shared M2M tokens). */
   jsonCache<T>(namespace: string): RedisJsonCache<T>;
   /** True while the connection is up. */
   readonly connected: boolean;
@@ -167,7 +172,8 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
     // Used only when a session has no cookie expiry; otherwise connect-redis follows the cookie.
     ttl: Math.max(1, Math.ceil(options.sessionTtlSeconds)),
   });
-  const tokenStore = new RedisTokenStore(connection);
+  const cipher = new AtRestCipher(options.encryptionKeys);
+  const tokenStore = new RedisTokenStore(connection, cipher);
   const refreshLock = new RedisRefreshLock(connection, {
     ttlMs: options.lockTtlMs ?? 10_000,
     waitMs: options.lockWaitMs ?? 12_000,
@@ -180,7 +186,8 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
     tokenStore,
     refreshLock,
     flowLog,
-    jsonCache: <T>(namespace: string) => new RedisJsonCache<T>(connection, `${keyPrefix}${namespace}:`),
+    cipher,
+    jsonCache: <T>(namespace: string) => new RedisJsonCache<T>(connection, `${keyPrefix}${namespace}:`, cipher),
     get connected() {
       return client.isReady;
     },

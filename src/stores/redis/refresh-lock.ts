@@ -6,17 +6,28 @@
  * - Take: `SET <prefix>lock:refresh:<sessionId> <random token> NX PX <ttl>`.
  * - Release: a Lua compare-and-delete, so only the owner removes its lock;
  *   a holder that outlived its TTL cannot delete a successor's lock.
- * - A holder that dies leaves a lock that simply expires after `ttlMs`; keep
- *   `ttlMs` above the OIDC request timeout so a live holder never loses it.
+ * - A live holder never loses its lock to a slow refresh: a watchdog extends
+ *   the lease (compare-and-`PEXPIRE`) every third of `ttlMs` until the task
+ *   ends. Were the lock lost anyway (Redis unreachable for a whole lease),
+ *   the token store's version fence (token-store.ts) still keeps the newest
+ *   refresh token.
+ * - A holder that dies leaves a lock that simply expires after `ttlMs`.
  * - A waiter polls every 25–50 ms until it gets the lock, then runs the task,
  *   which re-reads the store and skips the refresh if someone else already did
- *   it (token-service.ts). After `waitMs` it gives up with a 503 `refresh_busy`.
+ *   it (token-service.ts). After `waitMs` it gives up with a 503 `refresh_busy`;
+ *   with `wait: false` (an early refresh) it gives up at once.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '../../errors.js';
 import type { RedisConnection } from './connection.js';
 import type { RefreshLock } from '../../tokens/refresh-lock.js';
+
+/** KEYS[1] lock key; ARGV[1] owner token; ARGV[2] TTL in ms. Returns 1 when this owner's lock was extended. */
+const EXTEND_IF_OWNER = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
 
 /** KEYS[1] lock key; ARGV[1] owner token. Returns 1 when this owner's lock was deleted. */
 const RELEASE_IF_OWNER = `
@@ -59,11 +70,11 @@ export class RedisRefreshLock implements RefreshLock {
     this.#pollMs = options.pollMs ?? 25;
   }
 
-  async withLock<T>(sessionId: string, task: () => Promise<T>): Promise<T> {
+  async withLock<T>(sessionId: string, task: () => Promise<T>, options: { wait?: boolean } = {}): Promise<T> {
     const key = refreshLockKey(this.#redis.keyPrefix, sessionId);
     const token = randomBytes(18).toString('base64url');
     const started = Date.now();
-    const deadline = started + this.#waitMs;
+    const deadline = options.wait === false ? started : started + this.#waitMs;
     for (;;) {
       const reply = await this.#redis.run('lock.acquire', (c) =>
         c.set(key, token, { condition: 'NX', expiration: { type: 'PX', value: this.#ttlMs } }),
@@ -71,20 +82,43 @@ export class RedisRefreshLock implements RefreshLock {
       if (reply === 'OK') break;
       const left = deadline - Date.now();
       if (left <= 0) {
-        this.#redis.logger.warn({ waitedMs: Date.now() - started }, 'refresh lock not acquired in time');
+        if (options.wait !== false) {
+          this.#redis.logger.warn({ waitedMs: Date.now() - started }, 'refresh lock not acquired in time');
+        }
         throw new RefreshBusyError(Math.max(1, Math.ceil(this.#ttlMs / 1000)));
       }
       await delay(Math.min(left, this.#pollMs + Math.random() * this.#pollMs));
     }
-    const acquired = Date.now();
+    let holding = true;
+    const watchdog = setInterval(
+      () => void this.#extend(key, token, () => holding),
+      Math.max(1, Math.floor(this.#ttlMs / 3)),
+    );
+    watchdog.unref();
     try {
       return await task();
     } finally {
-      const heldMs = Date.now() - acquired;
-      if (heldMs >= this.#ttlMs) {
-        this.#redis.logger.warn({ heldMs, lockTtlMs: this.#ttlMs }, 'refresh took longer than the lock TTL');
-      }
+      holding = false;
+      clearInterval(watchdog);
       await this.#release(key, token);
+    }
+  }
+
+  async #extend(key: string, token: string, holding: () => boolean): Promise<void> {
+    try {
+      const extended = await this.#redis.evalScript(
+        'lock.extend',
+        EXTEND_IF_OWNER,
+        [key],
+        [token, String(this.#ttlMs)],
+      );
+      if (extended !== 1 && holding())
+        this.#redis.logger.warn({ lockTtlMs: this.#ttlMs }, 'refresh lock lost while refreshing');
+    } catch (err) {
+      this.#redis.logger.warn(
+        { error: err instanceof Error ? err.message : String(err) },
+        'refresh lock could not be extended',
+      );
     }
   }
 

@@ -7,7 +7,7 @@ import * as client from 'openid-client';
 import type { AppDeps } from '../../services.js';
 import { fetchUserClaims, finishLogin, matchPendingLogin } from '../../oidc/callback.js';
 import { startLogin, pickPassThroughParameters } from '../../oidc/login.js';
-import { buildLogoutRedirect, leavesForProvider, revokeRefreshToken } from '../../oidc/logout.js';
+import { buildLogoutRedirect, leavesForProvider } from '../../oidc/logout.js';
 import { tokenEndpointParameters } from '../../oidc/token-request.js';
 import { checkIdTokenContext } from '../../oidc/id-token-checks.js';
 import { newCsrfToken, requireSameOriginForm } from '../csrf.js';
@@ -107,6 +107,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
     express.urlencoded({ extended: false, limit: '2kb' }),
     requireSameOriginForm(config.baseUrl.origin),
     async (req, res) => {
+      // Ends the login and revokes its refresh token (token-service.ts).
       const held = await tokens.endLogin(req.sessionID);
       let configuration: client.Configuration | undefined;
       try {
@@ -114,7 +115,6 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
       } catch {
         configuration = undefined; // Provider down: still end our session.
       }
-      if (configuration && held?.refreshToken) await revokeRefreshToken(configuration, held.refreshToken, logger);
       await destroySession(req);
       res.clearCookie(config.session.cookieName, sessionCookieOptions(config.session));
       const target = configuration

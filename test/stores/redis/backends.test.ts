@@ -86,6 +86,20 @@ function sessionDestroy(store: session.Store, sid: string): Promise<void> {
   return new Promise((resolve, reject) => store.destroy(sid, (err) => (err ? reject(err) : resolve())));
 }
 
+const KEY_A = 'a'.repeat(64);
+const KEY_B = 'b'.repeat(64);
+
+function tokenService(x: RedisBackends, provider: ConstructorParameters<typeof TokenService>[0]['provider']) {
+  return new TokenService({
+    store: x.tokenStore,
+    provider,
+    lock: x.refreshLock,
+    flowLog: x.flowLog,
+    logger: createLogger('silent'),
+    idleSeconds: 3600,
+  });
+}
+
 describe('Redis backends (real redis-server)', () => {
   let redis: RedisServer;
   const opened: RedisBackends[] = [];
@@ -93,13 +107,20 @@ describe('Redis backends (real redis-server)', () => {
   let prefixCounter = 0;
 
   async function backends(
-    options: { logger?: Logger; lockWaitMs?: number; lockTtlMs?: number; keyPrefix?: string } = {},
+    options: {
+      logger?: Logger;
+      lockWaitMs?: number;
+      lockTtlMs?: number;
+      keyPrefix?: string;
+      encryptionKeys?: readonly string[];
+    } = {},
   ) {
     const created = await createRedisBackends({
       url: redis.url,
       keyPrefix: options.keyPrefix ?? `test${++prefixCounter}:`,
       sessionTtlSeconds: 3600,
       logger: options.logger ?? silent,
+      encryptionKeys: options.encryptionKeys ?? [KEY_A],
       ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
       ...(options.lockTtlMs !== undefined ? { lockTtlMs: options.lockTtlMs } : {}),
     });
@@ -123,33 +144,44 @@ describe('Redis backends (real redis-server)', () => {
   });
 
   describe('token store', () => {
-    it('compare-and-set: a newer version wins, an older one is ignored even when written later, TTL is set', async () => {
+    it('update writes only over the previous version and never creates a record; TTL is set and touch extends it', async () => {
       const b = await backends({ keyPrefix: 'cas:' });
       assert.equal(await b.tokenStore.get('s1'), undefined);
-      assert.equal(await b.tokenStore.save('s1', tokenSet(1), 600), true);
-      assert.equal(await b.tokenStore.save('s1', tokenSet(3), 600), true);
+      assert.equal(await b.tokenStore.update('s1', tokenSet(2), 600), false, 'no record: nothing is created');
+      assert.equal(await b.tokenStore.get('s1'), undefined);
+      await b.tokenStore.create('s1', tokenSet(1), 600);
+      assert.equal(await b.tokenStore.update('s1', tokenSet(3), 600), false, 'a version was skipped');
+      assert.equal(await b.tokenStore.update('s1', tokenSet(2), 600), true);
       // A slow instance writes its older refresh result late: ignored.
-      assert.equal(await b.tokenStore.save('s1', tokenSet(2), 600), false);
-      assert.equal(await b.tokenStore.save('s1', tokenSet(3, { accessToken: 'same-version' }), 600), false);
+      assert.equal(await b.tokenStore.update('s1', tokenSet(2, { accessToken: 'same-version' }), 600), false);
       const stored = await b.tokenStore.get('s1');
-      assert.equal(stored?.version, 3);
-      assert.equal(stored?.accessToken, 'at-v3');
-      assert.equal(stored?.refreshToken, 'rt-v3');
+      assert.equal(stored?.version, 2);
+      assert.equal(stored?.accessToken, 'at-v2');
+      assert.equal(stored?.refreshToken, 'rt-v2');
       assert.equal(stored?.idToken, undefined);
       const ttl = await b.client.pTTL(tokenKey('cas:', 's1'));
       assert.ok(ttl > 590_000 && ttl <= 600_000, `TTL ${ttl} ms`);
+      await b.tokenStore.touch('s1', 1200);
+      assert.ok((await b.client.pTTL(tokenKey('cas:', 's1'))) > 1_190_000, 'touch extends the TTL');
       await b.tokenStore.delete('s1');
       assert.equal(await b.tokenStore.get('s1'), undefined);
-      // After a delete a fresh login (version 1) can be stored again.
-      assert.equal(await b.tokenStore.save('s1', tokenSet(1), 600), true);
+      assert.equal(await b.tokenStore.update('s1', tokenSet(3), 600), false, 'a deleted record stays deleted');
+      await b.tokenStore.touch('s1', 600);
+      assert.equal(await b.client.exists(tokenKey('cas:', 's1')), 0, 'touch does not create either');
     });
 
-    it('compare-and-set holds across two instances racing', async () => {
+    it('of two instances refreshing the same version, exactly one writes', async () => {
       const a = await backends({ keyPrefix: 'cas2:' });
       const b = await backends({ keyPrefix: 'cas2:' });
-      const versions = Array.from({ length: 40 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
-      await Promise.all(versions.map((v, i) => (i % 2 ? a : b).tokenStore.save('race', tokenSet(v), 60)));
-      assert.equal((await a.tokenStore.get('race'))?.version, 40);
+      await a.tokenStore.create('race', tokenSet(1), 60);
+      const writes = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).tokenStore.update('race', tokenSet(2, { accessToken: `at-${i}` }), 60),
+        ),
+      );
+      assert.equal(writes.filter(Boolean).length, 1);
+      const winner = writes.indexOf(true);
+      assert.equal((await a.tokenStore.get('race'))?.accessToken, `at-${winner}`);
     });
   });
 
@@ -275,7 +307,7 @@ describe('Redis backends (real redis-server)', () => {
             lock: x.refreshLock,
             flowLog: x.flowLog,
             logger: silent,
-            tokenTtlSeconds: 3600,
+            idleSeconds: 3600,
           });
         const one = service(a);
         const two = service(b);
@@ -297,7 +329,7 @@ describe('Redis backends (real redis-server)', () => {
         assert.equal(stored?.version, 2);
 
         // A holder killed mid-refresh left its lock behind; the token is expired again.
-        await a.tokenStore.save('sid', { ...stored!, expiresAt: Date.now() - 1_000, version: 3 }, 3600);
+        await a.tokenStore.update('sid', { ...stored!, expiresAt: Date.now() - 1_000, version: 3 }, 3600);
         await a.client.set(refreshLockKey('cluster:', 'sid'), 'killed-holder', {
           expiration: { type: 'PX', value: 700 },
         });
@@ -314,11 +346,135 @@ describe('Redis backends (real redis-server)', () => {
     });
   });
 
+  describe('refreshes that race their lock or their login', () => {
+    const service = tokenService;
+
+    it('a provider slower than the lock lease: the holder keeps the lock, one grant, no refresh token reused', async () => {
+      const endpoint = await startTokenEndpoint('rt-initial', 1_200);
+      try {
+        const a = await backends({ keyPrefix: 'lease:', lockTtlMs: 400, lockWaitMs: 5_000 });
+        const b = await backends({ keyPrefix: 'lease:', lockTtlMs: 400, lockWaitMs: 5_000 });
+        const one = service(a, endpoint.provider);
+        const two = service(b, endpoint.provider);
+        const expired = tokenSet(1, { refreshToken: 'rt-initial', expiresAt: Date.now() - 1_000, lifetimeSeconds: 60 });
+        await one.saveLogin('sid', expired);
+        const first = one.getTokens('sid');
+        await delay(700); // past the lease: without a watchdog the lock is gone by now
+        const second = two.getTokens('sid');
+        const results = await Promise.allSettled([first, second]);
+        assert.equal(endpoint.counts.reused, 0, 'no instance sent the rotated-away refresh token');
+        assert.equal(endpoint.counts.grants, 1);
+        for (const result of results) {
+          assert.equal(result.status, 'fulfilled', String((result as PromiseRejectedResult).reason));
+          assert.equal(result.value.accessToken, 'at-refreshed-1');
+        }
+      } finally {
+        await endpoint.close();
+      }
+    });
+
+    it('an early refresh does not wait for another instance that holds the lock: the valid token serves', async () => {
+      const endpoint = await startTokenEndpoint('rt-initial');
+      try {
+        const a = await backends({ keyPrefix: 'early-busy:', lockTtlMs: 10_000, lockWaitMs: 10_000 });
+        const tokens = service(a, endpoint.provider);
+        const now = Date.now();
+        const valid = tokenSet(1, { lifetimeSeconds: 60, receivedAt: now - 50_000, expiresAt: now + 10_000 });
+        await tokens.saveLogin('sid', valid);
+        // Another instance is refreshing (and its provider hangs).
+        await a.client.set(refreshLockKey('early-busy:', 'sid'), 'other-instance', {
+          expiration: { type: 'PX', value: 10_000 },
+        });
+        const first = await Promise.race([
+          tokens.getTokens('sid'),
+          delay(5_000, 'waited for the lock', { ref: false }),
+        ]);
+        assert.equal(typeof first === 'string' ? first : first.accessToken, 'at-v1');
+        assert.equal(endpoint.counts.requests, 0);
+      } finally {
+        await endpoint.close();
+      }
+    });
+
+    it('logout during a refresh: nothing comes back, and the new refresh token is revoked', async () => {
+      const endpoint = await startTokenEndpoint('rt-initial', 400);
+      try {
+        const a = await backends({ keyPrefix: 'logout-race:' });
+        const tokens = service(a, endpoint.provider);
+        await tokens.saveLogin(
+          'sid',
+          tokenSet(1, { refreshToken: 'rt-initial', expiresAt: Date.now() - 1_000, lifetimeSeconds: 60 }),
+        );
+        const refreshing = tokens.getTokens('sid');
+        await delay(150);
+        await tokens.endLogin('sid');
+        await assert.rejects(refreshing, (err: unknown) => err instanceof AppError && err.code === 'login_required');
+        assert.equal(await a.client.exists(tokenKey('logout-race:', 'sid')), 0, 'no token record was created');
+        assert.deepEqual([...endpoint.revoked].sort(), ['rt-initial', 'rt-rotated-1']);
+      } finally {
+        await endpoint.close();
+      }
+    });
+  });
+
+  describe('tokens at rest', () => {
+    const jwtLike = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl';
+
+    it('token sets and M2M cache entries are encrypted: Redis holds no JWT and no refresh token', async () => {
+      const a = await backends({ keyPrefix: 'at-rest:' });
+      const endpoint = await startTokenEndpoint('rt-initial');
+      try {
+        await tokenService(a, endpoint.provider).saveLogin(
+          'sid',
+          tokenSet(1, { accessToken: jwtLike, idToken: jwtLike, refreshToken: 'rt-very-secret' }),
+        );
+      } finally {
+        await endpoint.close();
+      }
+      await a.jsonCache<{ accessToken: string }>('m2m').set('k', { accessToken: jwtLike }, 60);
+      const keys = await a.client.keys('at-rest:*');
+      assert.equal(keys.length, 2, keys.join(', '));
+      for (const key of keys) {
+        const raw = String(await a.client.get(key));
+        assert.ok(!raw.includes('eyJ'), `${key} holds a JWT`);
+        assert.ok(!raw.includes('rt-very-secret'), `${key} holds the refresh token`);
+      }
+      assert.equal((await a.tokenStore.get('sid'))?.refreshToken, 'rt-very-secret');
+      assert.equal((await a.jsonCache<{ accessToken: string }>('m2m').get('k'))?.accessToken, jwtLike);
+    });
+
+    it('keys rotate: the first key encrypts, every key decrypts; a record under a dropped key reads as absent', async () => {
+      const old = await backends({ keyPrefix: 'rotate:', encryptionKeys: [KEY_A] });
+      const rotated = await backends({ keyPrefix: 'rotate:', encryptionKeys: [KEY_B, KEY_A] });
+      const dropped = await backends({ keyPrefix: 'rotate:', encryptionKeys: [KEY_B] });
+      await old.tokenStore.create('before', tokenSet(1), 600);
+      await rotated.tokenStore.create('after', tokenSet(1), 600);
+      assert.equal((await rotated.tokenStore.get('before'))?.accessToken, 'at-v1');
+      assert.equal((await dropped.tokenStore.get('after'))?.accessToken, 'at-v1');
+      assert.equal(await dropped.tokenStore.get('before'), undefined);
+      // A record moved to another session does not decrypt there.
+      await old.client.copy(tokenKey('rotate:', 'before'), tokenKey('rotate:', 'stolen'));
+      assert.equal(await old.tokenStore.get('stolen'), undefined);
+    });
+
+    it('decrypts once per token version, not once per read', async () => {
+      const a = await backends({ keyPrefix: 'decrypt-once:' });
+      const b = await backends({ keyPrefix: 'decrypt-once:' });
+      await a.tokenStore.create('sid', tokenSet(1), 600);
+      const before = b.cipher.decryptions;
+      for (let i = 0; i < 10; i += 1) assert.equal((await b.tokenStore.get('sid'))?.version, 1);
+      assert.equal(b.cipher.decryptions - before, 1);
+      assert.equal(await a.tokenStore.update('sid', tokenSet(2), 600), true);
+      for (let i = 0; i < 10; i += 1) assert.equal((await b.tokenStore.get('sid'))?.version, 2);
+      assert.equal(b.cipher.decryptions - before, 2);
+    });
+  });
+
   // Last: these stop and freeze the shared server.
   describe('faults', () => {
     it('Redis frozen (SIGSTOP) → calls fail within the command timeout, then work again', async () => {
       const a = await backends({ keyPrefix: 'slow:' });
-      await a.tokenStore.save('sid', tokenSet(1), 60);
+      await a.tokenStore.create('sid', tokenSet(1), 60);
       redis.pause();
       try {
         const { ms, error } = await timeRejection(a.tokenStore.get('sid'));
@@ -337,7 +493,7 @@ describe('Redis backends (real redis-server)', () => {
       const captured = capturingLogger();
       const a = await backends({ keyPrefix: 'outage:', logger: captured.logger });
       const b = await backends({ keyPrefix: 'outage:' });
-      await a.tokenStore.save('sid', tokenSet(1), 60);
+      await a.tokenStore.create('sid', tokenSet(1), 60);
 
       await redis.kill(); // SIGKILL: no goodbye from the server
       const stoppedAt = Date.now();
@@ -346,7 +502,7 @@ describe('Redis backends (real redis-server)', () => {
 
       const operations: Array<[string, () => Promise<unknown>]> = [
         ['tokenStore.get', () => a.tokenStore.get('sid')],
-        ['tokenStore.save', () => a.tokenStore.save('sid', tokenSet(2), 60)],
+        ['tokenStore.update', () => a.tokenStore.update('sid', tokenSet(2), 60)],
         ['tokenStore.delete', () => a.tokenStore.delete('sid')],
         ['refreshLock.withLock', () => a.refreshLock.withLock('sid', async () => 'never')],
         ['flowLog.list', () => a.flowLog.list('sid')],
@@ -375,7 +531,7 @@ describe('Redis backends (real redis-server)', () => {
       const totalMs = Date.now() - restartAt;
 
       // Same objects, no restart: writes and reads work (the test server has no persistence).
-      assert.equal(await a.tokenStore.save('sid', tokenSet(5), 60), true);
+      await a.tokenStore.create('sid', tokenSet(5), 60);
       assert.equal((await b.tokenStore.get('sid'))?.version, 5);
       assert.equal(await b.refreshLock.withLock('sid', async () => 'ran'), 'ran');
 
