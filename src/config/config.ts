@@ -80,7 +80,10 @@ export interface ApiConfig {
   /** Upstream origin + path prefix; `/api/<path>` maps to `<baseUrl>/<path>`. */
   readonly baseUrl: URL;
   readonly connectTimeoutMs: number;
+  /** Time from sending the request (the whole body) to the answer's head. */
   readonly timeoutMs: number;
+  /** Longest silence between two chunks of a body, either way, once it flows. */
+  readonly idleTimeoutMs: number;
   /** Largest request body buffered so that a call can be replayed after a forced refresh. */
   readonly replayBodyLimitBytes: number;
 }
@@ -208,6 +211,7 @@ const envSchema = z.object({
   API_BASE_URL: absoluteUrl.optional(),
   API_CONNECT_TIMEOUT_MS: positiveInt.default(3000),
   API_TIMEOUT_MS: positiveInt.default(10000),
+  API_IDLE_TIMEOUT_MS: positiveInt.default(30000),
   API_REPLAY_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
@@ -418,6 +422,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       baseUrl: apiBaseUrl,
       connectTimeoutMs: e.API_CONNECT_TIMEOUT_MS,
       timeoutMs: e.API_TIMEOUT_MS,
+      idleTimeoutMs: e.API_IDLE_TIMEOUT_MS,
       replayBodyLimitBytes: e.API_REPLAY_BODY_LIMIT_BYTES,
     },
     session: {

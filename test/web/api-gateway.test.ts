@@ -229,7 +229,12 @@ describe('/api faults, with a recording stub API', () => {
   before(async () => {
     stub = await startRecordingApi('/v1/');
     evil = await startRecordingApi('/');
-    stack = await startStack({ API_BASE_URL: stub.url, API_TIMEOUT_MS: '700', API_CONNECT_TIMEOUT_MS: '300' });
+    stack = await startStack({
+      API_BASE_URL: stub.url,
+      API_TIMEOUT_MS: '700',
+      API_IDLE_TIMEOUT_MS: '700',
+      API_CONNECT_TIMEOUT_MS: '300',
+    });
     browser = new Browser();
     await logIn(stack, browser);
   });
@@ -451,7 +456,7 @@ describe('/api faults, with a recording stub API', () => {
     assert.equal((await apiCall(browser, stack, '/ok')).status, 200);
   });
 
-  it('cuts an answer that stalls after its head once the total timeout passes', async () => {
+  it('cuts an answer that stalls after its head once the idle timeout passes', async () => {
     stub.mode = { kind: 'partial', then: 'stall' };
     const started = Date.now();
     await assert.rejects(async () => {
@@ -459,9 +464,53 @@ describe('/api faults, with a recording stub API', () => {
       await res.text();
     });
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 600 && elapsed < 700 + 1000, `cut after ${elapsed} ms (API_TIMEOUT_MS=700)`);
+    assert.ok(elapsed >= 600 && elapsed < 700 + 1000, `cut after ${elapsed} ms (API_IDLE_TIMEOUT_MS=700)`);
     stub.mode = { kind: 'json' };
     assert.equal((await apiCall(browser, stack, '/ok')).status, 200);
+  });
+
+  it('streams a long answer (server-sent events) whose chunks keep coming, past API_TIMEOUT_MS in total', async () => {
+    // 8 chunks, 250 ms apart: 2 s in all, far past the 700 ms head timeout, never 700 ms idle.
+    stub.mode = { kind: 'drip', chunks: 8, everyMs: 250 };
+    const res = await apiCall(browser, stack, '/events');
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.equal(text.match(/^data: /gm)?.length, 8, text);
+    stub.mode = { kind: 'json' };
+  });
+
+  it('lets a slow upload finish: the head timeout starts once the body is sent', async () => {
+    stub.mode = { kind: 'json' };
+    stub.requests.length = 0;
+    const url = new URL(`${stack.appUrl}/api/upload-slow`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: '127.0.0.1',
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          // Chunked: streamed through, never buffered for a replay.
+          headers: { Host: url.host, Cookie: browser.cookiesFor(url), 'X-CSRF': '1', 'Content-Type': 'text/plain' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      request.on('error', reject);
+      let sent = 0;
+      const timer = setInterval(() => {
+        sent += 1;
+        if (sent <= 6) request.write(`part ${sent};`);
+        else {
+          clearInterval(timer);
+          request.end();
+        }
+      }, 250);
+    });
+    assert.equal(status, 200);
+    assert.equal(stub.requests.at(-1)?.body, 'part 1;part 2;part 3;part 4;part 5;part 6;');
   });
 
   it('answers Expect: 100-continue itself and does not forward it', async () => {
