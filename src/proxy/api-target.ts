@@ -17,11 +17,13 @@
  *   (`_` counts as `-`: CVE-2025-64484), and hop-by-hop headers (RFC 9110 §7.6.1)
  *   stay here. The only credential sent upstream is our Bearer token.
  * - Methods: TRACE, TRACK and CONNECT are refused (405).
- * - Response headers: no `Set-Cookie` (the upstream must not set cookies on our
+ * - Response headers: `Cache-Control: no-store` unless the API said `private`,
+ *   and `Vary: Cookie` (web/security-headers.ts); no `Set-Cookie` (the upstream must not set cookies on our
  *   origin), no `Clear-Site-Data` or `Refresh`, no CORS headers, no hop-by-hop headers; redirects are passed back
  *   to the browser, never followed, and a `Location` outside the prefix is dropped.
  */
 import { AppError } from '../errors.js';
+import { proxiedCacheHeaders } from '../web/security-headers.js';
 
 const FORBIDDEN_IN_PATH = /[\u0000-\u001f\u007f\\]|%(?:2f|5c|00)/i;
 /** Only in the path: an encoded `%` there is double encoding; in the query it is ordinary data (`10%25`). */
@@ -185,7 +187,9 @@ export function downstreamResponseHeaders(
     if (value === undefined) continue;
     const key = canonical(name);
     if (HOP_BY_HOP.has(key) || listed?.has(key)) continue;
-    if (key.startsWith('access-control-') || NEVER_DOWNSTREAM.has(key)) continue;
+    if (key.startsWith('access-control-') || NEVER_DOWNSTREAM.has(key) || key === 'cache-control' || key === 'vary') {
+      continue;
+    }
     if (key === 'location') {
       const mapped = mapLocation(String(value), base);
       if (mapped) out.location = mapped;
@@ -193,6 +197,7 @@ export function downstreamResponseHeaders(
     }
     out[name.toLowerCase()] = value;
   }
+  Object.assign(out, proxiedCacheHeaders(upstream['cache-control'], upstream.vary));
   return out;
 }
 

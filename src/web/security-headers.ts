@@ -79,8 +79,34 @@ export function apiSecurityHeaders(https: boolean): readonly string[] {
   return Object.freeze(recorded);
 }
 
-/** Responses that depend on the session must never be cached (RFC 9700 §4.16 spirit, ASVS 14.3.2). */
+/**
+ * Caching of answers that depend on the session (RFC 9111 §5.2.2.3 and §4.1,
+ * ASVS 14.3.2): `Cache-Control: no-store`, so no shared cache or CDN in front
+ * of the app can hand one user's page or API answer to another, and
+ * `Vary: Cookie` for any cache that ignores the first.
+ */
 export const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
+  res.vary('Cookie');
   next();
 };
+
+/** `private` or `no-store` as a directive of a Cache-Control value: shared caches will not store it. */
+const NOT_SHARED = /(?:^|,)\s*(?:private|no-store)\s*(?:[,=]|$)/i;
+
+/**
+ * The same rule for a proxied API answer: `no-store`, unless the API itself
+ * said `private` or `no-store` (a `private, max-age=30` answer may stay in the
+ * user's own browser cache for 30 s; RFC 9111 §5.2.2.7); `Cookie` joins its `Vary`.
+ */
+export function proxiedCacheHeaders(
+  cacheControl: string | string[] | undefined,
+  vary: string | string[] | undefined,
+): { 'cache-control': string; vary: string } {
+  const control = Array.isArray(cacheControl) ? cacheControl.join(', ') : cacheControl;
+  const varies = Array.isArray(vary) ? vary.join(', ') : vary;
+  return {
+    'cache-control': control && NOT_SHARED.test(control) ? control : 'no-store',
+    vary: !varies ? 'Cookie' : varies.trim() === '*' || /\bcookie\b/i.test(varies) ? varies : `${varies}, Cookie`,
+  };
+}

@@ -91,6 +91,8 @@ describe('downstreamResponseHeaders', () => {
       'content-type': 'application/json',
       location: '/api/appointments/7',
       'www-authenticate': 'Bearer error="invalid_token"',
+      'cache-control': 'no-store',
+      vary: 'Cookie',
     });
     assert.equal(downstreamResponseHeaders({ location: 'https://evil.test/x' }, base).location, undefined);
   });

@@ -326,6 +326,27 @@ describe('/api faults, with a recording stub API', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), null);
   });
 
+  it('makes every answer no-store unless the API marked it private, and always Vary: Cookie', async () => {
+    const cases: Array<[Record<string, string> | undefined, string]> = [
+      [undefined, 'no-store'],
+      [{ 'cache-control': 'public, max-age=600' }, 'no-store'],
+      [{ 'cache-control': 'max-age=600, s-maxage=600' }, 'no-store'],
+      [{ 'cache-control': 'no-cache' }, 'no-store'],
+      [{ 'cache-control': 'private, max-age=30' }, 'private, max-age=30'],
+      [{ 'cache-control': 'no-store, private' }, 'no-store, private'],
+    ];
+    for (const [headers, expected] of cases) {
+      stub.mode = { kind: 'json', ...(headers ? { headers: { ...headers, vary: 'Accept' } } : {}) };
+      const res = await apiCall(browser, stack, '/cacheable');
+      assert.equal(res.headers.get('cache-control'), expected, JSON.stringify(headers));
+      assert.match(res.headers.get('vary') ?? '', /\bCookie\b/i);
+      if (headers) assert.match(res.headers.get('vary') ?? '', /\bAccept\b/);
+    }
+    const refused = await apiCall(browser, stack, '/%252e');
+    assert.equal(refused.headers.get('cache-control'), 'no-store', 'our own errors too');
+    stub.mode = { kind: 'json' };
+  });
+
   it('does not follow upstream redirects', async () => {
     stub.mode = { kind: 'redirect', location: `${evil.url}steal` };
     evil.requests.length = 0;

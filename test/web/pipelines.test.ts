@@ -3,7 +3,7 @@
  * every rule through one definition each. This table runs the same rules
  * against an /api call and an Express API route (/session/info), so the two
  * paths cannot drift apart: CSRF header, rate limit, absolute lifetime,
- * rolling cookie.
+ * rolling cookie, caching.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -72,6 +72,15 @@ describe('one rule table, both request pipelines', () => {
         assert.ok(expires > Date.now() + 500_000, `expires about 600 s from now (got ${cookie})`);
         assert.match(cookie, /HttpOnly/i);
         assert.match(cookie, /SameSite=Lax/i);
+      });
+
+      it("answers Cache-Control: no-store and Vary: Cookie, so no shared cache keeps one user's answer", async () => {
+        const browser = new Browser();
+        await logIn(stack, browser);
+        const res = await call(stack, browser, path);
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get('cache-control'), 'no-store');
+        assert.match(res.headers.get('vary') ?? '', /\bCookie\b/i);
       });
 
       it('ends a login older than the absolute lifetime (401 login_required, tokens gone)', async () => {
