@@ -45,7 +45,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
       login = matchPendingLogin(callbackUrl, pendingLogins, Date.now());
     } finally {
       // Single use (RFC 9700 §4.2.4): whatever the outcome, this state is spent.
-      if (state && pendingLogins[state]) {
+      if (state && Object.hasOwn(pendingLogins, state)) {
         delete pendingLogins[state];
         req.session.pendingLogins = pendingLogins;
       }
