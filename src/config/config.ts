@@ -86,6 +86,8 @@ export interface ApiConfig {
   readonly idleTimeoutMs: number;
   /** Largest request body buffered so that a call can be replayed after a forced refresh. */
   readonly replayBodyLimitBytes: number;
+  /** Methods replayed after a forced refresh (upper case); by default the idempotent ones. */
+  readonly replayMethods: readonly string[];
 }
 
 export interface SessionConfig {
@@ -217,6 +219,19 @@ const envSchema = z.object({
     .int()
     .min(0)
     .default(64 * 1024),
+
+  // RFC 9110 §9.2.2: a request with an idempotent method can be sent again with the same effect.
+  API_REPLAY_METHODS: z
+    .string()
+    .trim()
+    .default('GET,HEAD,OPTIONS,PUT,DELETE')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((m) => m.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[A-Z]+$/, 'a comma-separated list of HTTP methods'))),
 
   SESSION_SECRET: optionalText,
   SESSION_IDLE_SECONDS: positiveInt.default(30 * 60),
@@ -424,6 +439,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.API_TIMEOUT_MS,
       idleTimeoutMs: e.API_IDLE_TIMEOUT_MS,
       replayBodyLimitBytes: e.API_REPLAY_BODY_LIMIT_BYTES,
+      replayMethods: e.API_REPLAY_METHODS,
     },
     session: {
       secrets,

@@ -16,7 +16,8 @@
  *   the upstream request. Redirects are passed back, never followed.
  * - If the API answers 401 with `error="invalid_token"` (RFC 6750 §3.1) to a
  *   token we believed valid, we refresh once and retry once, only for requests
- *   we can replay (no body, or a small buffered one). Never a loop.
+ *   we can replay: an idempotent method (RFC 9110 §9.2.2; `API_REPLAY_METHODS`)
+ *   with no body or a small buffered one. Never a loop.
  *
  * The HTTP client is undici (the engine of Node's own fetch), driven through
  * its low-level `dispatch` API: one keep-alive pool for the API origin, no
@@ -109,7 +110,8 @@ export class ApiProxy {
         at: started,
         data: { method: req.method ?? '', path, status, latencyMs: Date.now() - started },
       });
-    const replayable = body !== undefined;
+    // Only a method that may safely be sent twice is (API_REPLAY_METHODS, idempotent ones by default).
+    const replayable = body !== undefined && this.#deps.api.replayMethods.includes(req.method ?? 'GET');
     const challenge = await this.#exchange(req, res, path, headers, held.accessToken, body, head, onStatus, replayable);
     if (!challenge) return;
 

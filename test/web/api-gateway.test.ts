@@ -437,6 +437,33 @@ describe('/api faults, with a recording stub API', () => {
     stub.mode = { kind: 'json' };
   });
 
+  it('replays only idempotent methods after invalid_token: a small POST gets the 401, a PUT is retried', async () => {
+    stub.mode = { kind: 'invalid_token_then_ok', failures: 1 };
+    stub.requests.length = 0;
+    const post = await apiCall(browser, stack, '/orders', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"item":"book"}',
+    });
+    assert.equal(post.status, 401, 'a POST may not be safe to send twice: the 401 is passed back');
+    assert.equal(stub.requests.length, 1);
+    assert.equal(stub.requests[0]?.body, '{"item":"book"}');
+
+    stub.mode = { kind: 'invalid_token_then_ok', failures: 1 };
+    stub.requests.length = 0;
+    const put = await apiCall(browser, stack, '/orders/7', {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"item":"book"}',
+    });
+    assert.equal(put.status, 200, 'PUT is idempotent (RFC 9110 §9.2.2): replayed with the new token');
+    assert.deepEqual(
+      stub.requests.map((r) => r.body),
+      ['{"item":"book"}', '{"item":"book"}'],
+    );
+    stub.mode = { kind: 'json' };
+  });
+
   it('does not replay a large streamed body, and streams it through', async () => {
     stub.mode = { kind: 'invalid_token_then_ok', failures: 1 };
     stub.requests.length = 0;
