@@ -28,6 +28,8 @@ import {
   type LogoutStyle,
   type ProviderPresetName,
 } from './presets/index.js';
+import { isLoopbackHost } from './loopback.js';
+import { checkTransport } from './production-checks.js';
 
 export type { ClientAuthMethod, LogoutStyle, ProviderPresetName } from './presets/index.js';
 
@@ -135,6 +137,8 @@ export interface Config {
   readonly session: SessionConfig;
   readonly m2m: M2mConfig | null;
   readonly rateLimit: { readonly loginPerMinute: number; readonly apiPerMinute: number };
+  /** Settings that work but are probably wrong (production-checks.ts); logged once at start. */
+  readonly warnings: readonly string[];
 }
 
 /** Thrown by `loadConfig`; `problems` names each bad variable without echoing its value. */
@@ -161,10 +165,8 @@ export const DEMO_API_AUDIENCE = 'https://demo-api.example/';
 export const DEMO_USER_SCOPES = USER_SCOPES.join(' ');
 export const DEMO_M2M_SCOPE = M2M_SCOPES.join(' ');
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 export function isLoopback(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith('.localhost');
+  return isLoopbackHost(url.hostname);
 }
 
 const optionalText = z
@@ -242,6 +244,7 @@ const envSchema = z.object({
     .trim()
     .pipe(z.url({ protocol: /^rediss?$/ }))
     .optional(),
+  REDIS_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
 
   M2M_ISSUER: absoluteUrl.optional(),
   M2M_CLIENT_ID: optionalText,
@@ -393,6 +396,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     };
   }
 
+  const transport = checkTransport({
+    production,
+    baseUrl,
+    trustProxy: e.TRUST_PROXY,
+    redisUrl: e.REDIS_URL,
+    redisAllowPlaintext: e.REDIS_ALLOW_PLAINTEXT === 'true',
+  });
+  problems.push(...transport.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const secureCookie = baseUrl.protocol === 'https:';
@@ -454,6 +465,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     m2m,
     rateLimit: { loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE, apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE },
+    warnings: transport.warnings,
   };
   return deepFreeze(config);
 }
