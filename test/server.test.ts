@@ -1,8 +1,13 @@
 /** The process entry: `npm start`'s behaviour as a child process. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { ALICE } from './helpers/app-login.js';
+import { Browser } from './helpers/browser.js';
 import { freePort } from './helpers/free-port.js';
+import { loginAtProvider } from './helpers/provider-login.js';
 
 function start(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
@@ -14,6 +19,19 @@ function start(env: Record<string, string>) {
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, output: () => output };
+}
+
+async function waitUntilReady(appUrl: string, output: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const ready = await fetch(`${appUrl}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`ready within 20 s; output:\n${output()}`);
 }
 
 describe('src/server.ts', () => {
@@ -63,7 +81,13 @@ describe('src/server.ts', () => {
   });
 });
 
-describe('src/demo/api/main.ts (npm run demo:api)', () => {
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { ALICE } from './helpers/app-login.js';
+import { Browser } from './helpers/browser.js';
+import { freePort } from './helpers/free-port.js';
+import { loginAtProvider } from './helpers/provider-login.js';
   it('serves the demo API alone and refuses calls without a token', async () => {
     const apiPort = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/api/main.ts'], {

@@ -4,7 +4,8 @@
  * Every browser API call comes through here. It runs the same rules as the
  * Express pipeline, each imported from its one definition, in this order:
  *   1. request id, security headers, one access line (web/request-log.ts,
- *      web/security-headers.ts);
+ *      web/security-headers.ts); 503 once the process is stopping
+ *      (web/shutdown.ts);
  *   2. the per-client rate limit (web/rate-limit.ts), then the method
  *      (TRACE, TRACK, CONNECT are never proxied: api-target.ts);
  *   3. the CSRF header `X-CSRF: 1` (web/csrf.ts), before the session is even
@@ -32,6 +33,7 @@ import { rateLimiter } from './rate-limit.js';
 import { levelFor, pathOf, requestIdOf } from './request-log.js';
 import { apiSecurityHeaders } from './security-headers.js';
 import { assertProxyableMethod } from '../proxy/api-target.js';
+import { assertServing } from './shutdown.js';
 
 export function isApiPath(url: string | undefined): boolean {
   return url !== undefined && (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?'));
@@ -48,6 +50,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
 
   /** `head`: the response headers so far; the session cookie is added to it when it rolls. */
   async function handle(req: IncomingMessage, res: ServerResponse, head: string[]): Promise<void> {
+    assertServing(deps.lifecycle);
     await limiter.check(req, res);
     assertProxyableMethod(req.method);
     if (!hasCsrfHeader(req)) throw new CsrfHeaderMissingError();
