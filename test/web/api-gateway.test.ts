@@ -45,6 +45,37 @@ describe('/api with the real demo API', () => {
     assert.equal(((await res.json()) as { error: string }).error, 'login_required');
   });
 
+  it('never lets a spoofed header or a path trick decide authentication', async () => {
+    const anonymous = { 'X-CSRF': '1', Accept: 'application/json' };
+    const attempts: Array<[string, Record<string, string>]> = [
+      ['/api/appointments?/healthz', anonymous],
+      ['/api/appointments?x=/healthz', anonymous],
+      ['/api/appointments', { ...anonymous, 'User-Agent': 'kube-probe/1.30' }],
+      ['/api/appointments', { ...anonymous, 'X-Forwarded-Uri': '/healthz' }],
+      ['/api/appointments', { ...anonymous, 'X-Original-URL': '/healthz' }],
+      ['/api/appointments', { ...anonymous, 'X-Rewrite-URL': '/healthz' }],
+      ['/api/appointments', { ...anonymous, 'X-Forwarded-Prefix': '/healthz' }],
+      ['/api/appointments', { ...anonymous, 'X-Forwarded-For': '127.0.0.1', 'X-Real-IP': '127.0.0.1' }],
+    ];
+    for (const [target, headers] of attempts) {
+      const res = await rawRequest(stack.appUrl, target, { headers });
+      assert.equal(res.status, 401, `${target} ${JSON.stringify(headers)} → ${res.status}`);
+      assert.equal((JSON.parse(res.body) as { error: string }).error, 'login_required');
+    }
+    // The probe path with a climb back into /api is not the probe and not the API.
+    for (const target of ['/healthz/../api/appointments', '/healthz/%2e%2e/api/appointments', '/healthz;/../api/x']) {
+      const res = await rawRequest(stack.appUrl, target, { headers: anonymous });
+      assert.ok(res.status === 404 || res.status === 400, `${target} → ${res.status}`);
+      assert.ok(!res.body.includes('appointments":'), `${target} reached the API`);
+    }
+    // A page behind the login is not opened by them either.
+    for (const [, headers] of attempts.slice(2)) {
+      const res = await rawRequest(stack.appUrl, '/profile', { headers: { ...headers, Accept: 'text/html' } });
+      assert.equal(res.status, 303, JSON.stringify(headers));
+      assert.match(res.headers.location ?? '', /^\/login\?returnTo=/);
+    }
+  });
+
   it('refuses a call without X-CSRF: 1 with 403, and sends no CORS headers', async () => {
     const browser = new Browser();
     await logIn(stack, browser);
