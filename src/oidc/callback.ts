@@ -16,8 +16,10 @@ import * as client from 'openid-client';
 import {
   AppError,
   isProviderOutage,
+  isTimeout,
   LoginError,
   ProviderAuthorizationError,
+  ProviderTimeoutError,
   ProviderUnavailableError,
 } from '../errors.js';
 import { CLOCK_TOLERANCE_SECONDS } from './client.js';
@@ -119,7 +121,7 @@ export async function finishLogin(
 
 /**
  * Maps openid-client errors to ours: provider answers → 400 with the OAuth
- * error code, network trouble and timeouts → 503, anything else → 400 with the
+ * error code, a timeout → 504 (never retried: the code may be spent), other network trouble → 503, anything else → 400 with the
  * library's stable code (e.g. OAUTH_JWT_CLAIM_COMPARISON_FAILED for a bad nonce).
  */
 export function translateGrantError(err: unknown, code: string, message: string): AppError {
@@ -127,6 +129,7 @@ export function translateGrantError(err: unknown, code: string, message: string)
   if (err instanceof client.AuthorizationResponseError) {
     return new ProviderAuthorizationError(err.error, err.error_description);
   }
+  if (isTimeout(err)) return new ProviderTimeoutError(err);
   if (isProviderOutage(err)) return new ProviderUnavailableError(err);
   if (err instanceof client.ResponseBodyError) {
     return new LoginError(code, message, { cause: err, details: { error: err.error } });
