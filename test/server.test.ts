@@ -1,9 +1,9 @@
 /** The process entry: `npm start`'s behaviour as a child process. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { describe, it } from 'node:test';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { describe, it } from 'node:test';
 import { ALICE } from './helpers/app-login.js';
 import { Browser } from './helpers/browser.js';
 import { freePort } from './helpers/free-port.js';
@@ -81,13 +81,66 @@ describe('src/server.ts', () => {
   });
 });
 
-import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
-import { describe, it } from 'node:test';
-import { ALICE } from './helpers/app-login.js';
-import { Browser } from './helpers/browser.js';
-import { freePort } from './helpers/free-port.js';
-import { loginAtProvider } from './helpers/provider-login.js';
+describe('SIGTERM with requests in flight', () => {
+  it('finishes the request in flight, answers 503 to a new one, and exits 0', async () => {
+    // The downstream API: `/slow` answers after a while, anything else at once.
+    let slowArrived = false;
+    const api = http.createServer((req, res) => {
+      const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      if (req.url?.startsWith('/slow')) {
+        slowArrived = true;
+        setTimeout(answer, 1500);
+      } else answer();
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const [port, providerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const proc = start({
+      PORT: String(port),
+      DEMO_PROVIDER_PORT: String(providerPort),
+      DEMO_API_PORT: String(apiPort),
+      API_BASE_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}/`,
+      LOG_LEVEL: 'warn',
+    });
+    const appUrl = `http://localhost:${port}`;
+    try {
+      await waitUntilReady(appUrl, proc.output);
+      const browser = new Browser();
+      await loginAtProvider(browser, `${appUrl}/login`, { login: ALICE.login, password: ALICE.password });
+      const cookie = browser.cookiesFor(new URL(appUrl));
+      const head = (path: string, extra = '') =>
+        `GET ${path} HTTP/1.1\r\nHost: localhost:${port}\r\nCookie: ${cookie}\r\nX-CSRF: 1\r\nAccept: application/json\r\n${extra}\r\n`;
+
+      // One keep-alive connection: the slow call is in flight when SIGTERM comes, the next call follows on it.
+      const socket = net.connect(port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.write(head('/api/slow'));
+      while (!slowArrived) await new Promise((r) => setTimeout(r, 20));
+      proc.child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      socket.write(head('/api/after-sigterm', 'Connection: close\r\n'));
+      await closed;
+
+      const statuses = [...received.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1]));
+      assert.deepEqual(statuses, [200, 503], received);
+      assert.match(received, /"error":"shutting_down"/);
+      // A new connection is no longer accepted (or, if it still is, refused with 503).
+      const late = await fetch(`${appUrl}/`).then(
+        (r) => r.status,
+        () => 'refused',
+      );
+      assert.ok(late === 'refused' || late === 503, `a new request after SIGTERM got ${late}`);
+      assert.equal(await proc.exited, 0, proc.output());
+    } finally {
+      proc.child.kill('SIGKILL');
+      api.closeAllConnections();
+      await new Promise<void>((r) => api.close(() => r()));
+    }
+  });
+});
+
+describe('src/demo/api/main.ts (npm run demo:api)', () => {
   it('serves the demo API alone and refuses calls without a token', async () => {
     const apiPort = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/api/main.ts'], {

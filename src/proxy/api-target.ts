@@ -18,12 +18,11 @@
  *   stay here. The only credential sent upstream is our Bearer token.
  * - Methods: TRACE, TRACK and CONNECT are refused (405).
  * - Response headers: `Cache-Control: no-store` unless the API said `private`,
- *   and `Vary: Cookie` (web/security-headers.ts); no `Set-Cookie` (the upstream must not set cookies on our
+ *   and `Vary: Cookie`, so no shared cache hands one user's answer to another; no `Set-Cookie` (the upstream must not set cookies on our
  *   origin), no `Clear-Site-Data` or `Refresh`, no CORS headers, no hop-by-hop headers; redirects are passed back
  *   to the browser, never followed, and a `Location` outside the prefix is dropped.
  */
 import { AppError } from '../errors.js';
-import { proxiedCacheHeaders } from '../web/security-headers.js';
 
 const FORBIDDEN_IN_PATH = /[\u0000-\u001f\u007f\\]|%(?:2f|5c|00)/i;
 /** Only in the path: an encoded `%` there is double encoding; in the query it is ordinary data (`10%25`). */
@@ -199,6 +198,27 @@ export function downstreamResponseHeaders(
   }
   Object.assign(out, proxiedCacheHeaders(upstream['cache-control'], upstream.vary));
   return out;
+}
+
+/** `private` or `no-store` as a directive of a Cache-Control value: shared caches will not store it. */
+const NOT_SHARED = /(?:^|,)\s*(?:private|no-store)\s*(?:[,=]|$)/i;
+
+/**
+ * Caching of a proxied API answer, the API-side twin of the pages' `noStore`
+ * (web/security-headers.ts; RFC 9111 §5.2.2.3, ASVS 14.3.2): `no-store`, unless the API itself
+ * said `private` or `no-store` (a `private, max-age=30` answer may stay in the
+ * user's own browser cache for 30 s; RFC 9111 §5.2.2.7); `Cookie` joins its `Vary`.
+ */
+export function proxiedCacheHeaders(
+  cacheControl: string | string[] | undefined,
+  vary: string | string[] | undefined,
+): { 'cache-control': string; vary: string } {
+  const control = Array.isArray(cacheControl) ? cacheControl.join(', ') : cacheControl;
+  const varies = Array.isArray(vary) ? vary.join(', ') : vary;
+  return {
+    'cache-control': control && NOT_SHARED.test(control) ? control : 'no-store',
+    vary: !varies ? 'Cookie' : varies.trim() === '*' || /\bcookie\b/i.test(varies) ? varies : `${varies}, Cookie`,
+  };
 }
 
 /** An upstream redirect inside the prefix becomes the matching /api path; anything else is dropped. */

@@ -90,23 +90,3 @@ export const noStore: RequestHandler = (_req, res, next) => {
   res.vary('Cookie');
   next();
 };
-
-/** `private` or `no-store` as a directive of a Cache-Control value: shared caches will not store it. */
-const NOT_SHARED = /(?:^|,)\s*(?:private|no-store)\s*(?:[,=]|$)/i;
-
-/**
- * The same rule for a proxied API answer: `no-store`, unless the API itself
- * said `private` or `no-store` (a `private, max-age=30` answer may stay in the
- * user's own browser cache for 30 s; RFC 9111 §5.2.2.7); `Cookie` joins its `Vary`.
- */
-export function proxiedCacheHeaders(
-  cacheControl: string | string[] | undefined,
-  vary: string | string[] | undefined,
-): { 'cache-control': string; vary: string } {
-  const control = Array.isArray(cacheControl) ? cacheControl.join(', ') : cacheControl;
-  const varies = Array.isArray(vary) ? vary.join(', ') : vary;
-  return {
-    'cache-control': control && NOT_SHARED.test(control) ? control : 'no-store',
-    vary: !varies ? 'Cookie' : varies.trim() === '*' || /\bcookie\b/i.test(varies) ? varies : `${varies}, Cookie`,
-  };
-}
