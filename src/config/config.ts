@@ -136,7 +136,14 @@ export interface Config {
   readonly api: ApiConfig;
   readonly session: SessionConfig;
   readonly m2m: M2mConfig | null;
-  readonly rateLimit: { readonly loginPerMinute: number; readonly apiPerMinute: number };
+  readonly rateLimit: {
+    /** /login and /callback, each, per client address. */
+    readonly loginPerMinute: number;
+    /** /login per browser session. */
+    readonly loginPerSessionPerMinute: number;
+    /** /api (and the pages' own API routes) per session, or per address without one. */
+    readonly apiPerMinute: number;
+  };
   /** Settings that work but are probably wrong (production-checks.ts); logged once at start. */
   readonly warnings: readonly string[];
 }
@@ -261,7 +268,8 @@ const envSchema = z.object({
   DEMO_ACCESS_TOKEN_TTL: positiveInt.default(120),
   DEMO_M2M_TOKEN_TTL: positiveInt.default(600),
 
-  RATE_LIMIT_LOGIN_PER_MINUTE: positiveInt.default(30),
+  RATE_LIMIT_LOGIN_PER_MINUTE: positiveInt.default(300),
+  RATE_LIMIT_LOGIN_PER_SESSION_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_API_PER_MINUTE: positiveInt.default(6000),
 });
 
@@ -464,7 +472,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       redisUrl: e.REDIS_URL,
     },
     m2m,
-    rateLimit: { loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE, apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE },
+    rateLimit: {
+      loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
+      loginPerSessionPerMinute: e.RATE_LIMIT_LOGIN_PER_SESSION_PER_MINUTE,
+      apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE,
+    },
     warnings: transport.warnings,
   };
   return deepFreeze(config);

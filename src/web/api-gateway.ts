@@ -45,8 +45,13 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
   const securityHeaders = apiSecurityHeaders(config.baseUrl.protocol === 'https:');
   const sessions = new SessionReader(config.session, deps.sessionStore, {
     isSecure: (req) => isSecureRequest(req, config.trustProxy),
+    cookies: deps.sessionCookies,
   });
-  const limiter = rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: config.trustProxy });
+  const limiter = rateLimiter(deps.rateLimits, {
+    name: 'api',
+    perMinute: config.rateLimit.apiPerMinute,
+    key: 'session-or-ip',
+  });
 
   /** `head`: the response headers so far; the session cookie is added to it when it rolls. */
   async function handle(req: IncomingMessage, res: ServerResponse, head: string[]): Promise<void> {

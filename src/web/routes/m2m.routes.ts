@@ -71,7 +71,11 @@ export function m2mRoutes(deps: M2mRouteDeps): Router {
   const api = m2m
     ? new M2mApiClient({ tokens: m2m, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger })
     : null;
-  const limit = rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: config.trustProxy }).middleware;
+  const limit = rateLimiter(deps.rateLimits, {
+    name: 'm2m',
+    perMinute: config.rateLimit.apiPerMinute,
+    key: 'session-or-ip',
+  }).middleware;
   const parseForm = express.urlencoded({ extended: false, limit: '2kb' });
   const checkForm = requireSameOriginForm(config.baseUrl.origin);
   // The script proves same-origin with the header; a plain form with the session's token.
