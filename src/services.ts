@@ -133,7 +133,12 @@ function memoryStores(config: Config): Stores {
   const kv = new MemoryKeyValueStore(config.session.maxSessions);
   const tokenStore = new MemoryTokenStore(config.session.maxSessions);
   return {
-    sessionStore: new KeyValueSessionStore(kv, { prefix: 'sess:', defaultTtlSeconds: config.session.idleSeconds }),
+    sessionStore: new KeyValueSessionStore(kv, {
+      prefix: 'sess:',
+      defaultTtlSeconds: config.session.idleSeconds,
+      // Logins in progress get their own tenth of the bound: a flood of them cannot evict logged-in users.
+      anonymous: new MemoryKeyValueStore(Math.max(10, Math.ceil(config.session.maxSessions / 10))),
+    }),
     tokenStore,
     refreshLock: localRefreshLock,
     flowLog: new MemoryFlowLog(config.session.maxSessions),
