@@ -65,8 +65,9 @@ export function rateLimiter(context: RateLimitContext, options: RateLimiterOptio
     // A per-session bucket ignores requests without a session: the per-address bucket covers them.
     ...(options.key === 'session' ? { skip: (req: IncomingMessage) => sessionOf(req) === undefined } : {}),
     ...(context.store ? { store: context.store(options.name) } : {}),
-    // Redis down: let the request through; the session store answers 503 right after, if it needs Redis.
-    passOnStoreError: true,
+    // Redis down or hanging: the store's error (a bounded RedisUnavailableError) is the answer, 503
+    // session_store_unavailable, as the session read right after would give; waiting for both would double the delay.
+    passOnStoreError: false,
     // Its start-up checks read Express-only fields; the key above already follows TRUST_PROXY.
     validate: false,
     handler: (_req, res, next) => {
