@@ -50,39 +50,10 @@ describe('src/server.ts', () => {
     assert.match(out, /PORT/);
     assert.ok(!out.includes(secret));
   });
-
-  it('starts in demo mode, becomes ready, and shuts down gracefully on SIGTERM (exit 0) after finishing in-flight work', async () => {
-    const [port, providerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const proc = start({
-      PORT: String(port),
-      DEMO_PROVIDER_PORT: String(providerPort),
-      DEMO_API_PORT: String(apiPort),
-      LOG_LEVEL: 'warn',
-    });
-    try {
-      const deadline = Date.now() + 20_000;
-      let ready = false;
-      while (!ready && Date.now() < deadline) {
-        ready = await fetch(`http://localhost:${port}/readyz`).then(
-          (r) => r.status === 200,
-          () => false,
-        );
-        if (!ready) await new Promise((r) => setTimeout(r, 200));
-      }
-      assert.ok(ready, `ready within 20 s; output:\n${proc.output()}`);
-      assert.match(proc.output(), /Open http:\/\/localhost:\d+\/ and log in with a demo account/);
-      const home = await fetch(`http://localhost:${port}/`);
-      assert.equal(home.status, 200);
-      proc.child.kill('SIGTERM');
-      assert.equal(await proc.exited, 0);
-    } finally {
-      proc.child.kill('SIGKILL');
-    }
-  });
 });
 
-describe('SIGTERM with requests in flight', () => {
-  it('finishes the request in flight, answers 503 to a new one, and exits 0', async () => {
+describe('src/server.ts in demo mode', () => {
+  it('starts, becomes ready; on SIGTERM finishes the request in flight, answers 503 to a new one, and exits 0', async () => {
     // The downstream API: `/slow` answers after a while, anything else at once.
     let slowArrived = false;
     const api = http.createServer((req, res) => {
@@ -104,6 +75,8 @@ describe('SIGTERM with requests in flight', () => {
     const appUrl = `http://localhost:${port}`;
     try {
       await waitUntilReady(appUrl, proc.output);
+      assert.match(proc.output(), /Open http:\/\/localhost:\d+\/ and log in with a demo account/);
+      assert.equal((await fetch(`${appUrl}/`)).status, 200);
       const browser = new Browser();
       await loginAtProvider(browser, `${appUrl}/login`, { login: ALICE.login, password: ALICE.password });
       const cookie = browser.cookiesFor(new URL(appUrl));
