@@ -91,6 +91,30 @@ export class ProviderUnavailableError extends AppError {
   }
 }
 
+/**
+ * The provider did not answer within `OIDC_TIMEOUT_SECONDS`. At the code
+ * exchange this is final: the code may already be spent (codes are single-use,
+ * RFC 6749 §4.1.2), so the request is never repeated and the visitor signs in again.
+ */
+export class ProviderTimeoutError extends AppError {
+  constructor(cause?: unknown) {
+    super(
+      504,
+      'provider_timeout',
+      'The identity provider did not answer in time, so the sign-in could not be completed. Please sign in again.',
+      { cause },
+    );
+    this.name = 'ProviderTimeoutError';
+  }
+}
+
+/** True for a timeout anywhere in the error's cause chain (openid-client's OAUTH_TIMEOUT, AbortSignal.timeout). */
+export function isTimeout(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'TimeoutError' || (err as { code?: unknown }).code === 'OAUTH_TIMEOUT') return true;
+  return err.cause !== undefined && isTimeout(err.cause);
+}
+
 /** The session store cannot be reached. */
 export class SessionStoreUnavailableError extends AppError {
   constructor(cause?: unknown) {

@@ -8,25 +8,35 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
+/** Field names that hold a credential, in both spellings the code and the protocols use. */
+const CREDENTIAL_FIELDS = [
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'accessToken',
+  'refreshToken',
+  'idToken',
+  'client_secret',
+  'clientSecret',
+  'password',
+  'authorization',
+  'cookie',
+];
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'oidc-bff' },
-    // Defence in depth: credentials under these keys are censored if a log call ever passes them.
-    // Exact paths only: wildcard paths cost CPU on every line (docs/benchmark.md).
+    // Defence in depth: credentials are censored if a log call ever passes them, at the top level
+    // or one or two levels down under any key (`{ tokens: { accessToken } }`). The authorization
+    // code only by its exact paths: a bare `code` key is every error's stable code, which must stay.
+    // The per-call /api access line skips this pass (accessLogger below).
     redact: {
       paths: [
-        'access_token',
-        'refresh_token',
-        'id_token',
-        'accessToken',
-        'refreshToken',
-        'idToken',
-        'client_secret',
-        'clientSecret',
-        'authorization',
-        'cookie',
-        'code',
+        ...CREDENTIAL_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
+        'query.code',
+        'req.query.code',
+        'callback.code',
         'req.headers.authorization',
         'req.headers.cookie',
         'res.headers["set-cookie"]',

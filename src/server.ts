@@ -14,6 +14,7 @@ import { createServices } from './services.js';
 async function main(): Promise<void> {
   const config = readConfigOrExit();
   const logger = createLogger(config.logLevel);
+  for (const warning of config.warnings) logger.warn(warning);
   const closers: Array<() => Promise<void>> = [];
 
   if (config.demo) {

@@ -14,6 +14,9 @@ import { tokenEndpointParameters } from './oidc/token-request.js';
 import { checkProviderSetup } from './oidc/setup-check.js';
 import { KeyValueSessionStore, MemoryKeyValueStore } from './stores/memory/session-store.js';
 import { createRedisBackends } from './stores/redis/backends.js';
+import type { Store } from 'express-rate-limit';
+import { SessionCookieVerifier } from './session/session-cookie.js';
+import { redisRateLimitStore, type RateLimitContext } from './web/rate-limit.js';
 import { localRefreshLock, type RefreshLock } from './tokens/refresh-lock.js';
 import { TokenService } from './tokens/token-service.js';
 import type { TokenStore } from './tokens/token-store.js';
@@ -36,6 +39,10 @@ export interface AppDeps {
   /** Resolves when the session store answers. */
   readonly storeHealth: () => Promise<void>;
   readonly lifecycle: { shuttingDown: boolean };
+  /** Reads the session id from a request's cookie (signature checked, cached, bounded). */
+  readonly sessionCookies: SessionCookieVerifier;
+  /** What every rate limiter shares (web/rate-limit.ts): Redis counters when REDIS_URL is set. */
+  readonly rateLimits: RateLimitContext;
 }
 
 export interface Services extends AppDeps {
@@ -77,6 +84,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     refreshParameters: tokenEndpointParameters(config.oidc),
   });
 
+  const sessionCookies = new SessionCookieVerifier(config.session);
   const proxy = new ApiProxy({ api: config.api, tokens, flowLog: stores.flowLog });
   const m2m = config.m2m
     ? new ClientCredentialsTokens({
@@ -99,6 +107,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     sessionStore: stores.sessionStore,
     storeHealth: stores.ping,
     lifecycle: { shuttingDown: false },
+    sessionCookies,
+    rateLimits: { trustProxy: config.trustProxy, sessionCookies, store: stores.rateLimitStore },
     async close() {
       provider.stop();
       await proxy.close();
@@ -113,6 +123,7 @@ interface Stores {
   readonly refreshLock: RefreshLock;
   readonly flowLog: FlowLog;
   readonly m2mCache?: M2mTokenCache;
+  readonly rateLimitStore?: (name: string) => Store;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -122,7 +133,12 @@ function memoryStores(config: Config): Stores {
   const kv = new MemoryKeyValueStore(config.session.maxSessions);
   const tokenStore = new MemoryTokenStore(config.session.maxSessions);
   return {
-    sessionStore: new KeyValueSessionStore(kv, { prefix: 'sess:', defaultTtlSeconds: config.session.idleSeconds }),
+    sessionStore: new KeyValueSessionStore(kv, {
+      prefix: 'sess:',
+      defaultTtlSeconds: config.session.idleSeconds,
+      // Logins in progress get their own tenth of the bound: a flood of them cannot evict logged-in users.
+      anonymous: new MemoryKeyValueStore(Math.max(10, Math.ceil(config.session.maxSessions / 10))),
+    }),
     tokenStore,
     refreshLock: localRefreshLock,
     flowLog: new MemoryFlowLog(config.session.maxSessions),
@@ -148,6 +164,7 @@ async function redisStores(url: string, config: Config, logger: Logger): Promise
     refreshLock: redis.refreshLock,
     flowLog: redis.flowLog,
     m2mCache: redis.jsonCache<M2mToken>('m2m'),
+    rateLimitStore: redisRateLimitStore(redis.connection),
     ping: () => redis.ping(),
     close: () => redis.close(),
   };

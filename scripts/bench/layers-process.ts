@@ -27,7 +27,12 @@ import { errorHandler } from '../../src/web/error-handler.js';
 import { rateLimiter } from '../../src/web/rate-limit.js';
 import { requireLogin } from '../../src/web/require-login.js';
 import { securityHeaders } from '../../src/web/security-headers.js';
-import { rolledExpiry, serializeSessionCookie, sessionCookieOptions } from '../../src/session/session-cookie.js';
+import {
+  rolledExpiry,
+  serializeSessionCookie,
+  SessionCookieVerifier,
+  sessionCookieOptions,
+} from '../../src/session/session-cookie.js';
 import { sessionMiddleware } from '../../src/session/session-middleware.js';
 import { createServices } from '../../src/services.js';
 import { forwardWithToken, keepAliveAgent } from './bare-proxy.js';
@@ -89,7 +94,10 @@ const sessionsNotRolling = session({
   cookie: { ...sessionCookieOptions(config.session), maxAge: config.session.idleSeconds * 1000 },
 });
 const guards = [
-  rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: 0 }).middleware,
+  rateLimiter(
+    { trustProxy: 0, sessionCookies: new SessionCookieVerifier(config.session) },
+    { name: 'api', perMinute: config.rateLimit.apiPerMinute, key: 'session-or-ip' },
+  ).middleware,
   requireCsrfHeader,
   requireLogin,
 ];

@@ -29,6 +29,8 @@ import {
   type LogoutStyle,
   type ProviderPresetName,
 } from './presets/index.js';
+import { isLoopbackHost } from './loopback.js';
+import { checkTransport } from './production-checks.js';
 
 export type { ClientAuthMethod, LogoutStyle, ProviderPresetName } from './presets/index.js';
 
@@ -81,9 +83,14 @@ export interface ApiConfig {
   /** Upstream origin + path prefix; `/api/<path>` maps to `<baseUrl>/<path>`. */
   readonly baseUrl: URL;
   readonly connectTimeoutMs: number;
+  /** Time from sending the request (the whole body) to the answer's head. */
   readonly timeoutMs: number;
+  /** Longest silence between two chunks of a body, either way, once it flows. */
+  readonly idleTimeoutMs: number;
   /** Largest request body buffered so that a call can be replayed after a forced refresh. */
   readonly replayBodyLimitBytes: number;
+  /** Methods replayed after a forced refresh (upper case); by default the idempotent ones. */
+  readonly replayMethods: readonly string[];
 }
 
 export interface SessionConfig {
@@ -134,7 +141,16 @@ export interface Config {
   readonly api: ApiConfig;
   readonly session: SessionConfig;
   readonly m2m: M2mConfig | null;
-  readonly rateLimit: { readonly loginPerMinute: number; readonly apiPerMinute: number };
+  readonly rateLimit: {
+    /** /login and /callback, each, per client address. */
+    readonly loginPerMinute: number;
+    /** /login per browser session. */
+    readonly loginPerSessionPerMinute: number;
+    /** /api (and the pages' own API routes) per session, or per address without one. */
+    readonly apiPerMinute: number;
+  };
+  /** Settings that work but are probably wrong (production-checks.ts); logged once at start. */
+  readonly warnings: readonly string[];
 }
 
 /** Thrown by `loadConfig`; `problems` names each bad variable without echoing its value. */
@@ -161,10 +177,8 @@ export const DEMO_API_AUDIENCE = 'https://demo-api.example/';
 export const DEMO_USER_SCOPES = USER_SCOPES.join(' ');
 export const DEMO_M2M_SCOPE = M2M_SCOPES.join(' ');
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 export function isLoopback(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname) || url.hostname.endsWith('.localhost');
+  return isLoopbackHost(url.hostname);
 }
 
 const optionalText = z
@@ -213,11 +227,25 @@ const envSchema = z.object({
   API_BASE_URL: absoluteUrl.optional(),
   API_CONNECT_TIMEOUT_MS: positiveInt.default(3000),
   API_TIMEOUT_MS: positiveInt.default(10000),
+  API_IDLE_TIMEOUT_MS: positiveInt.default(30000),
   API_REPLAY_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()
     .min(0)
     .default(64 * 1024),
+
+  // RFC 9110 §9.2.2: a request with an idempotent method can be sent again with the same effect.
+  API_REPLAY_METHODS: z
+    .string()
+    .trim()
+    .default('GET,HEAD,OPTIONS,PUT,DELETE')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((m) => m.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[A-Z]+$/, 'a comma-separated list of HTTP methods'))),
 
   SESSION_SECRET: optionalText,
   SESSION_IDLE_SECONDS: positiveInt.default(30 * 60),
@@ -229,6 +257,7 @@ const envSchema = z.object({
     .trim()
     .pipe(z.url({ protocol: /^rediss?$/ }))
     .optional(),
+  REDIS_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
 
   M2M_ISSUER: absoluteUrl.optional(),
   M2M_CLIENT_ID: optionalText,
@@ -245,7 +274,8 @@ const envSchema = z.object({
   DEMO_ACCESS_TOKEN_TTL: positiveInt.default(120),
   DEMO_M2M_TOKEN_TTL: positiveInt.default(600),
 
-  RATE_LIMIT_LOGIN_PER_MINUTE: positiveInt.default(30),
+  RATE_LIMIT_LOGIN_PER_MINUTE: positiveInt.default(300),
+  RATE_LIMIT_LOGIN_PER_SESSION_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_API_PER_MINUTE: positiveInt.default(6000),
 });
 
@@ -406,6 +436,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     };
   }
 
+  const transport = checkTransport({
+    production,
+    baseUrl,
+    trustProxy: e.TRUST_PROXY,
+    redisUrl: e.REDIS_URL,
+    redisAllowPlaintext: e.REDIS_ALLOW_PLAINTEXT === 'true',
+  });
+  problems.push(...transport.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const secureCookie = baseUrl.protocol === 'https:';
@@ -450,7 +488,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       baseUrl: apiBaseUrl,
       connectTimeoutMs: e.API_CONNECT_TIMEOUT_MS,
       timeoutMs: e.API_TIMEOUT_MS,
+      idleTimeoutMs: e.API_IDLE_TIMEOUT_MS,
       replayBodyLimitBytes: e.API_REPLAY_BODY_LIMIT_BYTES,
+      replayMethods: e.API_REPLAY_METHODS,
     },
     session: {
       secrets,
@@ -466,7 +506,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ephemeralTokenKey,
     },
     m2m,
-    rateLimit: { loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE, apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE },
+    rateLimit: {
+      loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
+      loginPerSessionPerMinute: e.RATE_LIMIT_LOGIN_PER_SESSION_PER_MINUTE,
+      apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE,
+    },
+    warnings: transport.warnings,
   };
   return deepFreeze(config);
 }

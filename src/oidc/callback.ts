@@ -9,16 +9,20 @@
  * - Provider errors (RFC 6749 §4.1.2.1) are shown only for a state we issued,
  *   so nobody can put arbitrary text on our pages with a crafted link.
  * Then openid-client checks `iss` (RFC 9207 §2.4), PKCE, the ID token
- * signature, `aud`, `exp`, and `nonce` (OIDC Core §3.1.3.7).
+ * signature, `aud`, `exp`, and `nonce` (OIDC Core §3.1.3.7); we add `iat`
+ * not in the future beyond the clock tolerance.
  */
 import * as client from 'openid-client';
 import {
   AppError,
   isProviderOutage,
+  isTimeout,
   LoginError,
   ProviderAuthorizationError,
+  ProviderTimeoutError,
   ProviderUnavailableError,
 } from '../errors.js';
+import { CLOCK_TOLERANCE_SECONDS } from './client.js';
 import type { PendingLogin } from './login.js';
 import { tokenSetFromResponse, type TokenSet } from './tokens.js';
 
@@ -49,7 +53,8 @@ export function matchPendingLogin(
   }
   const state = params.get('state');
   if (!state) throw new LoginError('missing_state', 'The sign-in response has no state, so it cannot be trusted.');
-  const login = pending?.[state];
+  // Own properties only: `state=__proto__` must not find Object.prototype.
+  const login = pending && Object.hasOwn(pending, state) ? pending[state] : undefined;
   if (!login) {
     throw new LoginError(
       'invalid_state',
@@ -98,6 +103,14 @@ export async function finishLogin(
   }
   const claims = response.claims();
   if (!claims) throw new LoginError('missing_id_token', 'The identity provider did not return an ID token.');
+  // openid-client checks `exp` with the tolerance but not an `iat` in the future (OIDC Core §3.1.3.7
+  // item 10 lets the client limit how far off `iat` may be): a token "issued" later than now plus
+  // the tolerance comes from a wrong clock or was minted ahead of time.
+  if (claims.iat > Math.floor(now() / 1000) + CLOCK_TOLERANCE_SECONDS) {
+    throw new LoginError('token_exchange_failed', 'The sign-in could not be completed with the identity provider.', {
+      details: { reason: 'id_token_iat_in_future' },
+    });
+  }
   return {
     tokens: tokenSetFromResponse(response, now()),
     claims,
@@ -108,7 +121,7 @@ export async function finishLogin(
 
 /**
  * Maps openid-client errors to ours: provider answers → 400 with the OAuth
- * error code, network trouble and timeouts → 503, anything else → 400 with the
+ * error code, a timeout → 504 (never retried: the code may be spent), other network trouble → 503, anything else → 400 with the
  * library's stable code (e.g. OAUTH_JWT_CLAIM_COMPARISON_FAILED for a bad nonce).
  */
 export function translateGrantError(err: unknown, code: string, message: string): AppError {
@@ -116,6 +129,7 @@ export function translateGrantError(err: unknown, code: string, message: string)
   if (err instanceof client.AuthorizationResponseError) {
     return new ProviderAuthorizationError(err.error, err.error_description);
   }
+  if (isTimeout(err)) return new ProviderTimeoutError(err);
   if (isProviderOutage(err)) return new ProviderUnavailableError(err);
   if (err instanceof client.ResponseBodyError) {
     return new LoginError(code, message, { cause: err, details: { error: err.error } });

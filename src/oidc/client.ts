@@ -27,6 +27,12 @@ export interface ProviderSettings {
   readonly verifyIdTokenSignatures: boolean;
 }
 
+/**
+ * Seconds of clock difference tolerated between us and the provider when
+ * checking `exp` and `iat` of ID tokens (OIDC Core §3.1.3.7 items 9–10).
+ */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
 export function clientAuthentication(method: ClientAuthMethod, secret: string): client.ClientAuth {
   return method === 'client_secret_post' ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
 }
@@ -41,7 +47,7 @@ export async function discoverProvider(settings: ProviderSettings): Promise<clie
     settings.issuer,
     settings.clientId,
     // OIDC Core §3.1.3.7: tolerate a little clock skew between us and the provider.
-    { [client.clockTolerance]: 30 },
+    { [client.clockTolerance]: CLOCK_TOLERANCE_SECONDS },
     clientAuthentication(settings.authMethod, settings.clientSecret),
     { execute, timeout: settings.timeoutSeconds },
   );

@@ -5,12 +5,19 @@
  *
  * - Bodies are streamed both ways, with backpressure; a request body is
  *   buffered only when it is small enough to be replayed (see below).
- * - Timeouts: connecting (new sockets) and the whole exchange. Refused → 502,
- *   timeout → 504, both JSON with a stable code. A browser that goes away
- *   aborts the upstream request. Redirects are passed back, never followed.
+ * - Timeouts: connecting (new sockets); the answer's head, counted from the
+ *   moment the whole request body went out (`API_TIMEOUT_MS`); and silence
+ *   between two chunks of the answer (`API_IDLE_TIMEOUT_MS`), so long
+ *   downloads, slow uploads and server-sent events live as long as they keep
+ *   moving. Time spent waiting for a slow browser to read does not count as
+ *   silence. A streamed upload is bounded by the server's own request timeout
+ *   (http-server.ts). Refused → 502, timeout → 504, both JSON with a stable
+ *   code; an answer already under way is cut. A browser that goes away aborts
+ *   the upstream request. Redirects are passed back, never followed.
  * - If the API answers 401 with `error="invalid_token"` (RFC 6750 §3.1) to a
  *   token we believed valid, we refresh once and retry once, only for requests
- *   we can replay (no body, or a small buffered one). Never a loop.
+ *   we can replay: an idempotent method (RFC 9110 §9.2.2; `API_REPLAY_METHODS`)
+ *   with no body or a small buffered one. Never a loop.
  *
  * The HTTP client is undici (the engine of Node's own fetch), driven through
  * its low-level `dispatch` API: one keep-alive pool for the API origin, no
@@ -66,8 +73,8 @@ export class ApiProxy {
       connections: 256,
       pipelining: 1,
       connectTimeout: connectTimeoutMs,
-      // The whole exchange has one deadline, API_TIMEOUT_MS, kept by UpstreamExchange. undici's own
-      // timers aim at half-second accuracy (lib/util/timers.js) and cut a 700 ms test deadline at 550.
+      // The head and idle deadlines are kept by UpstreamExchange. undici's own timers aim at
+      // half-second accuracy (lib/util/timers.js) and cut a 700 ms test deadline at 550.
       headersTimeout: 0,
       bodyTimeout: 0,
     });
@@ -103,7 +110,8 @@ export class ApiProxy {
         at: started,
         data: { method: req.method ?? '', path, status, latencyMs: Date.now() - started },
       });
-    const replayable = body !== undefined;
+    // Only a method that may safely be sent twice is (API_REPLAY_METHODS, idempotent ones by default).
+    const replayable = body !== undefined && this.#deps.api.replayMethods.includes(req.method ?? 'GET');
     const challenge = await this.#exchange(req, res, path, headers, held.accessToken, body, head, onStatus, replayable);
     if (!challenge) return;
 
@@ -165,7 +173,7 @@ export class ApiProxy {
     if (body !== undefined && body.length > 0) headers['content-length'] = String(body.length);
     return new Promise((resolve, reject) => {
       const exchange = new UpstreamExchange(res, head, this.#baseUrl, onStatus, mayRetry, resolve, reject);
-      exchange.start(this.#deps.api.timeoutMs);
+      exchange.start(this.#deps.api, body === undefined ? req : undefined);
       try {
         this.#pool.dispatch({ path, method: req.method ?? 'GET', headers, body: body ?? req }, exchange);
       } catch (err) {
@@ -182,7 +190,14 @@ export class ApiProxy {
 class UpstreamExchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
   #settled = false;
+  /** The head timeout until the answer's head arrives, then the idle timeout. */
   #timer: NodeJS.Timeout | undefined;
+  #idleTimeoutMs = 0;
+  /** True while the upstream is paused because the browser reads slowly: that silence is not the API's. */
+  #waitingForBrowser = false;
+  #streamedBody: IncomingMessage | undefined;
+  #headTimeoutMs = 0;
+  readonly #onBodySent = this.#armHeadTimeout.bind(this);
   #challenge: { status: number; headers: Challenge['headers']; chunks: Buffer[]; size: number } | undefined;
   readonly #onClientClose = this.#clientClosed.bind(this);
   readonly #onDrain = this.#drained.bind(this);
@@ -213,10 +228,21 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#reject = reject;
   }
 
-  start(timeoutMs: number): void {
+  /** `streamedBody`: the browser's request when its body streams through; the head timeout starts at its end. */
+  start(timeouts: { timeoutMs: number; idleTimeoutMs: number }, streamedBody?: IncomingMessage): void {
     // A browser that goes away must not leave the upstream call running.
     this.#res.once('close', this.#onClientClose);
-    this.#timer = setTimeout(this.#timedOut.bind(this), timeoutMs);
+    this.#headTimeoutMs = timeouts.timeoutMs;
+    this.#idleTimeoutMs = timeouts.idleTimeoutMs;
+    if (streamedBody && !streamedBody.readableEnded) {
+      this.#streamedBody = streamedBody;
+      streamedBody.once('end', this.#onBodySent);
+    } else this.#armHeadTimeout();
+  }
+
+  #armHeadTimeout(): void {
+    this.#streamedBody = undefined;
+    if (!this.#settled) this.#timer = setTimeout(this.#timedOut.bind(this), this.#headTimeoutMs);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -226,6 +252,11 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Challenge['headers']): void {
     if (status < 200) return; // 1xx informational answers stay here.
+    // The head is here (an API may answer before it has read the whole upload): from now on only silence counts.
+    this.#streamedBody?.off('end', this.#onBodySent);
+    this.#streamedBody = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(this.#timedOut.bind(this), this.#idleTimeoutMs);
     if (this.#mayRetry && status === 401 && isInvalidTokenChallenge(headers['www-authenticate'])) {
       this.#challenge = { status, headers, chunks: [], size: 0 };
       return;
@@ -236,13 +267,17 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#timer?.refresh();
     const challenge = this.#challenge;
     if (challenge) {
       challenge.size += chunk.length;
       if (challenge.size <= CHALLENGE_BODY_LIMIT) challenge.chunks.push(chunk);
       return;
     }
-    if (!this.#res.write(chunk)) controller.pause();
+    if (!this.#res.write(chunk)) {
+      this.#waitingForBrowser = true;
+      controller.pause();
+    }
   }
 
   onResponseEnd(): void {
@@ -284,6 +319,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#settled) return false;
     this.#settled = true;
     clearTimeout(this.#timer);
+    this.#streamedBody?.off('end', this.#onBodySent);
     this.#res.off('close', this.#onClientClose);
     this.#res.off('drain', this.#onDrain);
     return true;
@@ -296,11 +332,17 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   #drained(): void {
+    this.#waitingForBrowser = false;
+    this.#timer?.refresh();
     this.#controller?.resume();
   }
 
   #timedOut(): void {
-    const timeout = upstreamTimeout(new Error('total timeout'));
+    if (this.#waitingForBrowser) {
+      this.#timer?.refresh();
+      return;
+    }
+    const timeout = upstreamTimeout(new Error(this.#res.headersSent ? 'idle timeout' : 'head timeout'));
     this.#controller?.abort(timeout);
     this.fail(timeout);
   }

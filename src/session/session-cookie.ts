@@ -12,7 +12,8 @@
  * - Rolling idle timeout: every answer that shows activity sends the cookie
  *   again with a fresh expiry of `idleSeconds`.
  */
-import { serialize } from 'cookie';
+import { parse as parseCookies, serialize } from 'cookie';
+import { LRUCache } from 'lru-cache';
 import { sign, unsign } from 'cookie-signature';
 import type { SessionConfig } from '../config/config.js';
 
@@ -56,4 +57,54 @@ export function rolledExpiry(settings: SessionConfig, now: number): Date {
  */
 export function keepAliveIntervalMs(idleSeconds: number, maxIntervalSeconds = 60): number {
   return Math.min(maxIntervalSeconds * 1000, idleSeconds * 250);
+}
+
+/**
+ * The longest session cookie value we ever issue: `s:` + a 32-character id +
+ * `.` + a 43-character HMAC, with room to spare. Anything longer is not ours
+ * and is refused before any work or caching.
+ */
+export const MAX_SESSION_COOKIE_LENGTH = 128;
+
+/** Bytes the verified-cookie cache may hold (key and value lengths plus a per-entry overhead). */
+const VERIFIED_CACHE_BYTES = 2 * 1024 * 1024;
+const ENTRY_OVERHEAD_BYTES = 64;
+
+/**
+ * The session id behind a request's `Cookie` header, for the /api hot path
+ * and the rate limiter. The HMAC check is a pure function of the cookie and
+ * the secrets (fixed for the process), so recent answers are remembered, in a
+ * cache bounded by bytes: fake cookies from anonymous clients cannot pin
+ * memory, and an oversized value is refused without being looked at.
+ */
+export class SessionCookieVerifier {
+  readonly #cookieName: string;
+  readonly #secrets: readonly string[];
+  /** Cookie value → session id ('' when the signature is wrong). */
+  readonly #verified = new LRUCache<string, string>({
+    maxSize: VERIFIED_CACHE_BYTES,
+    sizeCalculation: (id, raw) => raw.length + id.length + ENTRY_OVERHEAD_BYTES,
+  });
+
+  constructor(settings: Pick<SessionConfig, 'cookieName' | 'secrets'>) {
+    this.#cookieName = settings.cookieName;
+    this.#secrets = settings.secrets;
+  }
+
+  /** The session id when the header carries our cookie with a good signature; otherwise undefined. */
+  idOf(header: string | undefined): string | undefined {
+    if (!header) return undefined;
+    const raw = parseCookies(header)[this.#cookieName];
+    if (!raw?.startsWith('s:') || raw.length > MAX_SESSION_COOKIE_LENGTH) return undefined;
+    const known = this.#verified.get(raw);
+    if (known !== undefined) return known || undefined;
+    const id = verifySessionCookie(raw, this.#secrets);
+    this.#verified.set(raw, id ?? '');
+    return id;
+  }
+
+  /** Bytes the cache holds now (for tests and metrics). */
+  get cachedBytes(): number {
+    return this.#verified.calculatedSize;
+  }
 }

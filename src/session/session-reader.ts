@@ -6,7 +6,8 @@
  * touches the store on every response. On the proxy path that was the largest
  * single cost (docs/benchmark.md). This reader does only what the path needs:
  * - unsign the cookie with the configured secrets (same format as
- *   express-session: `s:<id>.<HMAC-SHA256>`), read the record from the store;
+ *   express-session: `s:<id>.<HMAC-SHA256>`; session-cookie.ts
+ *   `SessionCookieVerifier`, cached and bounded by bytes), read the record from the store;
  * - enforce the absolute lifetime;
  * - keep the idle timeout rolling, but at most once per `keepAliveIntervalMs`
  *   (session-cookie.ts): touch the store entry and re-issue
@@ -14,12 +15,11 @@
  * It never writes the session object back, so it cannot race with page requests.
  */
 import type { IncomingMessage } from 'node:http';
-import { parse as parseCookies } from 'cookie';
 import type session from 'express-session';
 import { LRUCache } from 'lru-cache';
 import type { SessionConfig } from '../config/config.js';
 import { SessionStoreUnavailableError } from '../errors.js';
-import { keepAliveIntervalMs, rolledExpiry, serializeSessionCookie, verifySessionCookie } from './session-cookie.js';
+import { keepAliveIntervalMs, rolledExpiry, serializeSessionCookie, SessionCookieVerifier } from './session-cookie.js';
 import { clearUser, loginExpired } from './session-data.js';
 
 export interface ApiSession {
@@ -33,14 +33,18 @@ export class SessionReader {
   readonly #isSecure: (req: IncomingMessage) => boolean;
   /** Sessions this instance touched within the interval (per instance is enough: each touch extends the TTL). */
   readonly #recentlyTouched: LRUCache<string, true>;
-  /** Cookie value → session id ('' when the signature is wrong); bounded. */
-  readonly #verifiedCookies = new LRUCache<string, string>({ max: 10_000 });
+  readonly #cookies: SessionCookieVerifier;
 
   constructor(
     settings: SessionConfig,
     store: session.Store,
-    options: { touchIntervalSeconds?: number; isSecure: (req: IncomingMessage) => boolean },
+    options: {
+      touchIntervalSeconds?: number;
+      isSecure: (req: IncomingMessage) => boolean;
+      cookies?: SessionCookieVerifier;
+    },
   ) {
+    this.#cookies = options.cookies ?? new SessionCookieVerifier(settings);
     this.#settings = settings;
     this.#store = store;
     this.#isSecure = options.isSecure;
@@ -52,7 +56,7 @@ export class SessionReader {
 
   /** The session id in the request's cookie when its signature is good, or undefined. */
   idOf(req: IncomingMessage): string | undefined {
-    return this.#sessionId(req.headers.cookie);
+    return this.#cookies.idOf(req.headers.cookie);
   }
 
   /** The session `id` names, or undefined (expired or unknown). Store failures become a 503. */
@@ -92,18 +96,5 @@ export class SessionReader {
     await new Promise<void>((resolve) => {
       this.#store.set(session.id, data, () => resolve());
     });
-  }
-
-  #sessionId(header: string | undefined): string | undefined {
-    if (!header) return undefined;
-    const raw = parseCookies(header)[this.#settings.cookieName];
-    if (!raw?.startsWith('s:')) return undefined;
-    // The HMAC check is a pure function of the cookie and the secrets (fixed for the process):
-    // remember recent answers instead of recomputing one on every API call.
-    const known = this.#verifiedCookies.get(raw);
-    if (known !== undefined) return known || undefined;
-    const id = verifySessionCookie(raw, this.#settings.secrets);
-    this.#verifiedCookies.set(raw, id ?? '');
-    return id;
   }
 }

@@ -4,8 +4,10 @@
  * Every browser API call comes through here. It runs the same rules as the
  * Express pipeline, each imported from its one definition, in this order:
  *   1. request id, security headers, one access line (web/request-log.ts,
- *      web/security-headers.ts);
- *   2. the per-client rate limit (web/rate-limit.ts);
+ *      web/security-headers.ts); 503 once the process is stopping
+ *      (web/shutdown.ts);
+ *   2. the per-client rate limit (web/rate-limit.ts), then the method
+ *      (TRACE, TRACK, CONNECT are never proxied: api-target.ts);
  *   3. the CSRF header `X-CSRF: 1` (web/csrf.ts), before the session is even
  *      read, so a forged call costs nothing and reaches nobody;
  *   4. the session (session/session-reader.ts): a login, within the absolute
@@ -30,6 +32,8 @@ import { isSecureRequest } from './forwarded.js';
 import { rateLimiter } from './rate-limit.js';
 import { levelFor, pathOf, requestIdOf } from './request-log.js';
 import { apiSecurityHeaders } from './security-headers.js';
+import { assertProxyableMethod } from '../proxy/api-target.js';
+import { assertServing } from './shutdown.js';
 
 export function isApiPath(url: string | undefined): boolean {
   return url !== undefined && (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?'));
@@ -41,12 +45,19 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
   const securityHeaders = apiSecurityHeaders(config.baseUrl.protocol === 'https:');
   const sessions = new SessionReader(config.session, deps.sessionStore, {
     isSecure: (req) => isSecureRequest(req, config.trustProxy),
+    cookies: deps.sessionCookies,
   });
-  const limiter = rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: config.trustProxy });
+  const limiter = rateLimiter(deps.rateLimits, {
+    name: 'api',
+    perMinute: config.rateLimit.apiPerMinute,
+    key: 'session-or-ip',
+  });
 
   /** `head`: the response headers so far; the session cookie is added to it when it rolls. */
   async function handle(req: IncomingMessage, res: ServerResponse, head: string[]): Promise<void> {
+    assertServing(deps.lifecycle);
     await limiter.check(req, res);
+    assertProxyableMethod(req.method);
     if (!hasCsrfHeader(req)) throw new CsrfHeaderMissingError();
     if (req.url === '/api' || req.url?.startsWith('/api?')) {
       throw new AppError(404, 'not_found', 'Name an API path: /api/<path>.');

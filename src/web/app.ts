@@ -11,6 +11,7 @@ import { PROJECT_ROOT } from '../paths.js';
 import { requestLogger } from './request-log.js';
 import { errorHandler, forgetEndedLogin, notFound } from './error-handler.js';
 import { securityHeaders } from './security-headers.js';
+import { refuseWhileStopping } from './shutdown.js';
 import { createApiGateway, isApiPath } from './api-gateway.js';
 import { sessionApiRoutes } from './routes/session.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
@@ -43,8 +44,9 @@ export function createApp(deps: AppDeps): RequestListener {
   );
   app.use('/static', express.static(path.join(PROJECT_ROOT, 'public'), { maxAge: '1h', index: false }));
 
-  // Probes need no session.
+  // Probes need no session, and keep answering while the process stops.
   app.use(healthRoutes(deps));
+  app.use(refuseWhileStopping(deps.lifecycle));
 
   // What every page's layout needs, set before anything can fail (the error page uses it too).
   app.use((_req, res, next) => {

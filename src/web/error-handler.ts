@@ -13,6 +13,7 @@ import { clearUser } from '../session/session-data.js';
 const HEADINGS: Record<string, string> = {
   provider_error: 'Sign-in was not completed',
   provider_unavailable: 'The identity provider is unavailable',
+  provider_timeout: 'The identity provider did not answer in time',
   session_store_unavailable: 'Sessions are unavailable',
   not_found: 'Page not found',
   csrf_check_failed: 'Request refused',
@@ -44,6 +45,7 @@ const SPEC_LINKS: Record<string, { href: string; label: string }> = {
 
 const LOGIN_RETRY_CODES = new Set([
   'provider_error',
+  'provider_timeout',
   'invalid_state',
   'missing_state',
   'login_expired',

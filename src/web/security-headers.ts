@@ -79,8 +79,14 @@ export function apiSecurityHeaders(https: boolean): readonly string[] {
   return Object.freeze(recorded);
 }
 
-/** Responses that depend on the session must never be cached (RFC 9700 §4.16 spirit, ASVS 14.3.2). */
+/**
+ * Caching of answers that depend on the session (RFC 9111 §5.2.2.3 and §4.1,
+ * ASVS 14.3.2): `Cache-Control: no-store`, so no shared cache or CDN in front
+ * of the app can hand one user's page or API answer to another, and
+ * `Vary: Cookie` for any cache that ignores the first.
+ */
 export const noStore: RequestHandler = (_req, res, next) => {
   res.setHeader('Cache-Control', 'no-store');
+  res.vary('Cookie');
   next();
 };

@@ -23,6 +23,8 @@ export type StubMode =
   | { kind: 'redirect'; location: string }
   /** A large body in many chunks: `bytes` of a repeating pattern, written as fast as the socket takes them. */
   | { kind: 'big'; bytes: number }
+  /** A long answer that arrives slowly: `chunks` small chunks, one every `everyMs`. */
+  | { kind: 'drip'; chunks: number; everyMs: number }
   /** Headers and the start of the body, then the connection is cut (`cut`) or goes silent (`stall`). */
   | { kind: 'partial'; then: 'cut' | 'stall' };
 
@@ -82,6 +84,20 @@ export async function startRecordingApi(pathPrefix = '/'): Promise<RecordingApi>
             res.end();
           };
           pump();
+          return;
+        }
+        case 'drip': {
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          let sent = 0;
+          const timer = setInterval(() => {
+            sent += 1;
+            res.write(`data: ${sent}\n\n`);
+            if (sent === mode.chunks) {
+              clearInterval(timer);
+              res.end();
+            }
+          }, mode.everyMs);
+          res.on('close', () => clearInterval(timer));
           return;
         }
         case 'partial':

@@ -6,6 +6,7 @@ import {
   rolledExpiry,
   serializeSessionCookie,
   sessionCookieOptions,
+  SessionCookieVerifier,
   verifySessionCookie,
 } from '../../src/session/session-cookie.js';
 
@@ -48,5 +49,33 @@ describe('session cookie', () => {
 
   it('rolls the expiry to idleSeconds from now', () => {
     assert.equal(rolledExpiry(settings({ idleSeconds: 60 }), 1_000).getTime(), 61_000);
+  });
+});
+
+describe('SessionCookieVerifier', () => {
+  const settings = { cookieName: 'sid', secrets: ['verifier-test-secret-0123456789abcdef'] };
+
+  it('holds a bounded number of bytes however many fake cookies arrive, and still knows a real one', () => {
+    const verifier = new SessionCookieVerifier(settings);
+    const real = `sid=${encodeURIComponent(`s:${sign('real-session-id', settings.secrets[0] ?? '')}`)}`;
+    assert.equal(verifier.idOf(real), 'real-session-id');
+    // 5 000 anonymous clients, each with its own 16 KB fake cookie (80 MB if every one were kept).
+    const filler = 'x'.repeat(16 * 1024);
+    for (let i = 0; i < 5_000; i += 1) {
+      assert.equal(verifier.idOf(`sid=s%3A${i}.${filler}`), undefined);
+    }
+    // Forged cookies of a plausible size are cached (they cost an HMAC), within the byte bound.
+    for (let i = 0; i < 30_000; i += 1) {
+      assert.equal(verifier.idOf(`sid=s%3Aforged-${i}.${'y'.repeat(43)}`), undefined);
+    }
+    assert.ok(verifier.cachedBytes <= 2 * 1024 * 1024, `cache holds ${verifier.cachedBytes} bytes`);
+    assert.equal(verifier.idOf(real), 'real-session-id');
+  });
+
+  it('refuses a session cookie longer than any we issue without checking it', () => {
+    const verifier = new SessionCookieVerifier(settings);
+    const long = `s:${sign(`id-${'z'.repeat(200)}`, settings.secrets[0] ?? '')}`;
+    assert.equal(verifier.idOf(`sid=${encodeURIComponent(long)}`), undefined);
+    assert.equal(verifier.cachedBytes, 0);
   });
 });

@@ -10,7 +10,9 @@ import * as client from 'openid-client';
 import { ALICE, BOB, apiCall, logIn, sessionIdOf, tokensOf } from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
 import { bigPattern, startRecordingApi, type RecordingApi } from '../helpers/recording-api.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { EVIL, PATH_TRICKS } from '../proxy/path-tricks.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,6 +43,37 @@ describe('/api with the real demo API', () => {
     assert.equal(res.status, 401);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
     assert.equal(((await res.json()) as { error: string }).error, 'login_required');
+  });
+
+  it('never lets a spoofed header or a path trick decide authentication', async () => {
+    const anonymous = { 'X-CSRF': '1', Accept: 'application/json' };
+    const attempts: Array<[string, Record<string, string>]> = [
+      ['/api/appointments?/healthz', anonymous],
+      ['/api/appointments?x=/healthz', anonymous],
+      ['/api/appointments', { ...anonymous, 'User-Agent': 'kube-probe/1.30' }],
+      ['/api/appointments', { ...anonymous, 'X-Forwarded-Uri': '/healthz' }],
+      ['/api/appointments', { ...anonymous, 'X-Original-URL': '/healthz' }],
+      ['/api/appointments', { ...anonymous, 'X-Rewrite-URL': '/healthz' }],
+      ['/api/appointments', { ...anonymous, 'X-Forwarded-Prefix': '/healthz' }],
+      ['/api/appointments', { ...anonymous, 'X-Forwarded-For': '127.0.0.1', 'X-Real-IP': '127.0.0.1' }],
+    ];
+    for (const [target, headers] of attempts) {
+      const res = await rawRequest(stack.appUrl, target, { headers });
+      assert.equal(res.status, 401, `${target} ${JSON.stringify(headers)} → ${res.status}`);
+      assert.equal((JSON.parse(res.body) as { error: string }).error, 'login_required');
+    }
+    // The probe path with a climb back into /api is not the probe and not the API.
+    for (const target of ['/healthz/../api/appointments', '/healthz/%2e%2e/api/appointments', '/healthz;/../api/x']) {
+      const res = await rawRequest(stack.appUrl, target, { headers: anonymous });
+      assert.ok(res.status === 404 || res.status === 400, `${target} → ${res.status}`);
+      assert.ok(!res.body.includes('appointments":'), `${target} reached the API`);
+    }
+    // A page behind the login is not opened by them either.
+    for (const [, headers] of attempts.slice(2)) {
+      const res = await rawRequest(stack.appUrl, '/profile', { headers: { ...headers, Accept: 'text/html' } });
+      assert.equal(res.status, 303, JSON.stringify(headers));
+      assert.match(res.headers.location ?? '', /^\/login\?returnTo=/);
+    }
   });
 
   it('refuses a call without X-CSRF: 1 with 403, and sends no CORS headers', async () => {
@@ -262,7 +295,12 @@ describe('/api faults, with a recording stub API', () => {
   before(async () => {
     stub = await startRecordingApi('/v1/');
     evil = await startRecordingApi('/');
-    stack = await startStack({ API_BASE_URL: stub.url, API_TIMEOUT_MS: '700', API_CONNECT_TIMEOUT_MS: '300' });
+    stack = await startStack({
+      API_BASE_URL: stub.url,
+      API_TIMEOUT_MS: '700',
+      API_IDLE_TIMEOUT_MS: '700',
+      API_CONNECT_TIMEOUT_MS: '300',
+    });
     browser = new Browser();
     await logIn(stack, browser);
   });
@@ -297,6 +335,15 @@ describe('/api faults, with a recording stub API', () => {
               Connection: 'keep-alive, X-Secret',
               'X-Secret': 'hop-by-hop',
               'X-Real-IP': '6.6.6.6',
+              'X-Forwarded': 'for=6.6.6.6',
+              'Client-IP': '6.6.6.6',
+              'X-Originating-IP': '6.6.6.6',
+              'X-Host': 'evil.example',
+              'X-Original-Forwarded-For': '6.6.6.6',
+              'X-Original-URL': '/admin',
+              'X-Rewrite-URL': '/admin',
+              'True-Client-IP': '6.6.6.6',
+              'CF-Connecting-IP': '6.6.6.6',
             },
           },
           (res) => {
@@ -322,6 +369,15 @@ describe('/api faults, with a recording stub API', () => {
       'forwarded',
       'x-secret',
       'x-real-ip',
+      'x-forwarded',
+      'client-ip',
+      'x-originating-ip',
+      'x-host',
+      'x-original-forwarded-for',
+      'x-original-url',
+      'x-rewrite-url',
+      'true-client-ip',
+      'cf-connecting-ip',
     ]) {
       assert.ok(!names.includes(forbidden), `${forbidden} reached the API`);
     }
@@ -336,6 +392,27 @@ describe('/api faults, with a recording stub API', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), null);
   });
 
+  it('makes every answer no-store unless the API marked it private, and always Vary: Cookie', async () => {
+    const cases: Array<[Record<string, string> | undefined, string]> = [
+      [undefined, 'no-store'],
+      [{ 'cache-control': 'public, max-age=600' }, 'no-store'],
+      [{ 'cache-control': 'max-age=600, s-maxage=600' }, 'no-store'],
+      [{ 'cache-control': 'no-cache' }, 'no-store'],
+      [{ 'cache-control': 'private, max-age=30' }, 'private, max-age=30'],
+      [{ 'cache-control': 'no-store, private' }, 'no-store, private'],
+    ];
+    for (const [headers, expected] of cases) {
+      stub.mode = { kind: 'json', ...(headers ? { headers: { ...headers, vary: 'Accept' } } : {}) };
+      const res = await apiCall(browser, stack, '/cacheable');
+      assert.equal(res.headers.get('cache-control'), expected, JSON.stringify(headers));
+      assert.match(res.headers.get('vary') ?? '', /\bCookie\b/i);
+      if (headers) assert.match(res.headers.get('vary') ?? '', /\bAccept\b/);
+    }
+    const refused = await apiCall(browser, stack, '/%252e');
+    assert.equal(refused.headers.get('cache-control'), 'no-store', 'our own errors too');
+    stub.mode = { kind: 'json' };
+  });
+
   it('does not follow upstream redirects', async () => {
     stub.mode = { kind: 'redirect', location: `${evil.url}steal` };
     evil.requests.length = 0;
@@ -345,28 +422,46 @@ describe('/api faults, with a recording stub API', () => {
     assert.equal(evil.requests.length, 0);
   });
 
-  it('keeps path tricks on the configured origin and prefix', async () => {
+  it('refuses every path trick of the corpus (400) and never reaches outside the prefix', async () => {
     stub.mode = { kind: 'json' };
     stub.requests.length = 0;
     evil.requests.length = 0;
     const evilHost = new URL(evil.url).host;
-    const tricks = [
-      `//${evilHost}/x`,
-      `/%2F%2F${evilHost}/x`,
-      `/http:%2F%2F${evilHost}/x`,
-      '/..%2F..%2Fadmin',
-      '/%2e%2e/x',
-      '/x%00y',
-      '/../x',
-      `/%5c%5c${evilHost}`,
-      '/a/..%2f..%2f..%2fadmin',
-    ];
-    for (const trick of tricks) {
-      const res = await apiCall(browser, stack, trick);
-      assert.ok(res.status === 400 || res.status === 404, `${trick} → ${res.status}`);
+    const cookie = browser.cookiesFor(new URL(stack.appUrl));
+    for (const trick of PATH_TRICKS) {
+      const res = await rawRequest(stack.appUrl, `/api${trick.replaceAll(EVIL, evilHost)}`, {
+        headers: { Cookie: cookie, 'X-CSRF': '1', Accept: 'application/json' },
+      });
+      assert.ok(res.status === 400 || res.status === 404, `${JSON.stringify(trick)} → ${res.status}`);
     }
     assert.equal(evil.requests.length, 0);
-    for (const seen of stub.requests) assert.ok(seen.url.startsWith('/v1/'), seen.url);
+    assert.equal(stub.requests.length, 0, `reached the API: ${stub.requests.map((r) => r.url).join(' ')}`);
+  });
+
+  it('refuses TRACE (405) and TRACK without calling the API', async () => {
+    stub.requests.length = 0;
+    const cookie = browser.cookiesFor(new URL(stack.appUrl));
+    const headers = { Cookie: cookie, 'X-CSRF': '1', Accept: 'application/json' };
+    const trace = await rawRequest(stack.appUrl, '/api/x', { method: 'TRACE', headers });
+    assert.equal(trace.status, 405);
+    assert.equal((JSON.parse(trace.body) as { error: string }).error, 'method_not_allowed');
+    // Node's HTTP parser knows no TRACK and answers 400 itself; the proxy would refuse it too.
+    const track = await rawRequest(stack.appUrl, '/api/x', { method: 'TRACK', headers });
+    assert.ok(track.status === 400 || track.status === 405, `TRACK → ${track.status}`);
+    assert.equal(stub.requests.length, 0);
+  });
+
+  it("passes back no Clear-Site-Data or Refresh, and adds CSP default-src 'none' to the API's answer", async () => {
+    stub.mode = {
+      kind: 'json',
+      headers: { 'clear-site-data': '"cookies"', refresh: '0; url=https://evil.test/' },
+    };
+    const res = await apiCall(browser, stack, '/x');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('clear-site-data'), null);
+    assert.equal(res.headers.get('refresh'), null);
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    stub.mode = { kind: 'json' };
   });
 
   it('answers 504 within the timeout when the API hangs, and keeps serving', async () => {
@@ -411,6 +506,33 @@ describe('/api faults, with a recording stub API', () => {
     stub.mode = { kind: 'json' };
   });
 
+  it('replays only idempotent methods after invalid_token: a small POST gets the 401, a PUT is retried', async () => {
+    stub.mode = { kind: 'invalid_token_then_ok', failures: 1 };
+    stub.requests.length = 0;
+    const post = await apiCall(browser, stack, '/orders', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"item":"book"}',
+    });
+    assert.equal(post.status, 401, 'a POST may not be safe to send twice: the 401 is passed back');
+    assert.equal(stub.requests.length, 1);
+    assert.equal(stub.requests[0]?.body, '{"item":"book"}');
+
+    stub.mode = { kind: 'invalid_token_then_ok', failures: 1 };
+    stub.requests.length = 0;
+    const put = await apiCall(browser, stack, '/orders/7', {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"item":"book"}',
+    });
+    assert.equal(put.status, 200, 'PUT is idempotent (RFC 9110 §9.2.2): replayed with the new token');
+    assert.deepEqual(
+      stub.requests.map((r) => r.body),
+      ['{"item":"book"}', '{"item":"book"}'],
+    );
+    stub.mode = { kind: 'json' };
+  });
+
   it('does not replay a large streamed body, and streams it through', async () => {
     stub.mode = { kind: 'invalid_token_then_ok', failures: 1 };
     stub.requests.length = 0;
@@ -451,7 +573,7 @@ describe('/api faults, with a recording stub API', () => {
     assert.equal((await apiCall(browser, stack, '/ok')).status, 200);
   });
 
-  it('cuts an answer that stalls after its head once the total timeout passes', async () => {
+  it('cuts an answer that stalls after its head once the idle timeout passes', async () => {
     stub.mode = { kind: 'partial', then: 'stall' };
     const started = Date.now();
     await assert.rejects(async () => {
@@ -459,9 +581,53 @@ describe('/api faults, with a recording stub API', () => {
       await res.text();
     });
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 600 && elapsed < 700 + 1000, `cut after ${elapsed} ms (API_TIMEOUT_MS=700)`);
+    assert.ok(elapsed >= 600 && elapsed < 700 + 1000, `cut after ${elapsed} ms (API_IDLE_TIMEOUT_MS=700)`);
     stub.mode = { kind: 'json' };
     assert.equal((await apiCall(browser, stack, '/ok')).status, 200);
+  });
+
+  it('streams a long answer (server-sent events) whose chunks keep coming, past API_TIMEOUT_MS in total', async () => {
+    // 8 chunks, 250 ms apart: 2 s in all, far past the 700 ms head timeout, never 700 ms idle.
+    stub.mode = { kind: 'drip', chunks: 8, everyMs: 250 };
+    const res = await apiCall(browser, stack, '/events');
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.equal(text.match(/^data: /gm)?.length, 8, text);
+    stub.mode = { kind: 'json' };
+  });
+
+  it('lets a slow upload finish: the head timeout starts once the body is sent', async () => {
+    stub.mode = { kind: 'json' };
+    stub.requests.length = 0;
+    const url = new URL(`${stack.appUrl}/api/upload-slow`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: '127.0.0.1',
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          // Chunked: streamed through, never buffered for a replay.
+          headers: { Host: url.host, Cookie: browser.cookiesFor(url), 'X-CSRF': '1', 'Content-Type': 'text/plain' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      request.on('error', reject);
+      let sent = 0;
+      const timer = setInterval(() => {
+        sent += 1;
+        if (sent <= 6) request.write(`part ${sent};`);
+        else {
+          clearInterval(timer);
+          request.end();
+        }
+      }, 250);
+    });
+    assert.equal(status, 200);
+    assert.equal(stub.requests.at(-1)?.body, 'part 1;part 2;part 3;part 4;part 5;part 6;');
   });
 
   it('answers Expect: 100-continue itself and does not forward it', async () => {

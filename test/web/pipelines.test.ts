@@ -3,7 +3,7 @@
  * every rule through one definition each. This table runs the same rules
  * against an /api call and an Express API route (/session/info), so the two
  * paths cannot drift apart: CSRF header, rate limit, absolute lifetime,
- * rolling cookie.
+ * rolling cookie, caching, draining at shutdown.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -74,6 +74,15 @@ describe('one rule table, both request pipelines', () => {
         assert.match(cookie, /SameSite=Lax/i);
       });
 
+      it("answers Cache-Control: no-store and Vary: Cookie, so no shared cache keeps one user's answer", async () => {
+        const browser = new Browser();
+        await logIn(stack, browser);
+        const res = await call(stack, browser, path);
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get('cache-control'), 'no-store');
+        assert.match(res.headers.get('vary') ?? '', /\bCookie\b/i);
+      });
+
       it('ends a login older than the absolute lifetime (401 login_required, tokens gone)', async () => {
         const browser = new Browser();
         await logIn(stack, browser);
@@ -83,6 +92,21 @@ describe('one rule table, both request pipelines', () => {
         assert.equal(res.status, 401);
         assert.equal(await errorOf(res), 'login_required');
         assert.equal(await stack.services.tokens.peek(sid), undefined, 'the token record is gone');
+      });
+
+      it('answers 503 shutting_down with Connection: close once the process is stopping', async () => {
+        const browser = new Browser();
+        await logIn(stack, browser);
+        stack.services.lifecycle.shuttingDown = true;
+        try {
+          const res = await call(stack, browser, path);
+          assert.equal(res.status, 503);
+          assert.equal(await errorOf(res), 'shutting_down');
+          assert.equal(res.headers.get('connection'), 'close');
+          assert.ok(res.headers.get('retry-after'));
+        } finally {
+          stack.services.lifecycle.shuttingDown = false;
+        }
       });
 
       it(`answers 429 rate_limited with Retry-After past ${API_BUDGET} calls a minute`, async () => {

@@ -43,17 +43,34 @@ export class MemoryKeyValueStore implements KeyValueStore {
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
-/** An express-session store over any KeyValueStore; TTL follows the cookie's maxAge (idle timeout). */
+/**
+ * An express-session store over any KeyValueStore; TTL follows the cookie's maxAge (idle timeout).
+ *
+ * With `anonymous`, sessions without a logged-in user (a login started and
+ * not finished) live in that second, smaller store: every `/login` creates
+ * one, so a flood of them could otherwise push logged-in users out of a
+ * count-bounded store. They only ever evict each other.
+ */
 export class KeyValueSessionStore extends session.Store {
   readonly #kv: KeyValueStore;
+  readonly #anonymous: KeyValueStore | undefined;
   readonly #prefix: string;
   readonly #defaultTtlSeconds: number;
 
-  constructor(kv: KeyValueStore, options: { prefix: string; defaultTtlSeconds: number }) {
+  constructor(
+    kv: KeyValueStore,
+    options: { prefix: string; defaultTtlSeconds: number; anonymous?: KeyValueStore | undefined },
+  ) {
     super();
     this.#kv = kv;
+    this.#anonymous = options.anonymous;
     this.#prefix = options.prefix;
     this.#defaultTtlSeconds = options.defaultTtlSeconds;
+  }
+
+  /** Both sides, the logged-in one first. */
+  #stores(): KeyValueStore[] {
+    return this.#anonymous ? [this.#kv, this.#anonymous] : [this.#kv];
   }
 
   #ttl(data: session.SessionData): number {
@@ -62,28 +79,46 @@ export class KeyValueSessionStore extends session.Store {
   }
 
   override get(sid: string, callback: Callback<session.SessionData | null>): void {
-    this.#kv.get(this.#prefix + sid).then(
-      (raw) => callback(undefined, raw === undefined ? null : (JSON.parse(raw) as session.SessionData)),
+    const key = this.#prefix + sid;
+    const read = async () => {
+      for (const store of this.#stores()) {
+        const raw = await store.get(key);
+        if (raw !== undefined) return JSON.parse(raw) as session.SessionData;
+      }
+      return null;
+    };
+    read().then(
+      (value) => callback(undefined, value),
       (err: unknown) => callback(err),
     );
   }
 
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
-    this.#kv.set(this.#prefix + sid, JSON.stringify(data), this.#ttl(data)).then(
+    const key = this.#prefix + sid;
+    const anonymous = this.#anonymous;
+    const write = async () => {
+      const [target, other] = anonymous && !data.user ? [anonymous, this.#kv] : [this.#kv, anonymous];
+      await target.set(key, JSON.stringify(data), this.#ttl(data));
+      // A session moves sides when its user logs in or out: never two copies.
+      await other?.delete(key);
+    };
+    write().then(
       () => callback?.(),
       (err: unknown) => callback?.(err),
     );
   }
 
   override touch(sid: string, data: session.SessionData, callback?: Callback): void {
-    this.#kv.touch(this.#prefix + sid, this.#ttl(data)).then(
+    const key = this.#prefix + sid;
+    Promise.all(this.#stores().map((store) => store.touch(key, this.#ttl(data)))).then(
       () => callback?.(),
       (err: unknown) => callback?.(err),
     );
   }
 
   override destroy(sid: string, callback?: Callback): void {
-    this.#kv.delete(this.#prefix + sid).then(
+    const key = this.#prefix + sid;
+    Promise.all(this.#stores().map((store) => store.delete(key))).then(
       () => callback?.(),
       (err: unknown) => callback?.(err),
     );

@@ -62,6 +62,8 @@ export interface RedisBackendsOptions {
 
 export interface RedisBackends {
   readonly client: RedisClient;
+  /** Bounded commands on the shared connection (e.g. rate-limit counters). */
+  readonly connection: RedisConnection;
   /** connect-redis store with prefix `<keyPrefix>sess:`; TTL follows the cookie's maxAge. */
   readonly sessionStore: session.Store;
   readonly tokenStore: TokenStore;
@@ -182,6 +184,7 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
 
   return {
     client,
+    connection,
     sessionStore,
     tokenStore,
     refreshLock,

@@ -17,11 +17,20 @@ import { sessionCookieOptions } from '../../session/session-cookie.js';
 import { destroySession, regenerateSession, saveSession } from '../../session/session-middleware.js';
 import { rateLimiter } from '../rate-limit.js';
 
-export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDeps): Router {
+export function authRoutes({ config, provider, tokens, flowLog, logger, rateLimits }: AppDeps): Router {
   const router = Router();
-  const limit = rateLimiter({ perMinute: config.rateLimit.loginPerMinute, trustProxy: config.trustProxy }).middleware;
+  // Per address, sized for a whole office behind one NAT; plus a small budget per browser session.
+  // /login and /callback count separately: finishing a login never competes with starting one.
+  const { loginPerMinute, loginPerSessionPerMinute } = config.rateLimit;
+  const loginPerAddress = rateLimiter(rateLimits, { name: 'login', perMinute: loginPerMinute, key: 'ip' }).middleware;
+  const loginPerSession = rateLimiter(rateLimits, {
+    name: 'login-session',
+    perMinute: loginPerSessionPerMinute,
+    key: 'session',
+  }).middleware;
+  const callbackLimit = rateLimiter(rateLimits, { name: 'callback', perMinute: loginPerMinute, key: 'ip' }).middleware;
 
-  router.get('/login', limit, noStore, async (req, res) => {
+  router.get('/login', loginPerAddress, loginPerSession, noStore, async (req, res) => {
     const now = Date.now();
     const { url, pending } = await startLogin(provider.get(), config.oidc, config.redirectUri, {
       returnTo: req.query.returnTo,
@@ -34,7 +43,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
     res.redirect(303, url.href);
   });
 
-  router.get('/callback', limit, noStore, async (req, res) => {
+  router.get('/callback', callbackLimit, noStore, async (req, res) => {
     // Rebuild the URL from configuration, never from Host headers (RFC 9700 §4.13).
     const callbackUrl = new URL(config.redirectUri);
     callbackUrl.search = new URL(req.originalUrl, config.baseUrl).search;
@@ -45,7 +54,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger }: AppDep
       login = matchPendingLogin(callbackUrl, pendingLogins, Date.now());
     } finally {
       // Single use (RFC 9700 §4.2.4): whatever the outcome, this state is spent.
-      if (state && pendingLogins[state]) {
+      if (state && Object.hasOwn(pendingLogins, state)) {
         delete pendingLogins[state];
         req.session.pendingLogins = pendingLogins;
       }

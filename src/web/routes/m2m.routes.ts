@@ -39,6 +39,31 @@ interface ShownError {
   details: Record<string, string>;
 }
 
+/**
+ * What the browser may see of an M2M failure. Unreachable provider or API:
+ * a plain sentence, since the library's message names internal origins and
+ * socket error codes (OWASP ASVS 5.0 §16.5.1: no internal detail in errors);
+ * the full message goes to the log. Provider refusals keep their sentence
+ * (it names the variable to fix) and the provider's OAuth `error` and
+ * `description` (RFC 6749 §5.2), never the issuer's address.
+ */
+const BROWSER_MESSAGES: Readonly<Record<string, string>> = {
+  m2m_provider_unavailable:
+    'The identity provider could not issue a machine-to-machine token just now. Try again shortly.',
+  m2m_failed: 'The machine-to-machine token request failed. The server log has the details.',
+  m2m_api_unavailable: 'The API could not be reached.',
+  m2m_api_timeout: 'The API did not answer in time.',
+};
+
+function shownError(err: AppError): ShownError {
+  const details: Record<string, string> = {};
+  for (const name of ['error', 'description']) {
+    const value = err.details[name];
+    if (value !== undefined) details[name] = value;
+  }
+  return { code: err.code, message: BROWSER_MESSAGES[err.code] ?? err.publicMessage, details };
+}
+
 /** The M2M page and its one action. */
 export function m2mRoutes(deps: M2mRouteDeps): Router {
   const { config, m2m, logger } = deps;
@@ -46,7 +71,11 @@ export function m2mRoutes(deps: M2mRouteDeps): Router {
   const api = m2m
     ? new M2mApiClient({ tokens: m2m, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger })
     : null;
-  const limit = rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: config.trustProxy }).middleware;
+  const limit = rateLimiter(deps.rateLimits, {
+    name: 'm2m',
+    perMinute: config.rateLimit.apiPerMinute,
+    key: 'session-or-ip',
+  }).middleware;
   const parseForm = express.urlencoded({ extended: false, limit: '2kb' });
   const checkForm = requireSameOriginForm(config.baseUrl.origin);
   // The script proves same-origin with the header; a plain form with the session's token.
@@ -107,13 +136,14 @@ export function m2mRoutes(deps: M2mRouteDeps): Router {
     } catch (err) {
       // Token and API-reachability errors are part of what the page demonstrates: show them in place.
       if (!(err instanceof AppError) || err.status < 500) throw err;
-      const shown: ShownError = { code: err.code, message: err.publicMessage, details: err.details };
+      const shown = shownError(err);
+      logger.warn({ code: err.code, reason: err.publicMessage }, 'm2m call failed');
       for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
       if (json) {
         res.status(err.status).json({
-          error: err.code,
-          error_description: err.publicMessage,
-          details: err.details,
+          error: shown.code,
+          error_description: shown.message,
+          details: shown.details,
           cache: await m2m.cacheState(),
         });
       } else {

@@ -11,10 +11,14 @@ import { rateLimiter } from '../rate-limit.js';
 import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
 
-export function sessionApiRoutes({ config, tokens, flowLog }: AppDeps): Router {
+export function sessionApiRoutes({ config, tokens, flowLog, rateLimits }: AppDeps): Router {
   const router = Router();
   // The same per-client budget as /api calls: these are API calls from the pages.
-  const limit = rateLimiter({ perMinute: config.rateLimit.apiPerMinute, trustProxy: config.trustProxy }).middleware;
+  const limit = rateLimiter(rateLimits, {
+    name: 'session-api',
+    perMinute: config.rateLimit.apiPerMinute,
+    key: 'session-or-ip',
+  }).middleware;
 
   // Session status for the pages' scripts: claims and timings, never a token (BFF draft §6.1.2.4).
   router.get('/session/info', noStore, limit, requireCsrfHeader, requireLogin, async (req, res) => {

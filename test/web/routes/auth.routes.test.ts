@@ -3,13 +3,14 @@
  * /login → provider login + consent → /callback → session; then logout.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
+import http, { type RequestListener } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { DEMO_ACCOUNTS } from '../../../src/demo/demo-accounts.js';
 import { HOSTILE_RETURN_TO } from '../../oidc/return-to.test.js';
 import { ALICE, BOB, logIn, sessionIdOf, tokensOf } from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
+import { loginAtProvider } from '../../helpers/provider-login.js';
 import { startStack, type Stack } from '../../helpers/stack.js';
 
 let stack: Stack;
@@ -40,7 +41,8 @@ function grants(type: string): number {
 }
 
 before(async () => {
-  stack = await startStack({ LOGIN_TIMEOUT_SECONDS: '600' });
+  // A short provider timeout for the slow-token-endpoint drill below; the embedded provider answers in milliseconds.
+  stack = await startStack({ LOGIN_TIMEOUT_SECONDS: '600', OIDC_TIMEOUT_SECONDS: '2' });
 });
 
 after(async () => {
@@ -275,6 +277,48 @@ describe('GET /callback refuses what it must', () => {
     const again = await browser.get(used);
     assert.equal(again.status, 400);
     assert.equal((await browser.get(`${stack.appUrl}/profile`)).status, 200, 'the existing session survives');
+  });
+
+  it('a token endpoint too slow at the code exchange: a bounded wait, a 504 page, exactly one token request', async () => {
+    const browser = newBrowser();
+    const isCallback = (url: URL) => url.href.startsWith(`${stack.appUrl}/callback`);
+    const { stoppedAt } = await loginAtProvider(browser, `${stack.appUrl}/login`, {
+      login: ALICE.login,
+      password: ALICE.password,
+      stopAt: isCallback,
+    });
+    assert.ok(stoppedAt, 'the provider sent the browser back with a code');
+    let tokenRequests = 0;
+    let slow = true;
+    // In front of the provider's HTTP handler: hold the token request past OIDC_TIMEOUT_SECONDS, then let it through.
+    const handlers = stack.providerServer.listeners('request') as RequestListener[];
+    const handle: RequestListener = (req, res) => handlers.forEach((h) => h(req, res));
+    stack.providerServer.removeAllListeners('request');
+    stack.providerServer.on('request', (req, res) => {
+      if (slow && req.method === 'POST' && req.url?.startsWith('/token')) {
+        tokenRequests += 1;
+        setTimeout(() => handle(req, res), 3500);
+      } else handle(req, res);
+    });
+    try {
+      const started = Date.now();
+      const res = await browser.get(stoppedAt);
+      const body = await browser.text(res);
+      assert.equal(res.status, 504, body.slice(0, 300));
+      assert.ok(Date.now() - started < 3500, 'the app stopped waiting before the provider answered');
+      assert.match(body, /provider_timeout/);
+      assert.match(body, /href="\/login"/, 'the page offers to sign in again');
+      assert.equal(tokenRequests, 1, 'one token request: a code is single-use, so it is never retried');
+      // Reloading the callback does not spend the code again: the state is gone.
+      const again = await browser.get(stoppedAt);
+      assert.equal(again.status, 400);
+      assert.equal(tokenRequests, 1);
+      assert.equal((await browser.get(`${stack.appUrl}/profile`)).status, 303, 'not logged in');
+    } finally {
+      slow = false;
+      stack.providerServer.removeAllListeners('request');
+      for (const h of handlers) stack.providerServer.on('request', h);
+    }
   });
 
   it('a mix-up: an iss that is not our provider (RFC 9207)', async () => {

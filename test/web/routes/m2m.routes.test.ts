@@ -12,6 +12,8 @@ import { Browser } from '../../helpers/browser.js';
 import { mountM2mRoutes, type M2mMount } from '../../helpers/m2m-app.js';
 import { parseForm } from '../../helpers/provider-login.js';
 import { startStack, type Stack } from '../../helpers/stack.js';
+import { createApp } from '../../../src/web/app.js';
+import { freePort } from '../../helpers/free-port.js';
 
 interface CallResponse {
   result?: { status: number; ok: boolean; body: Record<string, unknown>; retried: boolean };
@@ -172,6 +174,63 @@ describe('Machine-to-machine page', () => {
       assert.ok(!stack.logs.join('\n').includes(secret));
     } finally {
       mount.use(m2m);
+    }
+  });
+
+  test('an unreachable provider or API is shown without internal addresses or socket codes', async () => {
+    if (!(await tokensOf(browser, stack))) await logIn(stack, browser);
+    const closed = await freePort();
+    const faults: Array<[string, () => void]> = [
+      [
+        'provider down',
+        () =>
+          mount.use(
+            new ClientCredentialsTokens({
+              ...stack.config.m2m!,
+              issuer: new URL(`http://127.0.0.1:${closed}/`),
+              timeoutSeconds: 2,
+            }),
+          ),
+      ],
+      [
+        'API down',
+        () => {
+          const config = {
+            ...stack.config,
+            api: { ...stack.config.api, baseUrl: new URL(`http://127.0.0.1:${closed}/`) },
+          };
+          const app = createApp({ ...stack.services, config, m2m });
+          stack.appServer.removeAllListeners('request');
+          stack.appServer.on('request', (req, res) => app(req, res));
+        },
+      ],
+    ];
+    try {
+      for (const [name, breakIt] of faults) {
+        breakIt();
+        const failed = await call(browser);
+        assert.ok(failed.status >= 500, `${name}: ${failed.status}`);
+        const body = await json<CallResponse & { details?: unknown }>(browser, failed);
+        const html = await browser.text(await browser.get(`${stack.appUrl}/m2m`));
+        const form = parseForm(html, (f) => f.action === '/m2m/call');
+        const page = await browser.text(
+          await browser.post(`${stack.appUrl}/m2m/call`, form.fields, {
+            headers: { Origin: new URL(stack.appUrl).origin },
+          }),
+        );
+        // The page's error line and its output box (the configuration panel names the issuer by design).
+        const pageError = [
+          /<strong>m2m_[a-z_]+<\/strong>:[^<]*/.exec(page)?.[0],
+          /id="m2m-output">([^<]*)/.exec(page)?.[1],
+        ];
+        assert.ok(pageError[0], `${name}: the page shows the error`);
+        for (const shown of [body.error_description, JSON.stringify(body.details), ...pageError]) {
+          assert.ok(!String(shown).includes(String(closed)), `${name}: an internal address is shown: ${shown}`);
+          assert.ok(!/ECONNREFUSED|UND_ERR|socket/i.test(String(shown)), `${name}: a socket code is shown: ${shown}`);
+        }
+      }
+    } finally {
+      mount = mountM2mRoutes(stack, m2m);
     }
   });
 
