@@ -507,6 +507,9 @@ describe('/api faults, with a recording stub API', () => {
   });
 
   it('replays only idempotent methods after invalid_token: a small POST gets the 401, a PUT is retried', async () => {
+    // A login of its own: the shared one holds a token from a forced refresh, which is never force-refreshed again.
+    const browser = new Browser();
+    await logIn(stack, browser);
     stub.mode = { kind: 'invalid_token_then_ok', failures: 1 };
     stub.requests.length = 0;
     const post = await apiCall(browser, stack, '/orders', {
