@@ -77,7 +77,11 @@ export interface OidcConfig {
   readonly timeoutSeconds: number;
   /** Seconds a login transaction (state, nonce, PKCE verifier) stays valid. */
   readonly loginTimeoutSeconds: number;
+  /** Pushed authorization requests (RFC 9126): `auto` uses them when the provider offers them. */
+  readonly par: ParMode;
 }
+
+export type ParMode = 'auto' | 'on' | 'off';
 
 export interface ApiConfig {
   /** Upstream origin + path prefix; `/api/<path>` maps to `<baseUrl>/<path>`. */
@@ -223,6 +227,7 @@ const envSchema = z.object({
   OIDC_LOGOUT_ID_TOKEN_HINT: z.enum(['true', 'false']).optional(),
   OIDC_USERINFO: z.enum(['true', 'false']).default('false'),
   LOGIN_TIMEOUT_SECONDS: positiveInt.default(600),
+  OIDC_PAR: z.enum(['auto', 'on', 'off']).default('auto'),
 
   API_BASE_URL: absoluteUrl.optional(),
   API_CONNECT_TIMEOUT_MS: positiveInt.default(3000),
@@ -483,6 +488,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       allowInsecureRequests: issuer.protocol === 'http:',
       timeoutSeconds: e.OIDC_TIMEOUT_SECONDS,
       loginTimeoutSeconds: e.LOGIN_TIMEOUT_SECONDS,
+      par: e.OIDC_PAR,
     },
     api: {
       baseUrl: apiBaseUrl,

@@ -16,15 +16,34 @@ import {
 } from '../config/config.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { createDemoApi } from './api/app.js';
-import { createDemoProvider, DEMO_PROVIDER_PROFILES, type DemoProvider } from './identity-provider/index.js';
+import {
+  createDemoProvider,
+  DEMO_PROVIDER_PROFILES,
+  type DemoProvider,
+  type DemoProviderOptions,
+} from './identity-provider/index.js';
+
+/**
+ * Profiles whose demo publishes a PAR endpoint (RFC 9126), as Keycloak's and Logto's discovery do.
+ * The other profiles' dialect (dialect.ts) rewrites the authorization request in the browser's
+ * URL, which PAR bypasses; Google and Entra publish no PAR endpoint, and Auth0 only with an add-on.
+ */
+const PAR_PROFILES = new Set(['standard', 'keycloak', 'logto']);
 
 export interface DemoServers {
   readonly providerServer: Server;
   readonly apiServer: Server;
 }
 
-/** Attaches the demo provider and API to servers that already listen on the configured ports. */
-export async function attachDemoServices(config: Config, servers: DemoServers): Promise<DemoProvider> {
+/**
+ * Attaches the demo provider and API to servers that already listen on the configured ports.
+ * `overrides` lets tests play a stricter provider (e.g. one that requires PAR).
+ */
+export async function attachDemoServices(
+  config: Config,
+  servers: DemoServers,
+  overrides: Partial<DemoProviderOptions> = {},
+): Promise<DemoProvider> {
   if (!config.demo) throw new Error('attachDemoServices needs demo mode (no OIDC_ISSUER)');
   const provider = await createDemoProvider({
     issuer: config.oidc.issuer.origin,
@@ -47,6 +66,8 @@ export async function attachDemoServices(config: Config, servers: DemoServers): 
     accessTokenTtlSeconds: config.demo.accessTokenTtlSeconds,
     clientCredentialsTtlSeconds: config.demo.m2mTokenTtlSeconds,
     stylesheetPath: path.join(PROJECT_ROOT, 'public', 'styles.css'),
+    ...(PAR_PROFILES.has(config.demo.profile) && { pushedAuthorizationRequests: 'offered' }),
+    ...overrides,
   });
   servers.providerServer.on('request', provider.handler);
   const jwksUri = new URL(`${provider.issuer.replace(/\/$/, '')}/jwks`);

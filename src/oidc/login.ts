@@ -14,10 +14,14 @@
  *   `prompt` is merged with the configured one, never replacing it (Logto needs
  *   `consent` for a refresh token even when the visitor asks for `login`).
  * - A fixed organization (OIDC_ORGANIZATION) cannot be swapped by a link.
+ * - With pushed authorization requests (RFC 9126) the parameters go to the
+ *   provider server to server, authenticated as the client; the browser's URL
+ *   carries only `client_id` and `request_uri`, so nothing in it can be read
+ *   or altered on the way (RFC 9126 §1, FAPI 2.0 Security Profile §5.3.1.2).
  */
 import * as client from 'openid-client';
-import type { OidcConfig } from '../config/config.js';
-import { LoginError } from '../errors.js';
+import type { OidcConfig, ParMode } from '../config/config.js';
+import { isProviderOutage, LoginError, ProviderUnavailableError } from '../errors.js';
 import { safeReturnTo } from './return-to.js';
 
 /** What we remember between `/login` and `/callback`; single-use, expiring. */
@@ -93,7 +97,10 @@ export async function startLogin(
   const organization = chooseOrganization(settings.organization, requestedOrganization);
   if (organization) parameters.organization = organization;
 
-  const url = client.buildAuthorizationUrl(configuration, parameters);
+  const pushed = usePushedAuthorizationRequest(configuration.serverMetadata(), settings.par);
+  const url = pushed
+    ? await pushAuthorizationRequest(configuration, parameters)
+    : client.buildAuthorizationUrl(configuration, parameters);
   const pending: PendingLogin = {
     state,
     nonce,
@@ -101,10 +108,54 @@ export async function startLogin(
     returnTo: safeReturnTo(input.returnTo),
     createdAt: input.now,
     expiresAt: input.now + settings.loginTimeoutSeconds * 1000,
-    sentParameters: Object.fromEntries(url.searchParams),
+    // With PAR the browser's URL holds only a reference; the inspector shows what was pushed.
+    sentParameters: pushed
+      ? { client_id: configuration.clientMetadata().client_id, ...parameters }
+      : Object.fromEntries(url.searchParams),
     ...(organization && { organization }),
   };
   return { url, pending };
+}
+
+/**
+ * Whether this login pushes its parameters (RFC 9126). `auto` follows the provider's metadata
+ * (§5: `pushed_authorization_request_endpoint`, and `require_pushed_authorization_requests`
+ * which makes a plain request fail); `off` against a provider that requires PAR would only
+ * fail at the provider, so it fails here with a message that names the setting.
+ */
+export function usePushedAuthorizationRequest(metadata: client.ServerMetadata, mode: ParMode): boolean {
+  const offered = typeof metadata.pushed_authorization_request_endpoint === 'string';
+  const required = metadata.require_pushed_authorization_requests === true;
+  if (mode === 'off' && required) {
+    throw new LoginError(
+      'par_required',
+      'The identity provider accepts only pushed authorization requests; set OIDC_PAR=auto or on.',
+    );
+  }
+  if (mode === 'on' && !offered) {
+    throw new LoginError(
+      'par_not_offered',
+      'OIDC_PAR=on, but the identity provider publishes no pushed_authorization_request_endpoint.',
+    );
+  }
+  return mode === 'on' || (mode === 'auto' && offered);
+}
+
+/** POSTs the parameters to the PAR endpoint (client authentication included) and returns the short URL. */
+async function pushAuthorizationRequest(
+  configuration: client.Configuration,
+  parameters: Record<string, string>,
+): Promise<URL> {
+  try {
+    return await client.buildAuthorizationUrlWithPAR(configuration, parameters);
+  } catch (err) {
+    if (isProviderOutage(err)) throw new ProviderUnavailableError(err);
+    const error = err instanceof client.ResponseBodyError ? err.error : undefined;
+    throw new LoginError('par_refused', 'The identity provider refused the sign-in request.', {
+      cause: err,
+      ...(error && { details: { error } }),
+    });
+  }
 }
 
 /**

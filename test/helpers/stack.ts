@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/web/app.js';
 import { DEMO_CLIENT, loadConfig, type Config } from '../../src/config/config.js';
-import type { DemoProvider } from '../../src/demo/identity-provider/index.js';
+import type { DemoProvider, DemoProviderOptions } from '../../src/demo/identity-provider/index.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer, listen } from '../../src/http-server.js';
 import { createLogger } from '../../src/logger.js';
@@ -49,6 +49,8 @@ export interface StackOptions {
    * embedded provider (e.g. without `resource`, like a plain OpenID provider).
    */
   readonly asRealProvider?: Record<string, string>;
+  /** Demo provider options that differ from `npm start`'s (e.g. requiring PAR). */
+  readonly demoProvider?: Partial<DemoProviderOptions>;
 }
 
 export async function startStack(env: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
@@ -65,10 +67,14 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     RATE_LIMIT_API_PER_MINUTE: '1000000',
     ...env,
   });
-  const provider = await attachDemoServices(config, {
-    providerServer: providerServer.server,
-    apiServer: apiServer.server,
-  });
+  const provider = await attachDemoServices(
+    config,
+    {
+      providerServer: providerServer.server,
+      apiServer: apiServer.server,
+    },
+    options.demoProvider,
+  );
   const appConfig = options.asRealProvider
     ? loadConfig({
         NODE_ENV: 'test',

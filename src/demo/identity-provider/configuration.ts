@@ -116,6 +116,11 @@ export async function buildConfiguration(
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // RFC 9126: the BFF may push its authorization parameters server to server (OIDC_PAR).
+      pushedAuthorizationRequests: {
+        enabled: settings.pushedAuthorizationRequests !== undefined,
+        requirePushedAuthorizationRequests: settings.pushedAuthorizationRequests === 'required',
+      },
       revocation: {
         enabled: profile.revocation,
         // RFC 7009 §2.1: a client may revoke only the tokens issued to it.

@@ -39,6 +39,11 @@ export interface DemoProviderOptions {
   accessTokenTtlSeconds: number;
   /** Lifetime of client-credentials access tokens, in seconds (default 600). */
   clientCredentialsTtlSeconds?: number;
+  /**
+   * Pushed authorization requests (RFC 9126): `offered` publishes the endpoint, `required` also
+   * refuses a request that was not pushed first (§5). Default: not offered.
+   */
+  pushedAuthorizationRequests?: 'offered' | 'required';
   /** Absolute path of the app's `public/styles.css`, served by the provider at `/static/styles.css`. */
   stylesheetPath: string;
 }

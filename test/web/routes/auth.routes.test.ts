@@ -42,7 +42,8 @@ function grants(type: string): number {
 
 before(async () => {
   // A short provider timeout for the slow-token-endpoint drill below; the embedded provider answers in milliseconds.
-  stack = await startStack({ LOGIN_TIMEOUT_SECONDS: '600', OIDC_TIMEOUT_SECONDS: '2' });
+  // These tests read the authorization request in the browser's URL; test/oidc/par.test.ts covers PAR.
+  stack = await startStack({ LOGIN_TIMEOUT_SECONDS: '600', OIDC_TIMEOUT_SECONDS: '2', OIDC_PAR: 'off' });
 });
 
 after(async () => {
@@ -118,6 +119,7 @@ describe('GET /login', () => {
     const auth0Style = await startStack({
       OIDC_AUDIENCE: 'https://demo-api.example/',
       OIDC_AUTH_METHOD: 'client_secret_post',
+      OIDC_PAR: 'off',
     });
     try {
       const browser = new Browser();
@@ -336,7 +338,7 @@ describe('GET /callback refuses what it must', () => {
   });
 
   it('an expired login transaction', async () => {
-    const short = await startStack({ LOGIN_TIMEOUT_SECONDS: '1' });
+    const short = await startStack({ LOGIN_TIMEOUT_SECONDS: '1', OIDC_PAR: 'off' });
     try {
       const browser = new Browser();
       const res = await browser.get(`${short.appUrl}/login`);
