@@ -5,8 +5,6 @@
  */
 import { createApp } from './web/app.js';
 import { readConfigOrExit } from './config/read-config.js';
-import { DEMO_ACCOUNTS } from './demo/demo-accounts.js';
-import { attachDemoServices } from './demo/start-demo.js';
 import { closeServer, createListeningServer } from './http-server.js';
 import { createLogger } from './logger.js';
 import { createServices } from './services.js';
@@ -18,6 +16,9 @@ async function main(): Promise<void> {
   const closers: Array<() => Promise<void>> = [];
 
   if (config.demo) {
+    // Imported only in demo mode: oidc-provider is a development dependency, absent from a
+    // production install (`npm ci --omit=dev`), and production refuses demo mode anyway.
+    const { attachDemoServices } = await import('./demo/start-demo.js');
     const provider = await createListeningServer(config.demo.providerPort, '127.0.0.1');
     const api = await createListeningServer(config.demo.apiPort, '127.0.0.1');
     await attachDemoServices(config, { providerServer: provider.server, apiServer: api.server });
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   logger.info({ url: config.baseUrl.href }, 'app listening');
   if (config.demo) {
     // A human-friendly line next to the JSON logs: where to go and how to log in.
+    const { DEMO_ACCOUNTS } = await import('./demo/demo-accounts.js');
     const accounts = DEMO_ACCOUNTS.map((a) => `${a.login} / ${a.password}`).join(', ');
     console.log(`\n  Open ${config.baseUrl.href} and log in with a demo account (${accounts}).\n`);
   }
