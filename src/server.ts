@@ -4,6 +4,7 @@
  * in-flight requests (10 s at most), close stores, exit 0.
  */
 import { createApp } from './web/app.js';
+import { startupWarnings } from './config/config.js';
 import { readConfigOrExit } from './config/read-config.js';
 import { closeServer, createListeningServer } from './http-server.js';
 import { createLogger } from './logger.js';
@@ -31,14 +32,7 @@ async function main(): Promise<void> {
       'demo identity provider and API started',
     );
   }
-  if (config.session.ephemeralSecret) {
-    logger.warn('SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts');
-  }
-  if (config.session.redisUrl && config.session.ephemeralTokenKey) {
-    logger.warn(
-      'TOKEN_ENCRYPTION_KEY is not set: tokens in Redis are encrypted with a random key, so logins end when the process restarts',
-    );
-  }
+  for (const warning of startupWarnings(config)) logger.warn(warning);
 
   const services = await createServices(config, logger);
   void services.provider.start();

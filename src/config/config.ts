@@ -529,6 +529,32 @@ function parseEncryptionKey(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What is valid but will not work as the operator probably expects; server.ts logs each once at start.
+ */
+export function startupWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.session.ephemeralSecret) {
+    warnings.push('SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts');
+  }
+  if (config.session.secureCookie && config.trustProxy === 0) {
+    // The app itself only speaks plain http, so an https BASE_URL means a TLS-terminating proxy in front.
+    // Without trusting its X-Forwarded-Proto, every request looks like http and express-session
+    // withholds the Secure cookie (https://github.com/expressjs/session#cookiesecure).
+    warnings.push(
+      'BASE_URL is https but TRUST_PROXY=0: the app will see every request as plain http and never send ' +
+        'its Secure session cookie, so every login will fail at the callback. Set TRUST_PROXY to the ' +
+        'number of TLS-terminating proxies in front of the app (usually 1).',
+    );
+  }
+  if (config.session.redisUrl && config.session.ephemeralTokenKey) {
+    warnings.push(
+      'TOKEN_ENCRYPTION_KEY is not set: tokens in Redis are encrypted with a random key, so logins end when the process restarts',
+    );
+  }
+  return warnings;
+}
+
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !(value instanceof URL)) {
     for (const inner of Object.values(value)) deepFreeze(inner);

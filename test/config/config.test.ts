@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEMO_API_AUDIENCE, loadConfig } from '../../src/config/config.js';
+import { ConfigError, DEMO_API_AUDIENCE, loadConfig, startupWarnings } from '../../src/config/config.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -164,5 +164,25 @@ describe('loadConfig', () => {
     assert.equal(config.m2m?.issuer.href, 'https://tenant.logto.app/oidc');
     assert.equal(config.m2m?.resource, 'https://shopping.api');
     assert.equal(config.m2m?.authMethod, 'client_secret_basic');
+  });
+});
+
+describe('startupWarnings', () => {
+  const secret = 's'.repeat(32);
+
+  it('warns once that logins will fail when BASE_URL is https and no proxy is trusted', () => {
+    const warnings = startupWarnings(loadConfig({ BASE_URL: 'https://app.example.com', SESSION_SECRET: secret }));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', /TRUST_PROXY=0.*Secure session cookie.*every login will fail/);
+  });
+
+  it('is quiet with a trusted proxy in front, or over plain http', () => {
+    const behindProxy = { BASE_URL: 'https://app.example.com', TRUST_PROXY: '1', SESSION_SECRET: secret };
+    assert.deepEqual(startupWarnings(loadConfig(behindProxy)), []);
+    assert.deepEqual(startupWarnings(loadConfig({ SESSION_SECRET: secret })), []);
+  });
+
+  it('warns that sessions end at restart when SESSION_SECRET is not set', () => {
+    assert.match(startupWarnings(loadConfig({})).join('\n'), /SESSION_SECRET is not set/);
   });
 });
