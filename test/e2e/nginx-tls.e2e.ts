@@ -9,25 +9,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { DEMO_ACCOUNTS } from '../../src/demo/demo-accounts.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { freePort } from '../helpers/free-port.js';
 import { appErrorCode, CHROMIUM_ARGS, finishAtProvider, openPage, STEP_TIMEOUT } from './helpers.js';
 
 const ALICE = DEMO_ACCOUNTS[0]!;
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface Started {
   readonly child: ChildProcess;
