@@ -4,10 +4,10 @@
  * in-flight requests (10 s at most), close stores, exit 0.
  */
 import { createApp } from './web/app.js';
-import { startupWarnings } from './config/config.js';
 import { readConfigOrExit } from './config/read-config.js';
 import { closeServer, createListeningServer } from './http-server.js';
 import { createLogger } from './logger.js';
+import { startMetricsServer } from './observability/metrics-server.js';
 import { createServices } from './services.js';
 
 async function main(): Promise<void> {
@@ -32,13 +32,25 @@ async function main(): Promise<void> {
       'demo identity provider and API started',
     );
   }
-  for (const warning of startupWarnings(config)) logger.warn(warning);
+  if (config.session.ephemeralSecret) {
+    logger.warn('SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts');
+  }
+  if (config.session.redisUrl && config.session.ephemeralTokenKey) {
+    logger.warn(
+      'TOKEN_ENCRYPTION_KEY is not set: tokens in Redis are encrypted with a random key, so logins end when the process restarts',
+    );
+  }
 
   const services = await createServices(config, logger);
   void services.provider.start();
   const app = createApp(services);
   const { server } = await createListeningServer(config.port, config.listenHost, app);
   logger.info({ url: config.baseUrl.href }, 'app listening');
+  if (config.metrics) {
+    const metrics = await startMetricsServer(config.metrics.port, config.metrics.host);
+    closers.push(() => closeServer(metrics.server, 1_000));
+    logger.info({ host: config.metrics.host, port: metrics.port }, 'metrics listening on /metrics');
+  }
   if (config.demo) {
     // A human-friendly line next to the JSON logs: where to go and how to log in.
     const { DEMO_ACCOUNTS } = await import('./demo/demo-accounts.js');

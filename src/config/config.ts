@@ -155,6 +155,8 @@ export interface Config {
   };
   /** Settings that work but are probably wrong (production-checks.ts); logged once at start. */
   readonly warnings: readonly string[];
+  /** Prometheus metrics listener; null when METRICS_PORT is not set. */
+  readonly metrics: { readonly port: number; readonly host: string } | null;
 }
 
 /** Thrown by `loadConfig`; `problems` names each bad variable without echoing its value. */
@@ -282,6 +284,9 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_PER_MINUTE: positiveInt.default(300),
   RATE_LIMIT_LOGIN_PER_SESSION_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_API_PER_MINUTE: positiveInt.default(6000),
+
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: optionalText,
 });
 
 /** Names of the variables whose values must never appear in a message. */
@@ -449,6 +454,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisAllowPlaintext: e.REDIS_ALLOW_PLAINTEXT === 'true',
   });
   problems.push(...transport.problems);
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (metrics never go on the public port)');
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const secureCookie = baseUrl.protocol === 'https:';
@@ -518,6 +527,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE,
     },
     warnings: transport.warnings,
+    // Loopback unless METRICS_HOST says otherwise: metrics describe the fleet's traffic, not for the public.
+    metrics: e.METRICS_PORT === undefined ? null : { port: e.METRICS_PORT, host: e.METRICS_HOST ?? '127.0.0.1' },
   };
   return deepFreeze(config);
 }
@@ -527,32 +538,6 @@ function parseEncryptionKey(text: string): string | undefined {
   if (/^[0-9a-f]{64}$/i.test(text)) return text.toLowerCase();
   if (/^[A-Za-z0-9_-]{43}=?$/.test(text)) return Buffer.from(text, 'base64url').toString('hex');
   return undefined;
-}
-
-/**
- * What is valid but will not work as the operator probably expects; server.ts logs each once at start.
- */
-export function startupWarnings(config: Config): string[] {
-  const warnings: string[] = [];
-  if (config.session.ephemeralSecret) {
-    warnings.push('SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts');
-  }
-  if (config.session.secureCookie && config.trustProxy === 0) {
-    // The app itself only speaks plain http, so an https BASE_URL means a TLS-terminating proxy in front.
-    // Without trusting its X-Forwarded-Proto, every request looks like http and express-session
-    // withholds the Secure cookie (https://github.com/expressjs/session#cookiesecure).
-    warnings.push(
-      'BASE_URL is https but TRUST_PROXY=0: the app will see every request as plain http and never send ' +
-        'its Secure session cookie, so every login will fail at the callback. Set TRUST_PROXY to the ' +
-        'number of TLS-terminating proxies in front of the app (usually 1).',
-    );
-  }
-  if (config.session.redisUrl && config.session.ephemeralTokenKey) {
-    warnings.push(
-      'TOKEN_ENCRYPTION_KEY is not set: tokens in Redis are encrypted with a random key, so logins end when the process restarts',
-    );
-  }
-  return warnings;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEMO_API_AUDIENCE, loadConfig, startupWarnings } from '../../src/config/config.js';
+import { ConfigError, DEMO_API_AUDIENCE, loadConfig } from '../../src/config/config.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -167,22 +167,15 @@ describe('loadConfig', () => {
   });
 });
 
-describe('startupWarnings', () => {
-  const secret = 's'.repeat(32);
 
-  it('warns once that logins will fail when BASE_URL is https and no proxy is trusted', () => {
-    const warnings = startupWarnings(loadConfig({ BASE_URL: 'https://app.example.com', SESSION_SECRET: secret }));
-    assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? '', /TRUST_PROXY=0.*Secure session cookie.*every login will fail/);
-  });
-
-  it('is quiet with a trusted proxy in front, or over plain http', () => {
-    const behindProxy = { BASE_URL: 'https://app.example.com', TRUST_PROXY: '1', SESSION_SECRET: secret };
-    assert.deepEqual(startupWarnings(loadConfig(behindProxy)), []);
-    assert.deepEqual(startupWarnings(loadConfig({ SESSION_SECRET: secret })), []);
-  });
-
-  it('warns that sessions end at restart when SESSION_SECRET is not set', () => {
-    assert.match(startupWarnings(loadConfig({})).join('\n'), /SESSION_SECRET is not set/);
+describe('METRICS_PORT', () => {
+  it('is off by default, on loopback unless METRICS_HOST says otherwise, and never the public port', () => {
+    assert.equal(loadConfig({}).metrics, null);
+    assert.deepEqual(loadConfig({ METRICS_PORT: '9464' }).metrics, { port: 9464, host: '127.0.0.1' });
+    assert.deepEqual(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5' }).metrics, {
+      port: 9464,
+      host: '10.0.0.5',
+    });
+    assert.match(problemsOf({ PORT: '3000', METRICS_PORT: '3000' }).join('\n'), /METRICS_PORT: must differ from PORT/);
   });
 });
