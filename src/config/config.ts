@@ -126,6 +126,12 @@ export interface M2mConfig {
   readonly allowInsecureRequests: boolean;
 }
 
+export interface TracingConfig {
+  /** OTLP/HTTP base URL; spans go to `<endpoint>/v1/traces`. */
+  readonly endpoint: URL;
+  readonly serviceName: string;
+}
+
 export interface Config {
   readonly nodeEnv: 'development' | 'production' | 'test';
   readonly port: number;
@@ -157,6 +163,8 @@ export interface Config {
   readonly warnings: readonly string[];
   /** Prometheus metrics listener; null when METRICS_PORT is not set. */
   readonly metrics: { readonly port: number; readonly host: string } | null;
+  /** OpenTelemetry traces; null unless OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  readonly tracing: TracingConfig | null;
 }
 
 /** Thrown by `loadConfig`; `problems` names each bad variable without echoing its value. */
@@ -287,6 +295,9 @@ const envSchema = z.object({
 
   METRICS_PORT: port.optional(),
   METRICS_HOST: optionalText,
+  // The OpenTelemetry SDK's standard variables (https://opentelemetry.io/docs/specs/otel/protocol/exporter/).
+  OTEL_EXPORTER_OTLP_ENDPOINT: absoluteUrl.optional(),
+  OTEL_SERVICE_NAME: optionalText,
 });
 
 /** Names of the variables whose values must never appear in a message. */
@@ -529,6 +540,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     warnings: transport.warnings,
     // Loopback unless METRICS_HOST says otherwise: metrics describe the fleet's traffic, not for the public.
     metrics: e.METRICS_PORT === undefined ? null : { port: e.METRICS_PORT, host: e.METRICS_HOST ?? '127.0.0.1' },
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { endpoint: new URL(e.OTEL_EXPORTER_OTLP_ENDPOINT), serviceName: e.OTEL_SERVICE_NAME ?? 'oidc-bff' }
+      : null,
   };
   return deepFreeze(config);
 }
