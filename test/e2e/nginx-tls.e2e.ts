@@ -47,7 +47,7 @@ async function stop(proc: Started | undefined): Promise<void> {
 }
 
 async function waitForReady(url: string, proc: Started, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && proc.child.exitCode === null) {
     const ok = await fetch(url, { signal: AbortSignal.timeout(5_000) }).then(
       (res) => res.ok,

@@ -91,7 +91,7 @@ describe('OpenTelemetry traces (OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     try {
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 60_000;
       let ready = false;
       while (!ready && Date.now() < deadline && child.exitCode === null) {
         ready = await fetch(`${appUrl}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(

@@ -56,7 +56,7 @@ function stopGroup(proc: Started | undefined, signal: NodeJS.Signals): void {
 }
 
 async function waitFor(url: string, proc: Started, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const ok = await fetch(url, { signal: AbortSignal.timeout(5_000) }).then(
       (res) => res.ok,
