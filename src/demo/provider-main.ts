@@ -23,7 +23,7 @@ const logger = createLogger(config.logLevel);
 // is refused rather than left hanging.
 const provider = { server: createServer() };
 const api = { server: createServer() };
-await attachDemoServices(config, { providerServer: provider.server, apiServer: api.server });
+const demo = await attachDemoServices(config, { providerServer: provider.server, apiServer: api.server });
 await listen(provider.server, config.demo.providerPort, '127.0.0.1');
 await listen(api.server, config.demo.apiPort, '127.0.0.1');
 logger.info(
@@ -34,10 +34,13 @@ logger.info(
 // What an app at BASE_URL needs to use this provider as a real one (the demo client's
 // credentials are public: they are valid only here).
 const appEnvironment = {
-  OIDC_ISSUER: config.oidc.issuer.href.replace(/\/$/, ''),
+  // Exactly as in the discovery document (some profiles end it with a slash).
+  OIDC_ISSUER: demo.issuer,
   OIDC_CLIENT_ID: DEMO_CLIENT.clientId,
   OIDC_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
-  OIDC_RESOURCE: config.oidc.resource ?? '',
+  OIDC_AUTH_METHOD: config.oidc.authMethod,
+  ...(config.oidc.audience ? { OIDC_AUDIENCE: config.oidc.audience } : {}),
+  ...(config.oidc.resource ? { OIDC_RESOURCE: config.oidc.resource } : {}),
   OIDC_SCOPE: config.oidc.scope,
   OIDC_PROMPT: 'consent',
   API_BASE_URL: config.api.baseUrl.href,
