@@ -46,6 +46,12 @@ async function stop(proc: Started | undefined): Promise<void> {
   proc.child.kill('SIGKILL');
 }
 
+/** Log lines reach stdout in batches (at least every second): wait until `pattern` shows up. */
+async function waitForOutput(proc: Started, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!pattern.test(proc.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
 async function waitForReady(url: string, proc: Started, what: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && proc.child.exitCode === null) {
@@ -170,6 +176,9 @@ describe('behind nginx terminating TLS (deploy/nginx.conf)', () => {
   it('with TRUST_PROXY=1: logs in and calls the API through nginx, with a Secure __Host- cookie and HSTS', async () => {
     app = startApp('1');
     await waitForReady(`http://127.0.0.1:${ports.app}/readyz`, app, 'the app');
+    // The start-up warnings are written together: once the SESSION_SECRET one is out, a proxy one would be too.
+    await waitForOutput(app, /SESSION_SECRET is not set/);
+    assert.match(app.output(), /SESSION_SECRET is not set/);
     assert.doesNotMatch(app.output(), /TRUST_PROXY/, 'no proxy warning with TRUST_PROXY=1');
 
     const { context, page } = await openPage(browser!);
@@ -214,6 +223,7 @@ describe('behind nginx terminating TLS (deploy/nginx.conf)', () => {
   it('with TRUST_PROXY=0: says at start why logins will fail, and the callback indeed fails', async () => {
     app = startApp('0');
     await waitForReady(`http://127.0.0.1:${ports.app}/readyz`, app, 'the app');
+    await waitForOutput(app, /TRUST_PROXY=0/);
     const warnings = app.output().match(/TRUST_PROXY=0/g) ?? [];
     assert.equal(warnings.length, 1, `one warning at start naming TRUST_PROXY; output:\n${app.output()}`);
     assert.match(app.output(), /Secure/);
