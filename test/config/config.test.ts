@@ -167,7 +167,6 @@ describe('loadConfig', () => {
   });
 });
 
-
 describe('METRICS_PORT', () => {
   it('is off by default, on loopback unless METRICS_HOST says otherwise, and never the public port', () => {
     assert.equal(loadConfig({}).metrics, null);
