@@ -70,12 +70,14 @@ describe('Prometheus metrics (METRICS_PORT)', () => {
       headers: { 'X-CSRF': '1' },
     });
     assert.equal(manual.status, 200);
-    // Two callers at once: one grant, the second waits on the first (single flight).
+    // Two callers whose token the API refused, at once: one grant, the second waits on the first (single flight).
     const sessionId = sessionIdOf(browser, stack);
     assert.ok(sessionId);
+    const rejected = (await stack.services.tokens.peek(sessionId))?.accessToken;
+    const force = { force: 'rejected_by_api', rejectedAccessToken: rejected } as const;
     await Promise.all([
-      stack.services.tokens.getTokens(sessionId, { force: 'manual' }),
-      stack.services.tokens.getTokens(sessionId, { force: 'manual' }),
+      stack.services.tokens.getTokens(sessionId, force),
+      stack.services.tokens.getTokens(sessionId, force),
     ]);
     // M2M: a cold cache (a miss and a token request), then a hit.
     assert.ok(stack.services.m2m);
@@ -87,7 +89,8 @@ describe('Prometheus metrics (METRICS_PORT)', () => {
     assert.equal(moved('oidc_bff_logins_started_total'), 1);
     assert.equal(moved('oidc_bff_logins_completed_total'), 1);
     assert.equal(moved(`oidc_bff_logins_failed_total{code="${failureCode}"}`), 1);
-    assert.equal(moved('oidc_bff_refresh_grants_total{reason="manual",outcome="ok"}'), 2);
+    assert.equal(moved('oidc_bff_refresh_grants_total{reason="manual",outcome="ok"}'), 1);
+    assert.equal(moved('oidc_bff_refresh_grants_total{reason="rejected_by_api",outcome="ok"}'), 1);
     assert.equal(moved('oidc_bff_refresh_grants_total{reason="expiring",outcome="ok"}'), 0);
     assert.equal(moved('oidc_bff_refresh_waits_total{on="single_flight"}'), 1);
     assert.equal(moved('oidc_bff_api_proxied_requests_total{method="GET",status_class="2xx"}'), 1);
