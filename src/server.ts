@@ -1,72 +1,19 @@
 /**
- * Process entry: configuration → (demo provider and API) → app → listen.
- * Graceful shutdown on SIGTERM/SIGINT: not ready, stop accepting, finish
- * in-flight requests (10 s at most), close stores, exit 0.
+ * Process entry: configuration → tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is
+ * set) → the server (start-server.ts). The app's modules are imported only
+ * after tracing has started: its instrumentations patch node:http, express and
+ * undici as they load.
  */
-import { createApp } from './web/app.js';
 import { readConfigOrExit } from './config/read-config.js';
-import { DEMO_ACCOUNTS } from './demo/demo-accounts.js';
-import { attachDemoServices } from './demo/start-demo.js';
-import { closeServer, createListeningServer } from './http-server.js';
-import { createLogger } from './logger.js';
-import { createServices } from './services.js';
 
-async function main(): Promise<void> {
-  const config = readConfigOrExit();
-  const logger = createLogger(config.logLevel);
-  for (const warning of config.warnings) logger.warn(warning);
-  const closers: Array<() => Promise<void>> = [];
-
-  if (config.demo) {
-    const provider = await createListeningServer(config.demo.providerPort, '127.0.0.1');
-    const api = await createListeningServer(config.demo.apiPort, '127.0.0.1');
-    await attachDemoServices(config, { providerServer: provider.server, apiServer: api.server });
-    closers.push(
-      () => closeServer(provider.server, 2_000),
-      () => closeServer(api.server, 2_000),
-    );
-    logger.info(
-      { issuer: config.oidc.issuer.href, api: config.api.baseUrl.href },
-      'demo identity provider and API started',
-    );
-  }
-  if (config.session.ephemeralSecret) {
-    logger.warn('SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts');
-  }
-  if (config.session.redisUrl && config.session.ephemeralTokenKey) {
-    logger.warn(
-      'TOKEN_ENCRYPTION_KEY is not set: tokens in Redis are encrypted with a random key, so logins end when the process restarts',
-    );
-  }
-
-  const services = await createServices(config, logger);
-  void services.provider.start();
-  const app = createApp(services);
-  const { server } = await createListeningServer(config.port, config.listenHost, app);
-  logger.info({ url: config.baseUrl.href }, 'app listening');
-  if (config.demo) {
-    // A human-friendly line next to the JSON logs: where to go and how to log in.
-    const accounts = DEMO_ACCOUNTS.map((a) => `${a.login} / ${a.password}`).join(', ');
-    console.log(`\n  Open ${config.baseUrl.href} and log in with a demo account (${accounts}).\n`);
-  }
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    services.lifecycle.shuttingDown = true;
-    logger.info({ signal }, 'shutting down');
-    await closeServer(server, 10_000);
-    for (const close of closers) await close();
-    await services.close();
-    logger.flush();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-}
-
-main().catch((err: unknown) => {
+const config = readConfigOrExit();
+try {
+  const stopTracing = config.tracing
+    ? await (await import('./observability/tracing.js')).startTracing(config.tracing)
+    : undefined;
+  const { startServer } = await import('./start-server.js');
+  await startServer(config, stopTracing);
+} catch (err) {
   console.error('Failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);
-});
+}

@@ -24,6 +24,7 @@ import type { M2mTokenCache } from './m2m/cache.js';
 import { ClientCredentialsTokens } from './m2m/client.js';
 import type { M2mToken } from './m2m/token.js';
 import { ApiProxy } from './proxy/api-proxy.js';
+import { countSessionsWith } from './observability/metrics.js';
 
 /** What the web layer (web/app.ts and its routers) is given. */
 export interface AppDeps {
@@ -132,6 +133,7 @@ interface Stores {
 function memoryStores(config: Config): Stores {
   const kv = new MemoryKeyValueStore(config.session.maxSessions);
   const tokenStore = new MemoryTokenStore(config.session.maxSessions);
+  countSessionsWith(() => tokenStore.size);
   return {
     sessionStore: new KeyValueSessionStore(kv, {
       prefix: 'sess:',

@@ -126,6 +126,12 @@ export interface M2mConfig {
   readonly allowInsecureRequests: boolean;
 }
 
+export interface TracingConfig {
+  /** OTLP/HTTP base URL; spans go to `<endpoint>/v1/traces`. */
+  readonly endpoint: URL;
+  readonly serviceName: string;
+}
+
 export interface Config {
   readonly nodeEnv: 'development' | 'production' | 'test';
   readonly port: number;
@@ -155,6 +161,10 @@ export interface Config {
   };
   /** Settings that work but are probably wrong (production-checks.ts); logged once at start. */
   readonly warnings: readonly string[];
+  /** Prometheus metrics listener; null when METRICS_PORT is not set. */
+  readonly metrics: { readonly port: number; readonly host: string } | null;
+  /** OpenTelemetry traces; null unless OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+  readonly tracing: TracingConfig | null;
 }
 
 /** Thrown by `loadConfig`; `problems` names each bad variable without echoing its value. */
@@ -282,6 +292,12 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_PER_MINUTE: positiveInt.default(300),
   RATE_LIMIT_LOGIN_PER_SESSION_PER_MINUTE: positiveInt.default(20),
   RATE_LIMIT_API_PER_MINUTE: positiveInt.default(6000),
+
+  METRICS_PORT: port.optional(),
+  METRICS_HOST: optionalText,
+  // The OpenTelemetry SDK's standard variables (https://opentelemetry.io/docs/specs/otel/protocol/exporter/).
+  OTEL_EXPORTER_OTLP_ENDPOINT: absoluteUrl.optional(),
+  OTEL_SERVICE_NAME: optionalText,
 });
 
 /** Names of the variables whose values must never appear in a message. */
@@ -449,6 +465,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisAllowPlaintext: e.REDIS_ALLOW_PLAINTEXT === 'true',
   });
   problems.push(...transport.problems);
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    problems.push('METRICS_PORT: must differ from PORT (metrics never go on the public port)');
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const secureCookie = baseUrl.protocol === 'https:';
@@ -518,6 +538,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiPerMinute: e.RATE_LIMIT_API_PER_MINUTE,
     },
     warnings: transport.warnings,
+    // Loopback unless METRICS_HOST says otherwise: metrics describe the fleet's traffic, not for the public.
+    metrics: e.METRICS_PORT === undefined ? null : { port: e.METRICS_PORT, host: e.METRICS_HOST ?? '127.0.0.1' },
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { endpoint: new URL(e.OTEL_EXPORTER_OTLP_ENDPOINT), serviceName: e.OTEL_SERVICE_NAME ?? 'oidc-bff' }
+      : null,
   };
   return deepFreeze(config);
 }

@@ -30,6 +30,7 @@ import type { ClientAuthMethod } from '../config/config.js';
 import type { Logger } from '../logger.js';
 import { errorSummary } from '../errors.js';
 import { discoverProvider } from '../oidc/client.js';
+import { metrics } from '../observability/metrics.js';
 import { MemoryM2mTokenCache, type M2mTokenCache } from './cache.js';
 import {
   describeEntry,
@@ -137,8 +138,10 @@ export class ClientCredentialsTokens {
     const now = this.#now();
     if (cached && now < cached.renewAt) {
       this.#stats.cacheHits += 1;
+      metrics.m2mCache.inc({ result: 'hit' });
       return cached;
     }
+    metrics.m2mCache.inc({ result: 'miss' });
     const valid = cached && now < cached.expiresAt ? cached : undefined;
     const retryAt = this.#renewRetryAt.get(key);
     if (valid && retryAt !== undefined && now < retryAt) {
@@ -244,6 +247,7 @@ export class ClientCredentialsTokens {
       const issuedAt = this.#now();
       const startedMs = performance.now();
       this.#stats.tokenRequests += 1;
+      metrics.m2mTokenRequests.inc();
       if (valid) this.#stats.renewals += 1;
       const response = await client.clientCredentialsGrant(configuration, parameters);
       const token = tokenFromResponse(response, target, issuedAt);

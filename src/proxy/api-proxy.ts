@@ -34,6 +34,7 @@ import type { TokenSet } from '../oidc/tokens.js';
 import type { FlowLog } from '../flow/flow-log.js';
 import type { TokenService } from '../tokens/token-service.js';
 import { downstreamResponseHeaders, mapApiTarget, upstreamRequestHeaders } from './api-target.js';
+import { metrics, recordProxied } from '../observability/metrics.js';
 
 export class UpstreamError extends AppError {}
 
@@ -104,12 +105,14 @@ export class ApiProxy {
     const body = await this.#readReplayableBody(req);
 
     const held = await tokens.getTokens(sessionId, { stored });
-    const onStatus = (status: number) =>
+    const onStatus = (status: number) => {
+      recordProxied(req.method, status, (Date.now() - started) / 1000);
       flowLog.append(sessionId, {
         type: 'api_call',
         at: started,
         data: { method: req.method ?? '', path, status, latencyMs: Date.now() - started },
       });
+    };
     // Only a method that may safely be sent twice is (API_REPLAY_METHODS, idempotent ones by default).
     const replayable = body !== undefined && this.#deps.api.replayMethods.includes(req.method ?? 'GET');
     const challenge = await this.#exchange(req, res, path, headers, held.accessToken, body, head, onStatus, replayable);
@@ -306,7 +309,9 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.#res.destroy();
       this.#resolve(undefined);
     } else {
-      this.#reject(error instanceof AppError ? error : classify(error));
+      const failure = error instanceof AppError ? error : classify(error);
+      metrics.proxyFailures.inc({ code: failure.code });
+      this.#reject(failure);
     }
   }
 

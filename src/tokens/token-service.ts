@@ -37,6 +37,7 @@ import { isIdTokenClaimMismatch, refreshedIdTokenMismatch } from '../oidc/refres
 import { needsRefresh, tokenSetFromResponse, type TokenSet, type TokenSource } from '../oidc/tokens.js';
 import { backoffDelay } from '../retry.js';
 import { keepAliveIntervalMs } from '../session/session-cookie.js';
+import { metrics, refreshOutcome } from '../observability/metrics.js';
 import type { RefreshLock } from './refresh-lock.js';
 import type { TokenStore } from './token-store.js';
 
@@ -174,6 +175,7 @@ export class TokenService {
     lockOptions?: { wait: boolean },
   ): Promise<TokenSet> {
     const running = this.#inFlight.get(sessionId);
+    if (running) metrics.refreshWaits.inc({ on: 'single_flight' });
     if (running) return running;
     const refresh = this.#deps.lock
       .withLock(sessionId, () => this.#refresh(sessionId, seen.version, reason), lockOptions)
@@ -231,6 +233,7 @@ export class TokenService {
       data: { reason, error: failure.code, status: failure.status },
     });
     this.#deps.logger.warn({ reason, error: failure.code, detail: errorSummary(err) }, 'token refresh failed');
+    metrics.refreshGrants.inc({ reason, outcome: refreshOutcome(failure) });
     if (failure instanceof LoginRequiredError) {
       // A refresh token the provider refused is dead already; any other we hold is revoked.
       await this.endLogin(sessionId, { revoke: !isRefusedGrant(err) });
@@ -271,6 +274,7 @@ export class TokenService {
       },
     });
     this.#deps.logger.info({ reason, rotated, lifetimeSeconds: next.lifetimeSeconds }, 'tokens refreshed');
+    metrics.refreshGrants.inc({ reason, outcome: 'ok' });
   }
 
   #classify(err: unknown): AppError {

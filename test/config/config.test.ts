@@ -166,3 +166,15 @@ describe('loadConfig', () => {
     assert.equal(config.m2m?.authMethod, 'client_secret_basic');
   });
 });
+
+describe('METRICS_PORT', () => {
+  it('is off by default, on loopback unless METRICS_HOST says otherwise, and never the public port', () => {
+    assert.equal(loadConfig({}).metrics, null);
+    assert.deepEqual(loadConfig({ METRICS_PORT: '9464' }).metrics, { port: 9464, host: '127.0.0.1' });
+    assert.deepEqual(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5' }).metrics, {
+      port: 9464,
+      host: '10.0.0.5',
+    });
+    assert.match(problemsOf({ PORT: '3000', METRICS_PORT: '3000' }).join('\n'), /METRICS_PORT: must differ from PORT/);
+  });
+});

@@ -219,7 +219,7 @@ export async function submitProviderLogin(page: Page, account: Pick<DemoAccount,
 /** What the page in front of the person is. */
 export type Step = 'provider-login' | 'provider-consent' | 'provider-other' | 'app' | 'other';
 
-export async function currentStep(page: Page, stack: Stack): Promise<Step> {
+export async function currentStep(page: Page, stack: Pick<Stack, 'issuer' | 'appUrl'>): Promise<Step> {
   const url = new URL(page.url());
   if (url.origin === new URL(stack.issuer).origin) {
     if ((await page.locator('input[name=password]').count()) > 0) return 'provider-login';
@@ -236,7 +236,7 @@ export async function currentStep(page: Page, stack: Stack): Promise<Step> {
  */
 export async function finishAtProvider(
   page: Page,
-  stack: Stack,
+  stack: Pick<Stack, 'issuer' | 'appUrl'>,
   account: Pick<DemoAccount, 'login' | 'password'>,
   decision: 'allow' | 'deny' = 'allow',
 ): Promise<Step[]> {

@@ -37,6 +37,7 @@ import { RedisTokenStore } from './token-store.js';
 import type { RefreshLock } from '../../tokens/refresh-lock.js';
 import type { TokenStore } from '../../tokens/token-store.js';
 import { backoffDelay } from '../../retry.js';
+import { metrics } from '../../observability/metrics.js';
 
 export interface RedisBackendsOptions {
   /** `redis://` or `rediss://` URL (Valkey works the same). Never logged. */
@@ -127,6 +128,7 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
   client.on('ready', () => {
     if (state === 'down') {
       logger.info({ redis: target, downForMs: Date.now() - downSince }, 'Redis connection restored');
+      metrics.redisReconnects.inc();
     } else if (state === 'connecting') {
       logger.info({ redis: target }, 'Redis connected');
     }
@@ -135,6 +137,7 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
   // Always present: without an `error` listener an EventEmitter error would crash the process.
   client.on('error', (err: unknown) => {
     if (state === 'closed') return;
+    metrics.redisErrors.inc({ kind: 'connection' });
     if (client.isReady) {
       logger.warn({ redis: target, ...describeError(err) }, 'Redis error');
       return;

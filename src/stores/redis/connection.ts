@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { RedisClientType } from 'redis';
 import { SessionStoreUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { metrics } from '../../observability/metrics.js';
 
 export type RedisClient = RedisClientType;
 
@@ -71,6 +72,7 @@ export class BoundedRedisConnection implements RedisConnection {
       // A late reply or rejection after the timeout is absorbed by `race`.
       return await Promise.race([command(this.#client), timeout]);
     } catch (err) {
+      metrics.redisErrors.inc({ kind: 'command' });
       throw err instanceof RedisUnavailableError ? err : new RedisUnavailableError(operation, err);
     } finally {
       clearTimeout(timer);

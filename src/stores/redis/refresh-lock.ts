@@ -22,6 +22,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '../../errors.js';
 import type { RedisConnection } from './connection.js';
 import type { RefreshLock } from '../../tokens/refresh-lock.js';
+import { metrics } from '../../observability/metrics.js';
 
 /** KEYS[1] lock key; ARGV[1] owner token; ARGV[2] TTL in ms. Returns 1 when this owner's lock was extended. */
 const EXTEND_IF_OWNER = `
@@ -75,11 +76,14 @@ export class RedisRefreshLock implements RefreshLock {
     const token = randomBytes(18).toString('base64url');
     const started = Date.now();
     const deadline = options.wait === false ? started : started + this.#waitMs;
+    let waiting = false;
     for (;;) {
       const reply = await this.#redis.run('lock.acquire', (c) =>
         c.set(key, token, { condition: 'NX', expiration: { type: 'PX', value: this.#ttlMs } }),
       );
       if (reply === 'OK') break;
+      if (!waiting) metrics.refreshWaits.inc({ on: 'cluster_lock' });
+      waiting = true;
       const left = deadline - Date.now();
       if (left <= 0) {
         if (options.wait !== false) {

@@ -2,7 +2,7 @@
  * GET /login, GET /callback, GET+POST /logout: the authorization code flow.
  * Handlers stay short: read the session, call one service, write the session.
  */
-import express, { Router } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import * as client from 'openid-client';
 import type { AppDeps } from '../../services.js';
 import { fetchUserClaims, finishLogin, matchPendingLogin } from '../../oidc/callback.js';
@@ -16,6 +16,7 @@ import { addPendingLogin, loginTrace } from '../../session/session-data.js';
 import { sessionCookieOptions } from '../../session/session-cookie.js';
 import { destroySession, regenerateSession, saveSession } from '../../session/session-middleware.js';
 import { rateLimiter } from '../rate-limit.js';
+import { metrics, recordLoginFailure } from '../../observability/metrics.js';
 
 export function authRoutes({ config, provider, tokens, flowLog, logger, rateLimits }: AppDeps): Router {
   const router = Router();
@@ -40,6 +41,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logger, rateLimi
     req.session.pendingLogins = addPendingLogin(req.session.pendingLogins, pending, now);
     // The store write must finish before the provider can send the browser back.
     await saveSession(req);
+    metrics.loginsStarted.inc();
     res.redirect(303, url.href);
   });
 
@@ -98,7 +100,14 @@ export function authRoutes({ config, provider, tokens, flowLog, logger, rateLimi
     await flowLog.saveLoginTrace(req.sessionID, loginTrace(login, outcome, Date.now()));
     await saveSession(req);
     logger.info({ sub: outcome.claims.sub }, 'login completed');
+    metrics.loginsCompleted.inc();
     res.redirect(303, outcome.returnTo);
+  });
+
+  // A failed callback is counted by its error code, then answered by the app's error handler.
+  router.use('/callback', (err: unknown, _req: Request, _res: Response, next: NextFunction) => {
+    recordLoginFailure(err);
+    next(err);
   });
 
   router.get('/logout', noStore, (req, res) => {
