@@ -24,6 +24,8 @@ import type { M2mTokenCache } from './m2m/cache.js';
 import { ClientCredentialsTokens } from './m2m/client.js';
 import type { M2mToken } from './m2m/token.js';
 import { ApiProxy } from './proxy/api-proxy.js';
+import type { ReplayCache } from './oidc/backchannel-logout.js';
+import { MemoryReplayCache } from './stores/memory/replay-cache.js';
 
 /** What the web layer (web/app.ts and its routers) is given. */
 export interface AppDeps {
@@ -32,6 +34,8 @@ export interface AppDeps {
   readonly provider: ProviderConnection;
   readonly tokens: TokenService;
   readonly flowLog: FlowLog;
+  /** Logout token ids already used: in Redis when there are several instances. */
+  readonly replayCache: ReplayCache;
   readonly proxy: ApiProxy;
   /** Client-credentials tokens for server-to-server calls; null when M2M is not configured. */
   readonly m2m: ClientCredentialsTokens | null;
@@ -104,6 +108,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     provider,
     tokens,
     flowLog: stores.flowLog,
+    replayCache: stores.replayCache,
     sessionStore: stores.sessionStore,
     storeHealth: stores.ping,
     lifecycle: { shuttingDown: false },
@@ -122,6 +127,7 @@ interface Stores {
   readonly tokenStore: TokenStore;
   readonly refreshLock: RefreshLock;
   readonly flowLog: FlowLog;
+  readonly replayCache: ReplayCache;
   readonly m2mCache?: M2mTokenCache;
   readonly rateLimitStore?: (name: string) => Store;
   ping(): Promise<void>;
@@ -142,6 +148,7 @@ function memoryStores(config: Config): Stores {
     tokenStore,
     refreshLock: localRefreshLock,
     flowLog: new MemoryFlowLog(config.session.maxSessions),
+    replayCache: new MemoryReplayCache(config.session.maxSessions),
     ping: () => kv.ping(),
     close: async () => undefined,
   };
@@ -163,6 +170,7 @@ async function redisStores(url: string, config: Config, logger: Logger): Promise
     tokenStore: redis.tokenStore,
     refreshLock: redis.refreshLock,
     flowLog: redis.flowLog,
+    replayCache: redis.replayCache,
     m2mCache: redis.jsonCache<M2mToken>('m2m'),
     rateLimitStore: redisRateLimitStore(redis.connection),
     ping: () => redis.ping(),

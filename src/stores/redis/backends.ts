@@ -34,6 +34,8 @@ import type { FlowLog } from '../../flow/flow-log.js';
 import { RedisFlowLog } from './flow-log.js';
 import { RedisRefreshLock } from './refresh-lock.js';
 import { RedisTokenStore } from './token-store.js';
+import { RedisReplayCache } from './replay-cache.js';
+import type { ReplayCache } from '../../oidc/backchannel-logout.js';
 import type { RefreshLock } from '../../tokens/refresh-lock.js';
 import type { TokenStore } from '../../tokens/token-store.js';
 import { backoffDelay } from '../../retry.js';
@@ -71,6 +73,8 @@ export interface RedisBackends {
   readonly flowLog: FlowLog;
   /** Encrypts what the stores keep (exposed for tests: its `decryptions` count). */
   readonly cipher: AtRestCipher;
+  /** Logout token ids already used (oidc/backchannel-logout.ts). */
+  readonly replayCache: ReplayCache;
   /** An encrypted JSON cache under `<keyPrefix><namespace>:` (e.g. shared M2M tokens). */
   jsonCache<T>(namespace: string): RedisJsonCache<T>;
   /** True while the connection is up. */
@@ -190,6 +194,7 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
     refreshLock,
     flowLog,
     cipher,
+    replayCache: new RedisReplayCache(connection),
     jsonCache: <T>(namespace: string) => new RedisJsonCache<T>(connection, `${keyPrefix}${namespace}:`, cipher),
     get connected() {
       return client.isReady;
