@@ -26,6 +26,8 @@ import type { M2mToken } from './m2m/token.js';
 import { ApiProxy } from './proxy/api-proxy.js';
 import type { ReplayCache } from './oidc/backchannel-logout.js';
 import { MemoryReplayCache } from './stores/memory/replay-cache.js';
+import type { LoginIndex } from './tokens/login-index.js';
+import { MemoryLoginIndex } from './stores/memory/login-index.js';
 
 /** What the web layer (web/app.ts and its routers) is given. */
 export interface AppDeps {
@@ -36,6 +38,8 @@ export interface AppDeps {
   readonly flowLog: FlowLog;
   /** Logout token ids already used: in Redis when there are several instances. */
   readonly replayCache: ReplayCache;
+  /** Logins by the provider's `sid` and `sub`, so a logout token finds them on any instance. */
+  readonly logins: LoginIndex;
   readonly proxy: ApiProxy;
   /** Client-credentials tokens for server-to-server calls; null when M2M is not configured. */
   readonly m2m: ClientCredentialsTokens | null;
@@ -83,6 +87,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     provider,
     lock: stores.refreshLock,
     flowLog: stores.flowLog,
+    logins: stores.logins,
     logger,
     idleSeconds: config.session.idleSeconds,
     refreshParameters: tokenEndpointParameters(config.oidc),
@@ -109,6 +114,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     tokens,
     flowLog: stores.flowLog,
     replayCache: stores.replayCache,
+    logins: stores.logins,
     sessionStore: stores.sessionStore,
     storeHealth: stores.ping,
     lifecycle: { shuttingDown: false },
@@ -128,6 +134,7 @@ interface Stores {
   readonly refreshLock: RefreshLock;
   readonly flowLog: FlowLog;
   readonly replayCache: ReplayCache;
+  readonly logins: LoginIndex;
   readonly m2mCache?: M2mTokenCache;
   readonly rateLimitStore?: (name: string) => Store;
   ping(): Promise<void>;
@@ -149,6 +156,7 @@ function memoryStores(config: Config): Stores {
     refreshLock: localRefreshLock,
     flowLog: new MemoryFlowLog(config.session.maxSessions),
     replayCache: new MemoryReplayCache(config.session.maxSessions),
+    logins: new MemoryLoginIndex(config.session.maxSessions),
     ping: () => kv.ping(),
     close: async () => undefined,
   };
@@ -171,6 +179,7 @@ async function redisStores(url: string, config: Config, logger: Logger): Promise
     refreshLock: redis.refreshLock,
     flowLog: redis.flowLog,
     replayCache: redis.replayCache,
+    logins: redis.logins,
     m2mCache: redis.jsonCache<M2mToken>('m2m'),
     rateLimitStore: redisRateLimitStore(redis.connection),
     ping: () => redis.ping(),

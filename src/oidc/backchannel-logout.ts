@@ -19,6 +19,8 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type * as client from 'openid-client';
 import { AppError } from '../errors.js';
+import type { LoginIndex } from '../tokens/login-index.js';
+import type { TokenService } from '../tokens/token-service.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -125,6 +127,37 @@ export async function verifyLogoutToken(token: unknown, check: LogoutTokenCheck)
     throw new LogoutTokenError('This logout token was already used.');
   }
   return { issuer: check.issuer, sub, sid, jti, iat };
+}
+
+export interface EndLoginsDeps {
+  readonly logins: LoginIndex;
+  readonly tokens: Pick<TokenService, 'endLogin'>;
+  /** How long the "signed out at your identity provider" notice waits for the browser's next page. */
+  readonly noticeTtlSeconds: number;
+}
+
+export interface EndedLogins {
+  readonly ended: number;
+  /** Of those, how many held a refresh token (endLogin revokes it). */
+  readonly revoked: number;
+}
+
+/**
+ * Ends every login the logout token names (§2.7): `sid` → the logins of that
+ * provider session, `sub` alone → all of that user's logins. Each one ends the
+ * same way as a logout from our own button: TokenService.endLogin, which also
+ * revokes its refresh token (RFC 7009 §2; the provider ending the session has
+ * usually revoked it already, but not every provider does).
+ */
+export async function endLoginsNamedBy(request: LogoutRequest, deps: EndLoginsDeps): Promise<EndedLogins> {
+  const sessionIds = await deps.logins.find({ sid: request.sid, sub: request.sub });
+  let revoked = 0;
+  for (const sessionId of sessionIds) {
+    const held = await deps.tokens.endLogin(sessionId);
+    await deps.logins.markEndedAtProvider(sessionId, deps.noticeTtlSeconds);
+    if (held?.refreshToken) revoked += 1;
+  }
+  return { ended: sessionIds.length, revoked };
 }
 
 /** What went wrong, in words safe to send back: never the token or its claims' values. */

@@ -20,6 +20,7 @@ import { backchannelLogoutRoutes } from './routes/backchannel-logout.routes.js';
 import { m2mRoutes } from './routes/m2m.routes.js';
 import { pageRoutes } from './routes/pages.routes.js';
 import { absoluteTimeout, sessionMiddleware } from '../session/session-middleware.js';
+import { endedAtProvider } from './ended-at-provider.js';
 
 const NAV = [
   { key: 'home', href: '/', label: 'Home' },
@@ -77,6 +78,8 @@ export function createApp(deps: AppDeps): RequestListener {
 
   app.use(sessionApiRoutes(deps));
   app.use(authRoutes(deps));
+  // After the sign-in routes: /login and /callback replace an ended login themselves.
+  app.use(endedAtProvider(deps.logins));
   app.use(pageRoutes(deps));
   app.use(m2mRoutes(deps));
 

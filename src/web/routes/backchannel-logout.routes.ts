@@ -7,6 +7,7 @@
 import express, { Router, type ErrorRequestHandler } from 'express';
 import type { AppDeps } from '../../services.js';
 import {
+  endLoginsNamedBy,
   logoutTokenCheckFor,
   LogoutTokenError,
   providerKeys,
@@ -18,7 +19,15 @@ import type { Logger } from '../../logger.js';
 
 export const BACKCHANNEL_LOGOUT_PATH = '/backchannel-logout';
 
-export function backchannelLogoutRoutes({ config, provider, replayCache, logger, rateLimits }: AppDeps): Router {
+export function backchannelLogoutRoutes({
+  config,
+  provider,
+  replayCache,
+  logins,
+  tokens,
+  logger,
+  rateLimits,
+}: AppDeps): Router {
   const router = Router();
   // The provider is one address sending every user's logouts: the API budget, not the sign-in one.
   const limit = rateLimiter(rateLimits, {
@@ -39,7 +48,16 @@ export function backchannelLogoutRoutes({ config, provider, replayCache, logger,
       const configuration = provider.get();
       const check = logoutTokenCheckFor(configuration, config.oidc.clientId, replayCache, providerKeys(configuration));
       const request = await verifyLogoutToken((req.body as Record<string, unknown>).logout_token, check);
-      logger.info({ sid: request.sid !== undefined, sub: request.sub !== undefined }, 'back-channel logout received');
+      const { ended, revoked } = await endLoginsNamedBy(request, {
+        logins,
+        tokens,
+        noticeTtlSeconds: config.session.absoluteSeconds,
+      });
+      // Which claims matched, never their values.
+      logger.info(
+        { bySid: request.sid !== undefined, bySub: request.sub !== undefined, ended, revoked },
+        'back-channel logout: logins ended',
+      );
       // §2.8: success is 200; the answer must not be cached.
       res.setHeader('Cache-Control', 'no-store');
       res.status(200).end();
