@@ -25,6 +25,10 @@ import { ClientCredentialsTokens } from './m2m/client.js';
 import type { M2mToken } from './m2m/token.js';
 import { ApiProxy } from './proxy/api-proxy.js';
 import { countSessionsWith } from './observability/metrics.js';
+import type { ReplayCache } from './oidc/backchannel-logout.js';
+import { MemoryReplayCache } from './stores/memory/replay-cache.js';
+import type { LoginIndex } from './tokens/login-index.js';
+import { MemoryLoginIndex } from './stores/memory/login-index.js';
 
 /** What the web layer (web/app.ts and its routers) is given. */
 export interface AppDeps {
@@ -33,6 +37,10 @@ export interface AppDeps {
   readonly provider: ProviderConnection;
   readonly tokens: TokenService;
   readonly flowLog: FlowLog;
+  /** Logout token ids already used: in Redis when there are several instances. */
+  readonly replayCache: ReplayCache;
+  /** Logins by the provider's `sid` and `sub`, so a logout token finds them on any instance. */
+  readonly logins: LoginIndex;
   readonly proxy: ApiProxy;
   /** Client-credentials tokens for server-to-server calls; null when M2M is not configured. */
   readonly m2m: ClientCredentialsTokens | null;
@@ -80,6 +88,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     provider,
     lock: stores.refreshLock,
     flowLog: stores.flowLog,
+    logins: stores.logins,
     logger,
     idleSeconds: config.session.idleSeconds,
     refreshParameters: tokenEndpointParameters(config.oidc),
@@ -105,6 +114,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     provider,
     tokens,
     flowLog: stores.flowLog,
+    replayCache: stores.replayCache,
+    logins: stores.logins,
     sessionStore: stores.sessionStore,
     storeHealth: stores.ping,
     lifecycle: { shuttingDown: false },
@@ -123,6 +134,8 @@ interface Stores {
   readonly tokenStore: TokenStore;
   readonly refreshLock: RefreshLock;
   readonly flowLog: FlowLog;
+  readonly replayCache: ReplayCache;
+  readonly logins: LoginIndex;
   readonly m2mCache?: M2mTokenCache;
   readonly rateLimitStore?: (name: string) => Store;
   ping(): Promise<void>;
@@ -144,6 +157,8 @@ function memoryStores(config: Config): Stores {
     tokenStore,
     refreshLock: localRefreshLock,
     flowLog: new MemoryFlowLog(config.session.maxSessions),
+    replayCache: new MemoryReplayCache(config.session.maxSessions),
+    logins: new MemoryLoginIndex(config.session.maxSessions),
     ping: () => kv.ping(),
     close: async () => undefined,
   };
@@ -165,6 +180,8 @@ async function redisStores(url: string, config: Config, logger: Logger): Promise
     tokenStore: redis.tokenStore,
     refreshLock: redis.refreshLock,
     flowLog: redis.flowLog,
+    replayCache: redis.replayCache,
+    logins: redis.logins,
     m2mCache: redis.jsonCache<M2mToken>('m2m'),
     rateLimitStore: redisRateLimitStore(redis.connection),
     ping: () => redis.ping(),

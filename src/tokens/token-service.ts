@@ -40,6 +40,7 @@ import { keepAliveIntervalMs } from '../session/session-cookie.js';
 import { metrics, refreshOutcome } from '../observability/metrics.js';
 import type { RefreshLock } from './refresh-lock.js';
 import type { TokenStore } from './token-store.js';
+import type { LoginIndex } from './login-index.js';
 
 export type RefreshReason = Exclude<TokenSource, 'login'>;
 
@@ -62,6 +63,8 @@ export interface TokenServiceDeps {
   readonly provider: ProviderConnection;
   readonly lock: RefreshLock;
   readonly flowLog: FlowLog;
+  /** Logins by the provider's `sid` and `sub` (back-channel logout); an ended login leaves it. */
+  readonly logins?: LoginIndex;
   readonly logger: Logger;
   /** The session idle timeout: token records live this long (plus the keep-alive interval) after the last activity. */
   readonly idleSeconds: number;
@@ -132,6 +135,7 @@ export class TokenService {
     await this.#deps.flowLog.delete(sessionId);
     this.#retries.delete(sessionId);
     if (tokens?.refreshToken && options.revoke !== false) await this.#revoke(tokens.refreshToken);
+    await this.#deps.logins?.remove(sessionId);
     return tokens;
   }
 

@@ -16,9 +16,11 @@ import { createApiGateway, isApiPath } from './api-gateway.js';
 import { sessionApiRoutes } from './routes/session.routes.js';
 import { authRoutes } from './routes/auth.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
+import { backchannelLogoutRoutes } from './routes/backchannel-logout.routes.js';
 import { m2mRoutes } from './routes/m2m.routes.js';
 import { pageRoutes } from './routes/pages.routes.js';
 import { absoluteTimeout, sessionMiddleware } from '../session/session-middleware.js';
+import { endedAtProvider } from './ended-at-provider.js';
 
 const NAV = [
   { key: 'home', href: '/', label: 'Home' },
@@ -47,6 +49,8 @@ export function createApp(deps: AppDeps): RequestListener {
   // Probes need no session, and keep answering while the process stops.
   app.use(healthRoutes(deps));
   app.use(refuseWhileStopping(deps.lifecycle));
+  // Server to server, before sessions: it must never create one.
+  app.use(backchannelLogoutRoutes(deps));
 
   // What every page's layout needs, set before anything can fail (the error page uses it too).
   app.use((_req, res, next) => {
@@ -74,6 +78,8 @@ export function createApp(deps: AppDeps): RequestListener {
 
   app.use(sessionApiRoutes(deps));
   app.use(authRoutes(deps));
+  // After the sign-in routes: /login and /callback replace an ended login themselves.
+  app.use(endedAtProvider(deps.logins));
   app.use(pageRoutes(deps));
   app.use(m2mRoutes(deps));
 

@@ -18,6 +18,7 @@ const HEADINGS: Record<string, string> = {
   not_found: 'Page not found',
   csrf_check_failed: 'Request refused',
   rate_limited: 'Too many requests',
+  signed_out_at_provider: 'You were signed out',
 };
 
 const SPEC_LINKS: Record<string, { href: string; label: string }> = {
@@ -54,6 +55,7 @@ const LOGIN_RETRY_CODES = new Set([
   'token_exchange_failed',
   'missing_id_token',
   'provider_unavailable',
+  'signed_out_at_provider',
 ]);
 
 /** `/api/*` and the pages' own JSON endpoints `/session/*` always answer errors in JSON; elsewhere, by `Accept`. */

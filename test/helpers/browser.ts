@@ -146,6 +146,12 @@ export class Browser {
     return this.#jar.getCookiesSync(new URL(url).href).find((cookie) => cookie.key === name)?.value;
   }
 
+  /** Copies `other`'s cookies for `url` into this browser (a second browser signed in at the same provider session). */
+  copyCookies(other: Browser, url: string | URL): void {
+    const href = new URL(url).href;
+    for (const cookie of other.#jar.getCookiesSync(href)) this.#jar.setCookieSync(cookie, href);
+  }
+
   /** Forgets every cookie (like closing all windows of a private session). */
   clearCookies(): void {
     this.#jar = new CookieJar(undefined, { allowSecureOnLocal: true, rejectPublicSuffixes: false });

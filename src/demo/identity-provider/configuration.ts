@@ -41,6 +41,9 @@ export async function buildConfiguration(
   { profile, pages, organizations }: ConfigurationContext,
 ): Promise<Configuration> {
   const { appBaseUrl, api, webClient } = settings;
+  // Only where the provider has a session to end: a profile without end-session (Google) has none to announce.
+  const backchannelLogout = profile.logout !== 'none';
+  const backchannelLogoutUri = `${appBaseUrl}/backchannel-logout`;
   // Entra names the API by prefixing its scopes with the API's identifier.
   const prefixed = profile.apiAudience === 'scope-prefix';
   const userScopes = prefixed ? api.userScopes.map((scope) => `${api.audience}${scope}`) : api.userScopes;
@@ -80,6 +83,11 @@ export async function buildConfiguration(
         response_types: ['code'],
         redirect_uris: [`${appBaseUrl}/callback`],
         post_logout_redirect_uris: [`${appBaseUrl}/`],
+        // OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens go, and `sid` in them
+        // (and in ID tokens) so one provider session's logins can be told apart from the user's others.
+        ...(backchannelLogout
+          ? { backchannel_logout_uri: backchannelLogoutUri, backchannel_logout_session_required: true }
+          : {}),
       },
       ...settings.m2mClients.map((client) => ({
         client_id: client.clientId,
@@ -92,6 +100,13 @@ export async function buildConfiguration(
       })),
     ],
     jwks: { keys: await generateSigningKeys(profile.idTokenSigningAlgs) },
+    // oidc-provider refuses outgoing requests to loopback addresses (SSRF protection, its `dispatcher`);
+    // the demo app it sends logout tokens to is on this machine, so that one registered URL is exempt.
+    fetch: (url, options) => {
+      if (String(url) !== backchannelLogoutUri) return fetch(url, options);
+      const { dispatcher: _ssrfGuard, ...direct } = options as RequestInit & { dispatcher?: unknown };
+      return fetch(url, direct);
+    },
     enabledJWA: { idTokenSigningAlgValues: [...profile.idTokenSigningAlgs] },
     cookies: {
       // Signs the interaction/session cookies; random per process (cookies die with the process).
@@ -131,6 +146,8 @@ export async function buildConfiguration(
           return true;
         },
       },
+      // Back-Channel Logout 1.0: wherever the user's session ends here, the app hears of it.
+      backchannelLogout: { enabled: backchannelLogout },
       rpInitiatedLogout: {
         enabled: profile.logout !== 'none',
         // `form` is oidc-provider's own <form id="op.logoutForm"> (action and xsrf field); the page

@@ -34,6 +34,10 @@ import type { FlowLog } from '../../flow/flow-log.js';
 import { RedisFlowLog } from './flow-log.js';
 import { RedisRefreshLock } from './refresh-lock.js';
 import { RedisTokenStore } from './token-store.js';
+import { RedisReplayCache } from './replay-cache.js';
+import { RedisLoginIndex } from './login-index.js';
+import type { LoginIndex } from '../../tokens/login-index.js';
+import type { ReplayCache } from '../../oidc/backchannel-logout.js';
 import type { RefreshLock } from '../../tokens/refresh-lock.js';
 import type { TokenStore } from '../../tokens/token-store.js';
 import { backoffDelay } from '../../retry.js';
@@ -72,6 +76,10 @@ export interface RedisBackends {
   readonly flowLog: FlowLog;
   /** Encrypts what the stores keep (exposed for tests: its `decryptions` count). */
   readonly cipher: AtRestCipher;
+  /** Logout token ids already used (oidc/backchannel-logout.ts). */
+  readonly replayCache: ReplayCache;
+  /** Logins by the provider's `sid` and `sub` (tokens/login-index.ts). */
+  readonly logins: LoginIndex;
   /** An encrypted JSON cache under `<keyPrefix><namespace>:` (e.g. shared M2M tokens). */
   jsonCache<T>(namespace: string): RedisJsonCache<T>;
   /** True while the connection is up. */
@@ -193,6 +201,8 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
     refreshLock,
     flowLog,
     cipher,
+    replayCache: new RedisReplayCache(connection),
+    logins: new RedisLoginIndex(connection),
     jsonCache: <T>(namespace: string) => new RedisJsonCache<T>(connection, `${keyPrefix}${namespace}:`, cipher),
     get connected() {
       return client.isReady;

@@ -18,7 +18,7 @@ import { destroySession, regenerateSession, saveSession } from '../../session/se
 import { rateLimiter } from '../rate-limit.js';
 import { metrics, recordLoginFailure } from '../../observability/metrics.js';
 
-export function authRoutes({ config, provider, tokens, flowLog, logger, rateLimits }: AppDeps): Router {
+export function authRoutes({ config, provider, tokens, flowLog, logins, logger, rateLimits }: AppDeps): Router {
   const router = Router();
   // Per address, sized for a whole office behind one NAT; plus a small budget per browser session.
   // /login and /callback count separately: finishing a login never competes with starting one.
@@ -97,6 +97,9 @@ export function authRoutes({ config, provider, tokens, flowLog, logger, rateLimi
     // Other tabs' logins stay possible: they belong to this same browser.
     if (Object.keys(pendingLogins).length > 0) req.session.pendingLogins = pendingLogins;
     await tokens.saveLogin(req.sessionID, outcome.tokens);
+    // So a logout token (by `sid` or `sub`) finds this login on any instance (Back-Channel Logout 1.0 §2.7).
+    const sid = typeof outcome.claims.sid === 'string' ? outcome.claims.sid : undefined;
+    await logins.add(req.sessionID, { sub: outcome.claims.sub, sid }, config.session.absoluteSeconds);
     await flowLog.saveLoginTrace(req.sessionID, loginTrace(login, outcome, Date.now()));
     await saveSession(req);
     logger.info({ sub: outcome.claims.sub }, 'login completed');

@@ -1,0 +1,175 @@
+/**
+ * Verifying a logout token (OpenID Connect Back-Channel Logout 1.0 §2.6).
+ *
+ * The provider POSTs a signed JWT to our `backchannel_logout_uri` when a user's
+ * session ends there. Every rule of §2.6 is checked here, in order:
+ * - signature against the provider's JWKS (the same key set as ID tokens), with
+ *   only the asymmetric algorithms the provider announces for ID tokens;
+ * - `iss` equals the discovered issuer, `aud` contains our client id, `iat`
+ *   not in the future and not older than the allowed age, `exp` if present
+ *   (jose checks both with the same clock tolerance as ID tokens);
+ * - `events` holds the member `http://schemas.openid.net/event/backchannel-logout`
+ *   whose value is a JSON object (§2.4);
+ * - a `sid`, a `sub`, or both (§2.4);
+ * - no `nonce` (§2.4: it is forbidden, so an ID token can never pass as a logout token);
+ * - a `jti` never seen before (§2.6 step 7), remembered for as long as a
+ *   token with that `iat` could still be accepted.
+ * Any failure is a 400 with `error: invalid_request` (§2.8), and nothing is ended.
+ */
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type * as client from 'openid-client';
+import { AppError } from '../errors.js';
+import type { LoginIndex } from '../tokens/login-index.js';
+import type { TokenService } from '../tokens/token-service.js';
+
+export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/** The same skew allowance as ID tokens (oidc/client.ts). */
+export const LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
+/** How old (by `iat`) a logout token may be; also how long its `jti` is remembered. */
+export const LOGOUT_TOKEN_MAX_AGE_SECONDS = 120;
+
+/** Only asymmetric signatures: a shared-secret (HS*) logout token could be minted by any client of the provider. */
+const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
+
+/** The request is refused; §2.8 asks for 400 and lets the body carry an OAuth-style `error`. */
+export class LogoutTokenError extends AppError {
+  constructor(publicMessage: string, cause?: unknown) {
+    super(400, 'invalid_request', publicMessage, { cause });
+    this.name = 'LogoutTokenError';
+  }
+}
+
+/** Remembers logout token ids; shared through Redis when there are several instances. */
+export interface ReplayCache {
+  /** Records `jti`; false when it was already recorded and has not expired. */
+  firstUse(jti: string, ttlSeconds: number): Promise<boolean>;
+}
+
+/** What a valid logout token asks us to end: one login (`sid`) or all of a user's (`sub` alone). */
+export interface LogoutRequest {
+  readonly issuer: string;
+  readonly sub: string | undefined;
+  readonly sid: string | undefined;
+  readonly jti: string;
+  readonly iat: number;
+}
+
+export interface LogoutTokenCheck {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly keys: JWTVerifyGetKey;
+  readonly algorithms: readonly string[];
+  readonly replay: ReplayCache;
+  /** Current time in milliseconds (tests move it). */
+  readonly now?: () => number;
+}
+
+/** The checks' inputs from the discovered provider metadata (OIDC Discovery 1.0 §3). */
+export function logoutTokenCheckFor(
+  configuration: client.Configuration,
+  clientId: string,
+  replay: ReplayCache,
+  keys: JWTVerifyGetKey,
+): LogoutTokenCheck {
+  const metadata = configuration.serverMetadata();
+  const announced = metadata.id_token_signing_alg_values_supported ?? ['RS256'];
+  return { issuer: metadata.issuer, clientId, keys, algorithms: announced.filter((a) => ASYMMETRIC.test(a)), replay };
+}
+
+/** One remote key set per jwks_uri (jose caches keys and re-fetches on an unknown `kid`). */
+const keySets = new Map<string, JWTVerifyGetKey>();
+export function providerKeys(configuration: client.Configuration): JWTVerifyGetKey {
+  const uri = configuration.serverMetadata().jwks_uri;
+  if (!uri) throw new LogoutTokenError('The identity provider publishes no signing keys.');
+  let keys = keySets.get(uri);
+  if (!keys) {
+    keys = createRemoteJWKSet(new URL(uri));
+    keySets.set(uri, keys);
+  }
+  return keys;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export async function verifyLogoutToken(token: unknown, check: LogoutTokenCheck): Promise<LogoutRequest> {
+  if (typeof token !== 'string' || token.length === 0) throw new LogoutTokenError('The logout_token is missing.');
+  const now = check.now ?? Date.now;
+  let payload;
+  try {
+    ({ payload } = await jwtVerify(token, check.keys, {
+      issuer: check.issuer,
+      audience: check.clientId,
+      algorithms: [...check.algorithms],
+      clockTolerance: LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
+      maxTokenAge: LOGOUT_TOKEN_MAX_AGE_SECONDS,
+      requiredClaims: ['iat', 'jti'],
+      currentDate: new Date(now()),
+    }));
+  } catch (err) {
+    throw new LogoutTokenError(describeJoseFailure(err), err);
+  }
+  const events = payload.events;
+  if (!isObject(events) || !isObject(events[BACKCHANNEL_LOGOUT_EVENT])) {
+    throw new LogoutTokenError('The logout token has no back-channel logout event.');
+  }
+  const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
+  const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
+  if (!sub && !sid) throw new LogoutTokenError('The logout token names neither a session (sid) nor a user (sub).');
+  if ('nonce' in payload) throw new LogoutTokenError('A logout token must not contain a nonce.');
+  const jti = String(payload.jti);
+  const iat = Number(payload.iat);
+  // Remembered for as long as jose would still accept this `iat`.
+  const ttl = Math.max(1, iat + LOGOUT_TOKEN_MAX_AGE_SECONDS + LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS - now() / 1000);
+  if (!(await check.replay.firstUse(`${check.issuer} ${jti}`, Math.ceil(ttl)))) {
+    throw new LogoutTokenError('This logout token was already used.');
+  }
+  return { issuer: check.issuer, sub, sid, jti, iat };
+}
+
+export interface EndLoginsDeps {
+  readonly logins: LoginIndex;
+  readonly tokens: Pick<TokenService, 'endLogin'>;
+  /** How long the "signed out at your identity provider" notice waits for the browser's next page. */
+  readonly noticeTtlSeconds: number;
+}
+
+export interface EndedLogins {
+  readonly ended: number;
+  /** Of those, how many held a refresh token (endLogin revokes it). */
+  readonly revoked: number;
+}
+
+/**
+ * Ends every login the logout token names (§2.7): `sid` → the logins of that
+ * provider session, `sub` alone → all of that user's logins. Each one ends the
+ * same way as a logout from our own button: TokenService.endLogin, which also
+ * revokes its refresh token (RFC 7009 §2; the provider ending the session has
+ * usually revoked it already, but not every provider does).
+ */
+export async function endLoginsNamedBy(request: LogoutRequest, deps: EndLoginsDeps): Promise<EndedLogins> {
+  const sessionIds = await deps.logins.find({ sid: request.sid, sub: request.sub });
+  let revoked = 0;
+  for (const sessionId of sessionIds) {
+    const held = await deps.tokens.endLogin(sessionId);
+    await deps.logins.markEndedAtProvider(sessionId, deps.noticeTtlSeconds);
+    if (held?.refreshToken) revoked += 1;
+  }
+  return { ended: sessionIds.length, revoked };
+}
+
+/** What went wrong, in words safe to send back: never the token or its claims' values. */
+function describeJoseFailure(err: unknown): string {
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    return `The logout token's "${err.claim}" claim is not acceptable.`;
+  }
+  if (err instanceof joseErrors.JWTExpired) return 'The logout token has expired.';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'The logout token signature is not valid.';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed)
+    return 'The logout token is signed with an algorithm we do not accept.';
+  if (err instanceof joseErrors.JWKSNoMatchingKey)
+    return 'The logout token is signed with a key the provider does not publish.';
+  return 'The logout token is not a valid signed JWT.';
+}

@@ -1,0 +1,148 @@
+/**
+ * POST /backchannel-logout against the real embedded provider: what a refused
+ * request looks like (400 JSON per Back-Channel Logout 1.0 §2.8, no cookie, no
+ * session) and, with the provider sending real logout tokens, what it ends.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { generateKeyPair, SignJWT } from 'jose';
+import * as client from 'openid-client';
+import { DEMO_CLIENT } from '../../../src/config/config.js';
+import { BACKCHANNEL_LOGOUT_EVENT, endLoginsNamedBy } from '../../../src/oidc/backchannel-logout.js';
+import { ALICE, apiCall, BOB, logIn, sessionIdOf, tokensOf } from '../../helpers/app-login.js';
+import { Browser } from '../../helpers/browser.js';
+import { confirmLogoutAtProvider } from '../../helpers/provider-login.js';
+import { startStack, type Stack } from '../../helpers/stack.js';
+
+let stack: Stack;
+
+before(async () => {
+  stack = await startStack();
+  await stack.services.provider.whenReady();
+});
+after(() => stack.close());
+
+async function forgedToken(claims: Record<string, string>): Promise<string> {
+  const { privateKey } = await generateKeyPair('RS256');
+  return new SignJWT({ ...claims, jti: randomUUID(), events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } })
+    .setProtectedHeader({ alg: 'RS256', kid: 'not-the-providers' })
+    .setIssuer(stack.issuer)
+    .setAudience(DEMO_CLIENT.clientId)
+    .setIssuedAt()
+    .sign(privateKey);
+}
+
+/** Whether the provider still honours this refresh token (RFC 6749 §6). */
+async function refreshWorks(refreshToken: string): Promise<boolean> {
+  try {
+    await client.refreshTokenGrant(stack.services.provider.get(), refreshToken);
+    return true;
+  } catch (err) {
+    if (err instanceof client.ResponseBodyError && err.error === 'invalid_grant') return false;
+    throw err;
+  }
+}
+
+async function loggedIn(account = ALICE, provider?: Browser): Promise<Browser> {
+  const browser = new Browser();
+  // Same provider session as `provider`: the second login is single sign-on, with the same `sid`.
+  if (provider) browser.copyCookies(provider, stack.issuer);
+  await logIn(stack, browser, account);
+  assert.ok(await tokensOf(browser, stack));
+  return browser;
+}
+
+function post(body: string, contentType = 'application/x-www-form-urlencoded'): Promise<Response> {
+  return fetch(`${stack.appUrl}/backchannel-logout`, {
+    method: 'POST',
+    headers: { 'Content-Type': contentType, Accept: '*/*' },
+    body,
+  });
+}
+
+async function assertRefused(res: Response): Promise<void> {
+  assert.equal(res.status, 400);
+  assert.equal(res.headers.get('cache-control'), 'no-store');
+  assert.equal(res.headers.get('set-cookie'), null, 'a server-to-server call never gets a session');
+  const body = (await res.json()) as { error: string };
+  assert.equal(body.error, 'invalid_request');
+}
+
+describe('POST /backchannel-logout: refused requests', () => {
+  it('refuses a token signed with a key the provider does not publish', async () => {
+    const browser = await loggedIn();
+    const claims = (await tokensOf(browser, stack))?.idToken;
+    const { sub, sid } = claims
+      ? (JSON.parse(Buffer.from(claims.split('.')[1] ?? '', 'base64url').toString()) as Record<string, string>)
+      : {};
+    assert.ok(sub && sid, 'the ID token carries sub and sid');
+    const token = await forgedToken({ sub, sid });
+    await assertRefused(await post(new URLSearchParams({ logout_token: token }).toString()));
+    assert.ok(await tokensOf(browser, stack), 'nothing ended');
+    assert.equal((await apiCall(browser, stack, '/appointments')).status, 200);
+  });
+
+  it('refuses a body that is not form-encoded', async () => {
+    await assertRefused(await post(JSON.stringify({ logout_token: 'x' }), 'application/json'));
+  });
+
+  it('refuses a request without a logout_token', async () => {
+    await assertRefused(await post('something=else'));
+  });
+});
+
+describe('POST /backchannel-logout: logouts the provider sends', () => {
+  it('signing out at the provider ends every login of that provider session and revokes their refresh tokens', async () => {
+    const first = await loggedIn(ALICE);
+    const second = await loggedIn(ALICE, first);
+    const bob = await loggedIn(BOB);
+    const held = [await tokensOf(first, stack), await tokensOf(second, stack)];
+    assert.notEqual(sessionIdOf(first, stack), sessionIdOf(second, stack));
+    for (const tokens of held) assert.ok(tokens?.refreshToken && (await refreshWorks(tokens.refreshToken)));
+
+    // The provider's own end-session page, as a user would reach it from another app.
+    const endSession = new URL(stack.services.provider.get().serverMetadata().end_session_endpoint ?? '');
+    endSession.searchParams.set('client_id', DEMO_CLIENT.clientId);
+    // From the browser that signed in last: it holds the provider session's current cookie.
+    await confirmLogoutAtProvider(second, endSession);
+
+    for (const browser of [first, second]) {
+      assert.equal(await tokensOf(browser, stack), undefined);
+      const api = await apiCall(browser, stack, '/appointments');
+      assert.equal(api.status, 401);
+      assert.equal(((await api.json()) as { error: string }).error, 'login_required');
+    }
+    for (const tokens of held) assert.equal(await refreshWorks(tokens?.refreshToken ?? ''), false);
+    // The next page says why.
+    const page = await second.get(`${stack.appUrl}/profile`);
+    assert.equal(page.status, 401);
+    assert.match(await page.text(), /signed out at your identity provider/);
+    assert.equal((await second.get(`${stack.appUrl}/profile`)).status, 303, 'then simply a login like any other');
+    // Another user's login is untouched.
+    assert.equal((await apiCall(bob, stack, '/appointments')).status, 200);
+  });
+
+  it("a logout token with only a sub ends all of that user's logins and none of another's", async () => {
+    const alice = [await loggedIn(ALICE), await loggedIn(ALICE)];
+    const bob = await loggedIn(BOB);
+    const sub = ALICE.sub;
+    const result = await endLoginsNamedBy(
+      { issuer: stack.issuer, sub, sid: undefined, jti: randomUUID(), iat: 0 },
+      {
+        logins: stack.services.logins,
+        tokens: stack.services.tokens,
+        noticeTtlSeconds: 60,
+      },
+    );
+    assert.ok(result.ended >= 2);
+    for (const browser of alice) assert.equal(await tokensOf(browser, stack), undefined);
+    assert.ok(await tokensOf(bob, stack));
+    assert.deepEqual(
+      await stack.services.logins.find({ sub }),
+      [],
+      'an ended login leaves the index (TokenService.endLogin)',
+    );
+    assert.ok((await stack.services.logins.find({ sub: BOB.sub })).length >= 1);
+  });
+});
