@@ -14,6 +14,12 @@
  *   provider and a demo API on loopback ports, with demo client credentials.
  * - `OIDC_PROVIDER` picks a provider's defaults (presets/); each has its own
  *   variable to override it. The dialect is configured, never guessed from the issuer.
+ *
+ * Why this file is long: it is the one list of every variable, its type, its
+ * default and its cross-field rules, in the order of the README's table, so a
+ * reader can check one against the other. Presets, demo defaults, production
+ * checks and parsing helpers already live beside it; splitting the schema from
+ * the object it builds would put each variable in two places.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';

@@ -23,6 +23,11 @@
  * its low-level `dispatch` API: one keep-alive pool for the API origin, no
  * per-call streams or promises between the two sockets. It costs less CPU
  * per call than `node:http`'s ClientRequest (docs/benchmark.md).
+ *
+ * Why this file is long: `UpstreamExchange` is one state machine (request
+ * body, head timeout, held-back 401, idle timeout, backpressure, retry) whose
+ * steps share private state; split across files, each step would need that
+ * state exposed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
