@@ -48,7 +48,8 @@ async function logOutAtProvider(page: Page, stack: Stack, expectedPath: RegExp):
 
 test('Logto: the API accepts the tokens at login and after a refresh', { timeout: TEST_TIMEOUT }, async () => {
   await withStack(
-    { DEMO_PROVIDER_PROFILE: 'logto', OIDC_PROVIDER: 'logto', DEMO_ACCESS_TOKEN_TTL: '4' },
+    // PAR off: this journey reads the authorization request's parameters in the browser's URL.
+    { DEMO_PROVIDER_PROFILE: 'logto', OIDC_PROVIDER: 'logto', DEMO_ACCESS_TOKEN_TTL: '4', OIDC_PAR: 'off' },
     async (stack) => {
       await withChromium(async (browser) => {
         const { page, problems } = await openPage(browser);
