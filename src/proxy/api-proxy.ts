@@ -270,7 +270,10 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
       return;
     }
     this.#onStatus(status);
-    this.#res.writeHead(status, [...this.#head, ...flatten(downstreamResponseHeaders(headers, this.#base))]);
+    this.#res.writeHead(status, [
+      ...this.#head,
+      ...flatten(downstreamResponseHeaders(headers, this.#base), this.#head),
+    ]);
     this.#res.on('drain', this.#onDrain);
   }
 
@@ -366,10 +369,17 @@ function classify(error: unknown): AppError {
   return code === 'UND_ERR_CONNECT_TIMEOUT' ? upstreamTimeout(error) : upstreamUnreachable(error);
 }
 
-/** `{ name: value }` → `[name, value, …]`, the form `writeHead` takes without building a header map. */
-function flatten(headers: Record<string, string | string[]>): string[] {
+/**
+ * `{ name: value }` → `[name, value, …]`, the form `writeHead` takes without building a header map.
+ * A header the gateway already sets in `head` (security headers, request id) is ours: the API's copy is
+ * dropped, so it can neither override nor duplicate it.
+ */
+function flatten(headers: Record<string, string | string[]>, head: readonly string[]): string[] {
+  const ours = new Set<string>();
+  for (let i = 0; i < head.length; i += 2) ours.add((head[i] as string).toLowerCase());
   const flat: string[] = [];
   for (const name in headers) {
+    if (ours.has(name.toLowerCase())) continue;
     const value = headers[name] as string | string[];
     if (Array.isArray(value)) for (const item of value) flat.push(name, item);
     else flat.push(name, value);
@@ -383,6 +393,11 @@ function writeChallenge(res: ServerResponse, challenge: Challenge, head: readonl
   delete headers['content-length'];
   // An over-long challenge body was not kept: send the status and headers without it.
   if (challenge.body.length === 0) delete headers['content-encoding'];
-  res.writeHead(challenge.status, [...head, ...flatten(headers), 'content-length', String(challenge.body.length)]);
+  res.writeHead(challenge.status, [
+    ...head,
+    ...flatten(headers, head),
+    'content-length',
+    String(challenge.body.length),
+  ]);
   res.end(challenge.body);
 }
