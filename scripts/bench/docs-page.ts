@@ -44,7 +44,7 @@ export function writeDocSection(marker: 'figures' | 'profile' | 'layers', body: 
     : [
         '# Benchmark',
         '',
-        'Issue 3 ("Benchmark") and issue 6 (Redis): `npm run bench`, `npm run bench -- --profile`, `npm run bench -- --layers`.',
+        'How the proxy, the refresh storm, memory and the Redis store are measured: `npm run bench`, `npm run bench -- --profile`, `npm run bench -- --layers`.',
         'The sections between the `bench:` markers are rewritten by those commands; the rest is kept.',
         '',
         '## Figures',

@@ -167,7 +167,7 @@ export function renderReport(r: Report): string {
       ],
     ),
     '',
-    '### 4. Redis session store (issue 6)',
+    '### 4. Redis session store',
     '',
   );
   if (r.redisProxied && r.redisStorm) {
@@ -204,7 +204,7 @@ export function renderReport(r: Report): string {
     lines.push(r.redisNote ?? 'skipped', '');
   }
   lines.push(
-    '### Compared with the reference figures (issue 3, same measurement on this kind of machine)',
+    '### Compared with the reference figures (same measurement on this kind of machine)',
     '',
     table(
       ['', 'This app', 'Target', REFERENCE.apache.name, REFERENCE.eoc.name],

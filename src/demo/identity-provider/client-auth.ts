@@ -2,7 +2,7 @@
  * Holding each client to the one token endpoint authentication method it registered.
  *
  * Why a patch: oidc-provider 9 accepts `client_secret_post` from a client registered for
- * `client_secret_basic` and vice versa (lib/shared/client_auth.js treats them as one family),
+ * `client_secret_basic` and vice versa (it treats the two as one family of secret-based methods),
  * and has no option to be strict. A client registers exactly one `token_endpoint_auth_method`
  * (RFC 7591 §2), and a real provider may insist on it, so the demo does too: a BFF configured
  * with the wrong method must fail here rather than in production. `compareClientSecret` is the
