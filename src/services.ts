@@ -29,6 +29,7 @@ import type { ReplayCache } from './oidc/backchannel-logout.js';
 import { MemoryReplayCache } from './stores/memory/replay-cache.js';
 import type { LoginIndex } from './tokens/login-index.js';
 import { MemoryLoginIndex } from './stores/memory/login-index.js';
+import { gatewayHeaderNames } from './web/security-headers.js';
 
 /** What the web layer (web/app.ts and its routers) is given. */
 export interface AppDeps {
@@ -95,7 +96,12 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   });
 
   const sessionCookies = new SessionCookieVerifier(config.session);
-  const proxy = new ApiProxy({ api: config.api, tokens, flowLog: stores.flowLog });
+  const proxy = new ApiProxy({
+    api: config.api,
+    tokens,
+    flowLog: stores.flowLog,
+    gatewayHeaders: gatewayHeaderNames(),
+  });
   const m2m = config.m2m
     ? new ClientCredentialsTokens({
         ...config.m2m,

@@ -55,6 +55,8 @@ export interface ApiProxyDeps {
   readonly api: ApiConfig;
   readonly tokens: TokenService;
   readonly flowLog: FlowLog;
+  /** Headers the gateway puts on every answer (security headers, request id): the API's copies are dropped. */
+  readonly gatewayHeaders?: readonly string[];
 }
 
 /** A 401 `invalid_token` answer held back, to be replaced by a retry or passed on as it is. */
@@ -70,9 +72,11 @@ export class ApiProxy {
   /** Raw `/api/…` target → upstream path: mapping is pure, and the same few paths come again and again. */
   readonly #paths = new LRUCache<string, string>({ max: 1_000 });
   readonly #baseUrl: URL;
+  readonly #gatewayHeaders: ReadonlySet<string>;
 
   constructor(deps: ApiProxyDeps) {
     this.#deps = deps;
+    this.#gatewayHeaders = new Set((deps.gatewayHeaders ?? []).map((name) => name.toLowerCase()));
     const { baseUrl, connectTimeoutMs } = deps.api;
     this.#baseUrl = baseUrl;
     this.#pool = new Pool(baseUrl.origin, {
@@ -129,7 +133,7 @@ export class ApiProxy {
     });
     if (refreshed.accessToken === held.accessToken) {
       onStatus(challenge.status);
-      writeChallenge(res, challenge, head, this.#baseUrl);
+      writeChallenge(res, challenge, head, this.#baseUrl, this.#gatewayHeaders);
       return;
     }
     await this.#exchange(req, res, path, headers, refreshed.accessToken, body, head, onStatus, false);
@@ -180,7 +184,16 @@ export class ApiProxy {
     headers.authorization = `Bearer ${accessToken}`;
     if (body !== undefined && body.length > 0) headers['content-length'] = String(body.length);
     return new Promise((resolve, reject) => {
-      const exchange = new UpstreamExchange(res, head, this.#baseUrl, onStatus, mayRetry, resolve, reject);
+      const exchange = new UpstreamExchange(
+        res,
+        head,
+        this.#baseUrl,
+        this.#gatewayHeaders,
+        onStatus,
+        mayRetry,
+        resolve,
+        reject,
+      );
       exchange.start(this.#deps.api, body === undefined ? req : undefined);
       try {
         this.#pool.dispatch({ path, method: req.method ?? 'GET', headers, body: body ?? req }, exchange);
@@ -213,6 +226,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly #res: ServerResponse;
   readonly #head: readonly string[];
   readonly #base: URL;
+  readonly #gatewayHeaders: ReadonlySet<string>;
   readonly #onStatus: (status: number) => void;
   readonly #mayRetry: boolean;
   readonly #resolve: (challenge: Challenge | undefined) => void;
@@ -222,6 +236,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     res: ServerResponse,
     head: readonly string[],
     base: URL,
+    gatewayHeaders: ReadonlySet<string>,
     onStatus: (status: number) => void,
     mayRetry: boolean,
     resolve: (challenge: Challenge | undefined) => void,
@@ -230,6 +245,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#res = res;
     this.#head = head;
     this.#base = base;
+    this.#gatewayHeaders = gatewayHeaders;
     this.#onStatus = onStatus;
     this.#mayRetry = mayRetry;
     this.#resolve = resolve;
@@ -272,7 +288,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#onStatus(status);
     this.#res.writeHead(status, [
       ...this.#head,
-      ...flatten(downstreamResponseHeaders(headers, this.#base), this.#head),
+      ...flatten(downstreamResponseHeaders(headers, this.#base), this.#gatewayHeaders),
     ]);
     this.#res.on('drain', this.#onDrain);
   }
@@ -371,15 +387,13 @@ function classify(error: unknown): AppError {
 
 /**
  * `{ name: value }` → `[name, value, …]`, the form `writeHead` takes without building a header map.
- * A header the gateway already sets in `head` (security headers, request id) is ours: the API's copy is
- * dropped, so it can neither override nor duplicate it.
+ * A header the gateway puts on every answer is ours: the API's copy is dropped, so it can neither
+ * override nor duplicate it.
  */
-function flatten(headers: Record<string, string | string[]>, head: readonly string[]): string[] {
-  const ours = new Set<string>();
-  for (let i = 0; i < head.length; i += 2) ours.add((head[i] as string).toLowerCase());
+function flatten(headers: Record<string, string | string[]>, gatewayHeaders: ReadonlySet<string>): string[] {
   const flat: string[] = [];
   for (const name in headers) {
-    if (ours.has(name.toLowerCase())) continue;
+    if (gatewayHeaders.has(name)) continue;
     const value = headers[name] as string | string[];
     if (Array.isArray(value)) for (const item of value) flat.push(name, item);
     else flat.push(name, value);
@@ -388,14 +402,20 @@ function flatten(headers: Record<string, string | string[]>, head: readonly stri
 }
 
 /** Passes on a held-back 401 when no retry was possible. */
-function writeChallenge(res: ServerResponse, challenge: Challenge, head: readonly string[], base: URL): void {
+function writeChallenge(
+  res: ServerResponse,
+  challenge: Challenge,
+  head: readonly string[],
+  base: URL,
+  gatewayHeaders: ReadonlySet<string>,
+): void {
   const headers = downstreamResponseHeaders(challenge.headers, base);
   delete headers['content-length'];
   // An over-long challenge body was not kept: send the status and headers without it.
   if (challenge.body.length === 0) delete headers['content-encoding'];
   res.writeHead(challenge.status, [
     ...head,
-    ...flatten(headers, head),
+    ...flatten(headers, gatewayHeaders),
     'content-length',
     String(challenge.body.length),
   ]);

@@ -30,7 +30,7 @@ import { hasCsrfHeader } from './csrf.js';
 import { logError, sendJsonError, toAppError } from './error-handler.js';
 import { isSecureRequest } from './forwarded.js';
 import { rateLimiter } from './rate-limit.js';
-import { levelFor, pathOf, requestIdOf } from './request-log.js';
+import { levelFor, pathOf, REQUEST_ID_HEADER, requestIdOf } from './request-log.js';
 import { apiSecurityHeaders } from './security-headers.js';
 import { assertProxyableMethod } from '../proxy/api-target.js';
 import { assertServing } from './shutdown.js';
@@ -88,7 +88,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
   return (req, res) => {
     const started = process.hrtime.bigint();
     const requestId = requestIdOf(req);
-    const head = [...securityHeaders, 'X-Request-Id', requestId];
+    const head = [...securityHeaders, REQUEST_ID_HEADER, requestId];
     res.once('finish', () => {
       const status = res.statusCode;
       const fields = {

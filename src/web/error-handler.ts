@@ -9,6 +9,7 @@ import { AppError, LoginRequiredError } from '../errors.js';
 import { errorSummary } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { clearUser } from '../session/session-data.js';
+import { REQUEST_ID_HEADER } from './request-log.js';
 
 const HEADINGS: Record<string, string> = {
   provider_error: 'Sign-in was not completed',
@@ -83,7 +84,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
     res.setHeader('Cache-Control', 'no-store');
-    const requestId = String(res.getHeader('X-Request-Id') ?? '');
+    const requestId = String(res.getHeader(REQUEST_ID_HEADER) ?? '');
     // A page that needs a login sends the visitor to log in and brings them back.
     if (known instanceof LoginRequiredError && req.method === 'GET') {
       res.redirect(303, `/login?returnTo=${encodeURIComponent(req.originalUrl)}`);
@@ -135,7 +136,7 @@ export function sendJsonError(res: ServerResponse, known: AppError): void {
   const body = JSON.stringify({
     error: known.code,
     error_description: known.publicMessage,
-    request_id: String(res.getHeader('X-Request-Id') ?? ''),
+    request_id: String(res.getHeader(REQUEST_ID_HEADER) ?? ''),
   });
   res.writeHead(known.status, {
     'Cache-Control': 'no-store',

@@ -13,6 +13,9 @@ import type { Level } from 'pino';
 import { pinoHttp, type Options as PinoHttpOptions } from 'pino-http';
 import type { Logger } from '../logger.js';
 
+/** The header that carries the request id, both ways. */
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** The caller's `X-Request-Id` when it is well-formed (no log injection), else a fresh UUID. */
@@ -39,7 +42,7 @@ export function requestLogger(logger: Logger) {
     logger,
     genReqId(req: IncomingMessage, res: ServerResponse) {
       const id = requestIdOf(req);
-      res.setHeader('X-Request-Id', id);
+      res.setHeader(REQUEST_ID_HEADER, id);
       return id;
     },
     serializers: {
