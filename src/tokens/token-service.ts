@@ -130,12 +130,10 @@ export class TokenService {
    * the tokens it held (logout needs the ID token for the provider's logout).
    */
   async endLogin(sessionId: string, options: { revoke?: boolean } = {}): Promise<TokenSet | undefined> {
-    const tokens = await this.#deps.store.get(sessionId);
-    await this.#deps.store.delete(sessionId);
-    await this.#deps.flowLog.delete(sessionId);
+    const tokens = await this.#deps.store.delete(sessionId);
     this.#retries.delete(sessionId);
+    await Promise.all([this.#deps.flowLog.delete(sessionId), this.#deps.logins?.remove(sessionId)]);
     if (tokens?.refreshToken && options.revoke !== false) await this.#revoke(tokens.refreshToken);
-    await this.#deps.logins?.remove(sessionId);
     return tokens;
   }
 

@@ -29,5 +29,6 @@ export interface TokenStore {
   update(sessionId: string, tokens: TokenSet, ttlSeconds: number): Promise<boolean>;
   /** Extends the record's time to live, if it still exists. */
   touch(sessionId: string, ttlSeconds: number): Promise<void>;
-  delete(sessionId: string): Promise<void>;
+  /** Removes the record and returns what it held (one round trip: a login ending needs both). */
+  delete(sessionId: string): Promise<TokenSet | undefined>;
 }

@@ -5,6 +5,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { LoginIndex, LoginRef } from '../../tokens/login-index.js';
+import { expiringLru, ttlMs } from '../ttl.js';
 
 export class MemoryLoginIndex implements LoginIndex {
   readonly #bySid = new Map<string, Set<string>>();
@@ -22,11 +23,11 @@ export class MemoryLoginIndex implements LoginIndex {
         if (login.sid) unlink(this.#bySid, login.sid, sessionId);
       },
     });
-    this.#ended = new LRUCache<string, true>({ max: maxEntries, ttl: 24 * 60 * 60 * 1000, ttlAutopurge: true });
+    this.#ended = expiringLru<true>(maxEntries);
   }
 
   async add(sessionId: string, login: LoginRef, ttlSeconds: number): Promise<void> {
-    this.#logins.set(sessionId, { sub: login.sub, sid: login.sid }, { ttl: Math.max(1, ttlSeconds) * 1000 });
+    this.#logins.set(sessionId, { sub: login.sub, sid: login.sid }, { ttl: ttlMs(ttlSeconds, 1000) });
     link(this.#bySub, login.sub, sessionId);
     if (login.sid) link(this.#bySid, login.sid, sessionId);
   }
@@ -44,7 +45,7 @@ export class MemoryLoginIndex implements LoginIndex {
   }
 
   async markEndedAtProvider(sessionId: string, ttlSeconds: number): Promise<void> {
-    this.#ended.set(sessionId, true, { ttl: Math.max(1, ttlSeconds) * 1000 });
+    this.#ended.set(sessionId, true, { ttl: ttlMs(ttlSeconds, 1000) });
   }
 
   async takeEndedAtProvider(sessionId: string): Promise<boolean> {

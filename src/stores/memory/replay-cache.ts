@@ -4,17 +4,18 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { ReplayCache } from '../../oidc/backchannel-logout.js';
+import { expiringLru, ttlMs } from '../ttl.js';
 
 export class MemoryReplayCache implements ReplayCache {
   readonly #seen: LRUCache<string, true>;
 
   constructor(maxEntries: number) {
-    this.#seen = new LRUCache<string, true>({ max: maxEntries, ttlAutopurge: true, ttl: 10 * 60 * 1000 });
+    this.#seen = expiringLru<true>(maxEntries, 10 * 60 * 1000);
   }
 
   async firstUse(jti: string, ttlSeconds: number): Promise<boolean> {
     if (this.#seen.has(jti)) return false;
-    this.#seen.set(jti, true, { ttl: Math.max(1, ttlSeconds) * 1000 });
+    this.#seen.set(jti, true, { ttl: ttlMs(ttlSeconds, 1000) });
     return true;
   }
 }

@@ -9,12 +9,13 @@
 import session from 'express-session';
 import { LRUCache } from 'lru-cache';
 import type { KeyValueStore } from './key-value-store.js';
+import { expiringLru, ttlMs } from '../ttl.js';
 
 export class MemoryKeyValueStore implements KeyValueStore {
   readonly #cache: LRUCache<string, string>;
 
   constructor(maxEntries: number) {
-    this.#cache = new LRUCache<string, string>({ max: maxEntries, ttlAutopurge: true, ttl: 24 * 60 * 60 * 1000 });
+    this.#cache = expiringLru<string>(maxEntries);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -22,7 +23,7 @@ export class MemoryKeyValueStore implements KeyValueStore {
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    this.#cache.set(key, value, { ttl: Math.max(1, ttlSeconds) * 1000 });
+    this.#cache.set(key, value, { ttl: ttlMs(ttlSeconds, 1000) });
   }
 
   async delete(key: string): Promise<void> {
@@ -31,7 +32,7 @@ export class MemoryKeyValueStore implements KeyValueStore {
 
   async touch(key: string, ttlSeconds: number): Promise<void> {
     const value = this.#cache.get(key);
-    if (value !== undefined) this.#cache.set(key, value, { ttl: Math.max(1, ttlSeconds) * 1000 });
+    if (value !== undefined) this.#cache.set(key, value, { ttl: ttlMs(ttlSeconds, 1000) });
   }
 
   async ping(): Promise<void> {}

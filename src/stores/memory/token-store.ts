@@ -8,12 +8,13 @@
 import { LRUCache } from 'lru-cache';
 import type { TokenSet } from '../../oidc/tokens.js';
 import type { TokenStore } from '../../tokens/token-store.js';
+import { expiringLru, ttlMs } from '../ttl.js';
 
 export class MemoryTokenStore implements TokenStore {
   readonly #entries: LRUCache<string, TokenSet>;
 
   constructor(maxEntries: number) {
-    this.#entries = new LRUCache<string, TokenSet>({ max: maxEntries, ttlAutopurge: true, ttl: 24 * 60 * 60 * 1000 });
+    this.#entries = expiringLru<TokenSet>(maxEntries);
   }
 
   async get(sessionId: string): Promise<TokenSet | undefined> {
@@ -36,15 +37,13 @@ export class MemoryTokenStore implements TokenStore {
     if (current) this.#entries.set(sessionId, current, { ttl: ttlMs(ttlSeconds) });
   }
 
-  async delete(sessionId: string): Promise<void> {
+  async delete(sessionId: string): Promise<TokenSet | undefined> {
+    const tokens = this.#entries.get(sessionId);
     this.#entries.delete(sessionId);
+    return tokens;
   }
 
   get size(): number {
     return this.#entries.size;
   }
-}
-
-function ttlMs(ttlSeconds: number): number {
-  return Math.max(1, Math.ceil(ttlSeconds * 1000));
 }

@@ -42,6 +42,7 @@ import type { RefreshLock } from '../../tokens/refresh-lock.js';
 import type { TokenStore } from '../../tokens/token-store.js';
 import { backoffDelay } from '../../retry.js';
 import { metrics } from '../../observability/metrics.js';
+import { ttlSeconds } from '../ttl.js';
 
 export interface RedisBackendsOptions {
   /** `redis://` or `rediss://` URL (Valkey works the same). Never logged. */
@@ -183,7 +184,7 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
     client: sessionClient(connection, client),
     prefix: `${keyPrefix}sess:`,
     // Used only when a session has no cookie expiry; otherwise connect-redis follows the cookie.
-    ttl: Math.max(1, Math.ceil(options.sessionTtlSeconds)),
+    ttl: ttlSeconds(options.sessionTtlSeconds),
   });
   const cipher = new AtRestCipher(options.encryptionKeys);
   const tokenStore = new RedisTokenStore(connection, cipher);

@@ -9,6 +9,7 @@
 import { MAX_FLOW_EVENTS, type FlowEvent, type FlowLog } from '../../flow/flow-log.js';
 import type { LoginTrace } from '../../session/session-data.js';
 import type { RedisConnection } from './connection.js';
+import { ttlMs } from '../ttl.js';
 
 /** KEYS[1] list key; ARGV[1] event JSON, ARGV[2] max length, ARGV[3] TTL in ms. */
 const APPEND = `
@@ -32,7 +33,7 @@ export class RedisFlowLog implements FlowLog {
 
   constructor(redis: RedisConnection, options: { ttlSeconds: number }) {
     this.#redis = redis;
-    this.#ttlMs = Math.max(1_000, Math.ceil(options.ttlSeconds * 1000));
+    this.#ttlMs = ttlMs(options.ttlSeconds, 1000);
   }
 
   append(sessionId: string, event: FlowEvent): void {

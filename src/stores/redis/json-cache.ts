@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { AtRestCipher } from './at-rest-cipher.js';
 import type { RedisConnection } from './connection.js';
+import { ttlMs } from '../ttl.js';
 
 /**
  * JSON values with a time to live under one key prefix, encrypted at rest
@@ -41,9 +42,9 @@ export class RedisJsonCache<T> {
 
   async set(key: string, entry: T, ttlSeconds: number): Promise<void> {
     const value = this.#cipher.seal(JSON.stringify(entry), this.#prefix + key);
-    const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
+    const expiry = ttlMs(ttlSeconds);
     await this.#connection.run('cache.set', (c) =>
-      c.set(this.#prefix + key, value, { expiration: { type: 'PX', value: ttlMs } }),
+      c.set(this.#prefix + key, value, { expiration: { type: 'PX', value: expiry } }),
     );
   }
 

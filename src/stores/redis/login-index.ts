@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { LoginIndex, LoginRef } from '../../tokens/login-index.js';
 import type { RedisConnection } from './connection.js';
+import { ttlSeconds as wholeSeconds } from '../ttl.js';
 
 function digest(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
@@ -43,7 +44,7 @@ export class RedisLoginIndex implements LoginIndex {
   }
 
   async add(sessionId: string, login: LoginRef, ttlSeconds: number): Promise<void> {
-    const ttl = Math.max(1, Math.ceil(ttlSeconds));
+    const ttl = wholeSeconds(ttlSeconds);
     const sets = [this.#setKey('sub', login.sub), ...(login.sid ? [this.#setKey('sid', login.sid)] : [])];
     await this.#redis.run('logins.add', (c) => {
       const multi = c.multi().set(this.#loginKey(sessionId), JSON.stringify(login), { EX: ttl });
@@ -71,7 +72,9 @@ export class RedisLoginIndex implements LoginIndex {
 
   async remove(sessionId: string): Promise<void> {
     const key = this.#loginKey(sessionId);
-    const login = parseLogin(await this.#redis.run('logins.remove', (c) => c.get(key)));
+    const raw = await this.#redis.run('logins.remove', (c) => c.get(key));
+    if (raw === null) return; // Never indexed (most sessions a new login replaces): nothing to remove.
+    const login = parseLogin(raw);
     await this.#redis.run('logins.remove', (c) => {
       const multi = c.multi().del(key);
       if (login) multi.sRem(this.#setKey('sub', login.sub), sessionId);
@@ -82,7 +85,7 @@ export class RedisLoginIndex implements LoginIndex {
 
   async markEndedAtProvider(sessionId: string, ttlSeconds: number): Promise<void> {
     const key = `${this.#redis.keyPrefix}ended:${sessionId}`;
-    await this.#redis.run('logins.mark_ended', (c) => c.set(key, '1', { EX: Math.max(1, Math.ceil(ttlSeconds)) }));
+    await this.#redis.run('logins.mark_ended', (c) => c.set(key, '1', { EX: wholeSeconds(ttlSeconds) }));
   }
 
   async takeEndedAtProvider(sessionId: string): Promise<boolean> {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { ReplayCache } from '../../oidc/backchannel-logout.js';
 import type { RedisConnection } from './connection.js';
+import { ttlSeconds as wholeSeconds } from '../ttl.js';
 
 export class RedisReplayCache implements ReplayCache {
   readonly #redis: RedisConnection;
@@ -18,7 +19,7 @@ export class RedisReplayCache implements ReplayCache {
   async firstUse(jti: string, ttlSeconds: number): Promise<boolean> {
     const key = `${this.#redis.keyPrefix}jti:${createHash('sha256').update(jti).digest('base64url')}`;
     const set = await this.#redis.run('replay.first_use', (c) =>
-      c.set(key, '1', { NX: true, EX: Math.max(1, Math.ceil(ttlSeconds)) }),
+      c.set(key, '1', { NX: true, EX: wholeSeconds(ttlSeconds) }),
     );
     return set === 'OK';
   }

@@ -19,6 +19,7 @@ import type { TokenSet } from '../../oidc/tokens.js';
 import type { TokenStore } from '../../tokens/token-store.js';
 import type { AtRestCipher } from './at-rest-cipher.js';
 import type { RedisConnection } from './connection.js';
+import { ttlMs } from '../ttl.js';
 
 /** KEYS[1] token key; ARGV[1] value, ARGV[2] new version, ARGV[3] TTL in ms. Returns 1 when written. */
 const UPDATE_IF_PREVIOUS_VERSION = `
@@ -28,6 +29,13 @@ local version = tonumber(string.match(current, '^(%d+):'))
 if version == nil or version ~= tonumber(ARGV[2]) - 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return 1
+`;
+
+/** GET and DEL in one step (GETDEL needs Redis 6.2): the record a login ending removes. */
+const TAKE = `
+local current = redis.call('GET', KEYS[1])
+if current then redis.call('DEL', KEYS[1]) end
+return current
 `;
 
 export function tokenKey(keyPrefix: string, sessionId: string): string {
@@ -65,7 +73,7 @@ export class RedisTokenStore implements TokenStore {
     const key = tokenKey(this.#redis.keyPrefix, sessionId);
     const raw = this.#encode(key, tokens);
     await this.#redis.run('tokens.create', (c) =>
-      c.set(key, raw, { expiration: { type: 'PX', value: ttlMs(ttlSeconds) } }),
+      c.set(key, raw, { expiration: { type: 'PX', value: ttlMs(ttlSeconds, 1000) } }),
     );
     this.#decrypted.set(sessionId, { raw, tokens: Object.freeze({ ...tokens }) });
   }
@@ -77,7 +85,7 @@ export class RedisTokenStore implements TokenStore {
       'tokens.update',
       UPDATE_IF_PREVIOUS_VERSION,
       [key],
-      [raw, String(tokens.version), String(ttlMs(ttlSeconds))],
+      [raw, String(tokens.version), String(ttlMs(ttlSeconds, 1000))],
     );
     if (written === 1) this.#decrypted.set(sessionId, { raw, tokens: Object.freeze({ ...tokens }) });
     return written === 1;
@@ -85,13 +93,17 @@ export class RedisTokenStore implements TokenStore {
 
   async touch(sessionId: string, ttlSeconds: number): Promise<void> {
     await this.#redis.run('tokens.touch', (c) =>
-      c.pExpire(tokenKey(this.#redis.keyPrefix, sessionId), ttlMs(ttlSeconds)),
+      c.pExpire(tokenKey(this.#redis.keyPrefix, sessionId), ttlMs(ttlSeconds, 1000)),
     );
   }
 
-  async delete(sessionId: string): Promise<void> {
+  async delete(sessionId: string): Promise<TokenSet | undefined> {
+    const key = tokenKey(this.#redis.keyPrefix, sessionId);
+    const cached = this.#decrypted.get(sessionId);
     this.#decrypted.delete(sessionId);
-    await this.#redis.run('tokens.delete', (c) => c.del(tokenKey(this.#redis.keyPrefix, sessionId)));
+    const reply = await this.#redis.evalScript('tokens.delete', TAKE, [key], []);
+    if (typeof reply !== 'string') return undefined;
+    return cached?.raw === reply ? cached.tokens : this.#decode(key, reply);
   }
 
   #encode(key: string, tokens: TokenSet): string {
@@ -112,8 +124,4 @@ export class RedisTokenStore implements TokenStore {
       return undefined;
     }
   }
-}
-
-function ttlMs(ttlSeconds: number): number {
-  return Math.max(1_000, Math.ceil(ttlSeconds * 1000));
 }
