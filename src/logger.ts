@@ -58,8 +58,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
  * The logger for the one access line of every /api call: a child of `logger`
  * (same destination, level and base fields) without the redaction pass. Its
  * callers log fixed fields only (request id, method, path, status, time),
- * never a header or a body, so there is nothing to redact, and the pass costs
- * about a microsecond per line on the hottest path (docs/benchmark.md).
+ * never a header or a body, so there is nothing to redact, and the pass is
+ * a measurable cost on the hottest path (docs/benchmark.md).
  */
 export function accessLogger(logger: Logger): Logger {
   return logger.child({}, { redact: [] });

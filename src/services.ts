@@ -29,7 +29,8 @@ import type { ReplayCache } from './oidc/backchannel-logout.js';
 import { MemoryReplayCache } from './stores/memory/replay-cache.js';
 import type { LoginIndex } from './tokens/login-index.js';
 import { MemoryLoginIndex } from './stores/memory/login-index.js';
-import { gatewayHeaderNames } from './web/security-headers.js';
+import { REQUEST_ID_HEADER } from './web/request-log.js';
+import { apiSecurityHeaders } from './web/security-headers.js';
 
 /** What the web layer (web/app.ts and its routers) is given. */
 export interface AppDeps {
@@ -53,6 +54,8 @@ export interface AppDeps {
   readonly sessionCookies: SessionCookieVerifier;
   /** What every rate limiter shares (web/rate-limit.ts): Redis counters when REDIS_URL is set. */
   readonly rateLimits: RateLimitContext;
+  /** The security headers of every /api answer, as a flat `[name, value, …]` list (web/security-headers.ts). */
+  readonly apiHeaders: readonly string[];
 }
 
 export interface Services extends AppDeps {
@@ -96,11 +99,13 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   });
 
   const sessionCookies = new SessionCookieVerifier(config.session);
+  const apiHeaders = apiSecurityHeaders(config.baseUrl.protocol === 'https:');
   const proxy = new ApiProxy({
     api: config.api,
     tokens,
     flowLog: stores.flowLog,
-    gatewayHeaders: gatewayHeaderNames(),
+    // What the gateway puts on every answer: the API's copies are dropped, not repeated.
+    gatewayHeaders: [...apiHeaders.filter((_value, index) => index % 2 === 0), REQUEST_ID_HEADER],
   });
   const m2m = config.m2m
     ? new ClientCredentialsTokens({
@@ -114,6 +119,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
 
   return {
     config,
+    apiHeaders,
     proxy,
     m2m,
     logger,

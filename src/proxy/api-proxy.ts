@@ -56,7 +56,7 @@ export interface ApiProxyDeps {
   readonly tokens: TokenService;
   readonly flowLog: FlowLog;
   /** Headers the gateway puts on every answer (security headers, request id): the API's copies are dropped. */
-  readonly gatewayHeaders?: readonly string[];
+  readonly gatewayHeaders: readonly string[];
 }
 
 /** A 401 `invalid_token` answer held back, to be replaced by a retry or passed on as it is. */
@@ -73,18 +73,20 @@ export class ApiProxy {
   readonly #paths = new LRUCache<string, string>({ max: 1_000 });
   readonly #baseUrl: URL;
   readonly #gatewayHeaders: ReadonlySet<string>;
+  readonly #replayMethods: ReadonlySet<string>;
 
   constructor(deps: ApiProxyDeps) {
     this.#deps = deps;
-    this.#gatewayHeaders = new Set((deps.gatewayHeaders ?? []).map((name) => name.toLowerCase()));
+    this.#replayMethods = new Set(deps.api.replayMethods);
+    this.#gatewayHeaders = new Set(deps.gatewayHeaders.map((name) => name.toLowerCase()));
     const { baseUrl, connectTimeoutMs } = deps.api;
     this.#baseUrl = baseUrl;
     this.#pool = new Pool(baseUrl.origin, {
       connections: 256,
       pipelining: 1,
       connectTimeout: connectTimeoutMs,
-      // The head and idle deadlines are kept by UpstreamExchange. undici's own timers aim at
-      // half-second accuracy (lib/util/timers.js) and cut a 700 ms test deadline at 550.
+      // The head and idle deadlines are kept by UpstreamExchange: undici's own timers are
+      // deliberately coarse and fire early on short deadlines.
       headersTimeout: 0,
       bodyTimeout: 0,
     });
@@ -98,20 +100,22 @@ export class ApiProxy {
    * Forwards `/api/<path>` for a session that is already known to be logged in.
    * `head` holds the response headers the gateway adds (security headers,
    * request id, a rolled session cookie); they go out in one `writeHead`.
-   * `stored`: the session's token record if the caller already read it.
+   * `stored`: the session's token record if the caller already read it (`null`: read, and there is none).
    */
   async forward(
     req: IncomingMessage,
     res: ServerResponse,
     sessionId: string,
     head: readonly string[] = [],
-    stored?: TokenSet,
+    stored?: TokenSet | null,
   ): Promise<void> {
     const { tokens, flowLog } = this.#deps;
     const started = Date.now();
     const path = this.#upstreamPath(req.url ?? '');
     const headers = upstreamRequestHeaders(req.headers);
-    const body = await this.#readReplayableBody(req);
+    // Only a method that may safely be sent twice is ever replayed (API_REPLAY_METHODS, idempotent ones by default).
+    const replayMethod = this.#replayMethods.has(req.method ?? 'GET');
+    const body = await this.#readReplayableBody(req, replayMethod);
 
     const held = await tokens.getTokens(sessionId, { stored });
     const onStatus = (status: number) => {
@@ -122,8 +126,7 @@ export class ApiProxy {
         data: { method: req.method ?? '', path, status, latencyMs: Date.now() - started },
       });
     };
-    // Only a method that may safely be sent twice is (API_REPLAY_METHODS, idempotent ones by default).
-    const replayable = body !== undefined && this.#deps.api.replayMethods.includes(req.method ?? 'GET');
+    const replayable = body !== undefined && replayMethod;
     const challenge = await this.#exchange(req, res, path, headers, held.accessToken, body, head, onStatus, replayable);
     if (!challenge) return;
 
@@ -151,13 +154,14 @@ export class ApiProxy {
 
   /**
    * Buffers the body when the call could need a replay: no body at all, or a
-   * declared length within the limit. Anything else streams (`undefined`).
+   * method that may be replayed with a declared length within the limit.
+   * Anything else streams (`undefined`).
    */
-  async #readReplayableBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  async #readReplayableBody(req: IncomingMessage, replayMethod: boolean): Promise<Buffer | undefined> {
     const length = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
     if (!chunked && (length === undefined || length === '0')) return EMPTY;
-    if (chunked || Number(length) > this.#deps.api.replayBodyLimitBytes) return undefined;
+    if (!replayMethod || chunked || Number(length) > this.#deps.api.replayBodyLimitBytes) return undefined;
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);

@@ -12,6 +12,7 @@
  * - Rolling idle timeout: every answer that shows activity sends the cookie
  *   again with a fresh expiry of `idleSeconds`.
  */
+import type { IncomingMessage } from 'node:http';
 import { parse as parseCookies, serialize } from 'cookie';
 import { LRUCache } from 'lru-cache';
 import { sign, unsign } from 'cookie-signature';
@@ -55,8 +56,8 @@ export function rolledExpiry(settings: SessionConfig, now: number): Date {
  * token record lives this much longer than the idle timeout, so it never
  * expires before its session (tokens/token-service.ts).
  */
-export function keepAliveIntervalMs(idleSeconds: number, maxIntervalSeconds = 60): number {
-  return Math.min(maxIntervalSeconds * 1000, idleSeconds * 250);
+export function keepAliveIntervalMs(idleSeconds: number): number {
+  return Math.min(60_000, idleSeconds * 250);
 }
 
 /**
@@ -89,6 +90,17 @@ export class SessionCookieVerifier {
   constructor(settings: Pick<SessionConfig, 'cookieName' | 'secrets'>) {
     this.#cookieName = settings.cookieName;
     this.#secrets = settings.secrets;
+  }
+
+  /** Answers already given per request: the rate limiter and the session reader ask about the same one. */
+  readonly #byRequest = new WeakMap<IncomingMessage, string | undefined>();
+
+  /** `idOf` for a request's `Cookie` header, worked out once per request. */
+  idOfRequest(req: IncomingMessage): string | undefined {
+    if (this.#byRequest.has(req)) return this.#byRequest.get(req);
+    const id = this.idOf(req.headers.cookie);
+    this.#byRequest.set(req, id);
+    return id;
   }
 
   /** The session id when the header carries our cookie with a good signature; otherwise undefined. */

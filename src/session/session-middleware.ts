@@ -43,7 +43,7 @@ export function absoluteTimeout(
   return async (req, _res, next) => {
     if (loginExpired(req.session.authenticatedAt, absoluteSeconds, Date.now())) {
       await onExpired(req.sessionID);
-      await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+      await regenerateSession(req);
     }
     next();
   };

@@ -39,7 +39,6 @@ export class SessionReader {
     settings: SessionConfig,
     store: session.Store,
     options: {
-      touchIntervalSeconds?: number;
       isSecure: (req: IncomingMessage) => boolean;
       cookies?: SessionCookieVerifier;
     },
@@ -50,13 +49,13 @@ export class SessionReader {
     this.#isSecure = options.isSecure;
     this.#recentlyTouched = new LRUCache<string, true>({
       max: settings.maxSessions,
-      ttl: keepAliveIntervalMs(settings.idleSeconds, options.touchIntervalSeconds),
+      ttl: keepAliveIntervalMs(settings.idleSeconds),
     });
   }
 
   /** The session id in the request's cookie when its signature is good, or undefined. */
   idOf(req: IncomingMessage): string | undefined {
-    return this.#cookies.idOf(req.headers.cookie);
+    return this.#cookies.idOfRequest(req);
   }
 
   /** The session `id` names, or undefined (expired or unknown). Store failures become a 503. */

@@ -78,8 +78,8 @@ export interface AccessTokenRequest {
   readonly force?: Exclude<RefreshReason, 'expiring'>;
   /** With `force: 'rejected_by_api'`: the token that was rejected, so a refresh already done by someone else counts. */
   readonly rejectedAccessToken?: string;
-  /** The record the caller has just read from the store (saves a second read); refreshes re-read it anyway. */
-  readonly stored?: TokenSet;
+  /** The record the caller has just read (`null`: there is none), saving a second read; refreshes re-read it anyway. */
+  readonly stored?: TokenSet | null;
 }
 
 export class TokenService {
@@ -139,7 +139,7 @@ export class TokenService {
 
   /** Returns tokens whose access token is usable now, refreshing if needed. */
   async getTokens(sessionId: string, request: AccessTokenRequest = {}): Promise<TokenSet> {
-    const tokens = request.stored ?? (await this.#deps.store.get(sessionId));
+    const tokens = request.stored !== undefined ? request.stored : await this.#deps.store.get(sessionId);
     if (!tokens) throw new LoginRequiredError();
     const now = this.#now();
     if (request.force === 'rejected_by_api') {

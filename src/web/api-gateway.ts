@@ -30,8 +30,7 @@ import { hasCsrfHeader } from './csrf.js';
 import { logError, sendJsonError, toAppError } from './error-handler.js';
 import { isSecureRequest } from './forwarded.js';
 import { rateLimiter } from './rate-limit.js';
-import { levelFor, pathOf, REQUEST_ID_HEADER, requestIdOf } from './request-log.js';
-import { apiSecurityHeaders } from './security-headers.js';
+import { levelFor, REQUEST_ID_HEADER, requestFields, requestIdOf } from './request-log.js';
 import { assertProxyableMethod } from '../proxy/api-target.js';
 import { assertServing } from './shutdown.js';
 
@@ -42,7 +41,7 @@ export function isApiPath(url: string | undefined): boolean {
 export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { config, logger, proxy, tokens } = deps;
   const access = accessLogger(logger);
-  const securityHeaders = apiSecurityHeaders(config.baseUrl.protocol === 'https:');
+  const securityHeaders = deps.apiHeaders;
   const sessions = new SessionReader(config.session, deps.sessionStore, {
     isSecure: (req) => isSecureRequest(req, config.trustProxy),
     cookies: deps.sessionCookies,
@@ -59,27 +58,25 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
     await limiter.check(req, res);
     assertProxyableMethod(req.method);
     if (!hasCsrfHeader(req)) throw new CsrfHeaderMissingError();
-    if (req.url === '/api' || req.url?.startsWith('/api?')) {
-      throw new AppError(404, 'not_found', 'Name an API path: /api/<path>.');
-    }
+    // isApiPath let `/api`, `/api?…` and `/api/…` through: only the last names an API path.
+    if (!req.url?.startsWith('/api/')) throw new AppError(404, 'not_found', 'Name an API path: /api/<path>.');
     const id = sessions.idOf(req);
     if (!id) throw new LoginRequiredError();
     // The session and its tokens are read together: with Redis that is one round trip, not two.
     // The tokens are only used once the session below proves to be a live login.
     const [session, held] = await Promise.all([sessions.load(id), tokens.peek(id)]);
     if (!session?.data.user) throw new LoginRequiredError();
-    if (sessions.expired(session)) {
-      await tokens.endLogin(session.id);
-      await sessions.clearUser(session);
-      throw new LoginRequiredError('Your session has expired. Please log in again.');
-    }
-    const rolled = sessions.keepAlive(req, session);
-    if (rolled) head.push('Set-Cookie', rolled);
-    void tokens.keepAlive(session.id);
     try {
-      await proxy.forward(req, res, session.id, head, held);
+      if (sessions.expired(session)) {
+        await tokens.endLogin(session.id);
+        throw new LoginRequiredError('Your session has expired. Please log in again.');
+      }
+      const rolled = sessions.keepAlive(req, session);
+      if (rolled) head.push('Set-Cookie', rolled);
+      void tokens.keepAlive(session.id);
+      await proxy.forward(req, res, session.id, head, held ?? null);
     } catch (err) {
-      // The token service has ended the login (refresh token refused): the session forgets the user too.
+      // The login has ended (absolute lifetime, or a refresh token the provider refused): the session forgets the user.
       if (err instanceof LoginRequiredError) await sessions.clearUser(session);
       throw err;
     }
@@ -92,7 +89,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
     res.once('finish', () => {
       const status = res.statusCode;
       const fields = {
-        req: { id: requestId, method: req.method, path: pathOf(req.url) },
+        req: requestFields(requestId, req.method, req.url),
         res: { status },
         responseTime: Number(process.hrtime.bigint() - started) / 1e6,
       };

@@ -51,7 +51,7 @@ export interface RateLimiterOptions {
 
 export function rateLimiter(context: RateLimitContext, options: RateLimiterOptions): RateLimiter {
   const sessionOf = (req: IncomingMessage) =>
-    options.key === 'ip' ? undefined : context.sessionCookies.idOf(req.headers.cookie);
+    options.key === 'ip' ? undefined : context.sessionCookies.idOfRequest(req);
   const middleware = rateLimit({
     windowMs: WINDOW_MS,
     limit: options.perMinute,
@@ -70,10 +70,8 @@ export function rateLimiter(context: RateLimitContext, options: RateLimiterOptio
     passOnStoreError: false,
     // Its start-up checks read Express-only fields; the key above already follows TRUST_PROXY.
     validate: false,
-    handler: (_req, res, next) => {
-      res.setHeader('Retry-After', String(WINDOW_MS / 1000));
-      next(new RateLimitedError(WINDOW_MS / 1000));
-    },
+    // express-rate-limit has set Retry-After; the error carries it too, for whichever path renders it.
+    handler: (_req, _res, next) => next(new RateLimitedError(WINDOW_MS / 1000)),
   });
   return {
     middleware,

@@ -14,7 +14,6 @@
 import { randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
-import { REQUEST_ID_HEADER } from './request-log.js';
 
 type HelmetOptions = Parameters<typeof helmet>[0];
 
@@ -91,9 +90,3 @@ export const noStore: RequestHandler = (_req, res, next) => {
   res.vary('Cookie');
   next();
 };
-
-/** The names of the headers the /api gateway puts on every answer, for the proxy to keep the API from repeating them. */
-export function gatewayHeaderNames(): readonly string[] {
-  const names = apiSecurityHeaders(true).filter((_value, index) => index % 2 === 0);
-  return [...names, REQUEST_ID_HEADER];
-}
