@@ -126,10 +126,6 @@ export class SessionStoreUnavailableError extends AppError {
   }
 }
 
-export function isAppError(value: unknown): value is AppError {
-  return value instanceof AppError;
-}
-
 /** The API call lacks the `X-CSRF: 1` header (see web/csrf.ts for why it proves a same-site caller). */
 export class CsrfHeaderMissingError extends AppError {
   constructor() {

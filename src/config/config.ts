@@ -197,7 +197,7 @@ export const DEMO_API_AUDIENCE = 'https://demo-api.example/';
 export const DEMO_USER_SCOPES = USER_SCOPES.join(' ');
 export const DEMO_M2M_SCOPE = M2M_SCOPES.join(' ');
 
-export function isLoopback(url: URL): boolean {
+function isLoopback(url: URL): boolean {
   return isLoopbackHost(url.hostname);
 }
 

@@ -49,7 +49,7 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** The API could not be reached or did not answer in time. */
-export class M2mApiError extends AppError {
+class M2mApiError extends AppError {
   constructor(status: 502 | 504, code: 'm2m_api_unavailable' | 'm2m_api_timeout', message: string, cause?: unknown) {
     super(status, code, message, { cause });
     this.name = 'M2mApiError';

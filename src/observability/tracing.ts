@@ -28,7 +28,7 @@ const URL_ATTRIBUTES = ['url.full', 'url.query', 'http.url', 'http.target', 'url
  * instrumentation only redacts a list of named parameters, and we want no
  * query at all.
  */
-export class QueryScrubber implements SpanProcessor {
+class QueryScrubber implements SpanProcessor {
   onStart(): void {}
   onEnding(span: Span): void {
     for (const name of URL_ATTRIBUTES) {

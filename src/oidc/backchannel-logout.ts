@@ -27,7 +27,7 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 /** The same skew allowance as ID tokens (oidc/client.ts). */
 export const LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
 /** How old (by `iat`) a logout token may be; also how long its `jti` is remembered. */
-export const LOGOUT_TOKEN_MAX_AGE_SECONDS = 120;
+const LOGOUT_TOKEN_MAX_AGE_SECONDS = 120;
 
 /** Only asymmetric signatures: a shared-secret (HS*) logout token could be minted by any client of the provider. */
 const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;

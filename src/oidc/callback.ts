@@ -124,7 +124,7 @@ export async function finishLogin(
  * error code, a timeout → 504 (never retried: the code may be spent), other network trouble → 503, anything else → 400 with the
  * library's stable code (e.g. OAUTH_JWT_CLAIM_COMPARISON_FAILED for a bad nonce).
  */
-export function translateGrantError(err: unknown, code: string, message: string): AppError {
+function translateGrantError(err: unknown, code: string, message: string): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof client.AuthorizationResponseError) {
     return new ProviderAuthorizationError(err.error, err.error_description);

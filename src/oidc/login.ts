@@ -123,7 +123,7 @@ export async function startLogin(
  * which makes a plain request fail); `off` against a provider that requires PAR would only
  * fail at the provider, so it fails here with a message that names the setting.
  */
-export function usePushedAuthorizationRequest(metadata: client.ServerMetadata, mode: ParMode): boolean {
+function usePushedAuthorizationRequest(metadata: client.ServerMetadata, mode: ParMode): boolean {
   const offered = typeof metadata.pushed_authorization_request_endpoint === 'string';
   const required = metadata.require_pushed_authorization_requests === true;
   if (mode === 'off' && required) {

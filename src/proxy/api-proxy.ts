@@ -41,12 +41,10 @@ import type { TokenService } from '../tokens/token-service.js';
 import { downstreamResponseHeaders, mapApiTarget, upstreamRequestHeaders } from './api-target.js';
 import { metrics, recordProxied } from '../observability/metrics.js';
 
-export class UpstreamError extends AppError {}
-
 const upstreamUnreachable = (cause: unknown) =>
-  new UpstreamError(502, 'upstream_unreachable', 'The API could not be reached.', { cause });
+  new AppError(502, 'upstream_unreachable', 'The API could not be reached.', { cause });
 const upstreamTimeout = (cause?: unknown) =>
-  new UpstreamError(504, 'upstream_timeout', 'The API did not answer in time.', { cause });
+  new AppError(504, 'upstream_timeout', 'The API did not answer in time.', { cause });
 
 /** The largest 401 body kept while we decide whether to retry (challenge bodies are tiny). */
 const CHALLENGE_BODY_LIMIT = 16 * 1024;

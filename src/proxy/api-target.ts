@@ -28,7 +28,7 @@ const FORBIDDEN_IN_PATH = /[\u0000-\u001f\u007f\\]|%(?:2f|5c|00)/i;
 /** Only in the path: an encoded `%` there is double encoding; in the query it is ordinary data (`10%25`). */
 const DOUBLE_ENCODED = /%25/i;
 
-export class InvalidApiPathError extends AppError {
+class InvalidApiPathError extends AppError {
   constructor() {
     super(400, 'invalid_path', 'This API path is not allowed.');
   }
@@ -163,7 +163,7 @@ const NEVER_DOWNSTREAM = new Set(['set-cookie', 'set-cookie2', 'clear-site-data'
 /** Methods never proxied: TRACE/TRACK echo the request, credentials included (cross-site tracing); CONNECT opens a tunnel. */
 const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
 
-export class MethodNotAllowedError extends AppError {
+class MethodNotAllowedError extends AppError {
   constructor() {
     super(405, 'method_not_allowed', 'This method is not allowed through the API proxy.');
   }
@@ -209,7 +209,7 @@ const NOT_SHARED = /(?:^|,)\s*(?:private|no-store)\s*(?:[,=]|$)/i;
  * said `private` or `no-store` (a `private, max-age=30` answer may stay in the
  * user's own browser cache for 30 s; RFC 9111 §5.2.2.7); `Cookie` joins its `Vary`.
  */
-export function proxiedCacheHeaders(
+function proxiedCacheHeaders(
   cacheControl: string | string[] | undefined,
   vary: string | string[] | undefined,
 ): { 'cache-control': string; vary: string } {

@@ -65,7 +65,7 @@ export function keepAliveIntervalMs(idleSeconds: number): number {
  * `.` + a 43-character HMAC, with room to spare. Anything longer is not ours
  * and is refused before any work or caching.
  */
-export const MAX_SESSION_COOKIE_LENGTH = 128;
+const MAX_SESSION_COOKIE_LENGTH = 128;
 
 /** Bytes the verified-cookie cache may hold (key and value lengths plus a per-entry overhead). */
 const VERIFIED_CACHE_BYTES = 2 * 1024 * 1024;

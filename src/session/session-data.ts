@@ -44,7 +44,7 @@ export function clearUser(data: { user?: SessionUser; authenticatedAt?: number }
 }
 
 /** At most this many logins in progress per browser; the oldest is dropped first. */
-export const MAX_PENDING_LOGINS = 5;
+const MAX_PENDING_LOGINS = 5;
 
 export function addPendingLogin(
   current: Record<string, PendingLogin> | undefined,

@@ -10,7 +10,7 @@ import { AppError } from '../errors.js';
 import { clearUser } from '../session/session-data.js';
 import type { LoginIndex } from '../tokens/login-index.js';
 
-export class SignedOutAtProviderError extends AppError {
+class SignedOutAtProviderError extends AppError {
   constructor() {
     super(
       401,

@@ -5,8 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { AppError, LoginRequiredError } from '../errors.js';
-import { errorSummary } from '../errors.js';
+import { AppError, errorSummary, LoginRequiredError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { clearUser } from '../session/session-data.js';
 import { REQUEST_ID_HEADER } from './request-log.js';

@@ -17,7 +17,7 @@ export interface Lifecycle {
   shuttingDown: boolean;
 }
 
-export class ShuttingDownError extends AppError {
+class ShuttingDownError extends AppError {
   constructor() {
     super(503, 'shutting_down', 'This server is restarting. Please try again in a moment.', {
       headers: { 'Retry-After': '2', Connection: 'close' },

@@ -29,7 +29,7 @@ import type { JWTPayload } from 'jose';
 import { headerSafe, sendChallenge, sendJson, sendMissingToken } from './challenges.js';
 
 /** Signature algorithms accepted: asymmetric only (RFC 9068 §4; RFC 8725 §3.1-3.2). */
-export const ACCEPTED_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+const ACCEPTED_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
 
 export interface AccessTokenInfo {
   readonly sub: string;
@@ -62,7 +62,7 @@ const TOKEN_ERROR_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /** Our own `invalid_token` reasons, found after jose has verified the token. */
-export class TokenRejected extends Error {
+class TokenRejected extends Error {
   constructor(readonly description: string) {
     super(description);
     this.name = 'TokenRejected';
@@ -74,7 +74,7 @@ export class TokenRejected extends Error {
  * it may quote claim values and contains `"` characters that are not allowed
  * in a challenge attribute (RFC 6750 §3).
  */
-export function describeTokenError(error: unknown): string | undefined {
+function describeTokenError(error: unknown): string | undefined {
   if (error instanceof TokenRejected) return error.description;
   if (!(error instanceof joseErrors.JOSEError) || !TOKEN_ERROR_CODES.has(error.code)) return undefined;
   if (error instanceof joseErrors.JWTExpired) return 'The access token has expired.';
@@ -103,7 +103,7 @@ export function describeTokenError(error: unknown): string | undefined {
 }
 
 /** RFC 9068 §4: `typ` must be `at+jwt` / `application/at+jwt`; `JWT` is also accepted (see the file comment). */
-export function acceptableTyp(typ: unknown): boolean {
+function acceptableTyp(typ: unknown): boolean {
   if (typeof typ !== 'string') return false;
   // RFC 7515 §4.1.9: compared case-insensitively, `application/` may be omitted.
   const normalized = typ.toLowerCase().replace(/^application\//, '');
@@ -123,7 +123,7 @@ function hasQueryToken(req: Request): boolean {
  * owner is involved) or `gty` is `client-credentials` (Auth0, whose `sub` is
  * `<client_id>@clients`).
  */
-export function kindOf(claims: JWTPayload, clientId: string | null): 'user' | 'machine' {
+function kindOf(claims: JWTPayload, clientId: string | null): 'user' | 'machine' {
   if (claims['gty'] === 'client-credentials') return 'machine';
   if (clientId !== null && claims.sub === clientId) return 'machine';
   return 'user';

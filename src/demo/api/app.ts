@@ -19,7 +19,7 @@ import { API_SCOPES, type ApiScope } from './scopes.js';
 import type { DemoDataStoreOptions } from './data.js';
 
 /** Largest JSON body accepted; beyond it the answer is 413. */
-export const BODY_LIMIT_BYTES = 16 * 1024;
+const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Configuration of {@link createDemoApi}. */
 export interface DemoApiOptions {

@@ -7,7 +7,7 @@
 import type { Response } from 'express';
 
 /** `realm` of every `WWW-Authenticate` challenge (RFC 6750 §3). */
-export const REALM = 'demo-api';
+const REALM = 'demo-api';
 
 /** JSON error body of every refusal. */
 export interface ErrorBody {

@@ -56,6 +56,6 @@ function grantTypeOf(ctx: KoaContextWithOIDC): string {
   return typeof value === 'string' ? value : 'unknown';
 }
 
-export function increment(record: Record<string, number>, key: string): void {
+function increment(record: Record<string, number>, key: string): void {
   record[key] = (record[key] ?? 0) + 1;
 }

@@ -28,7 +28,7 @@ export class RedisUnavailableError extends SessionStoreUnavailableError {
 }
 
 /** A Redis call that did not complete within the bound. */
-export class RedisTimeoutError extends Error {
+class RedisTimeoutError extends Error {
   constructor(operation: string, timeoutMs: number) {
     super(`Redis ${operation} did not answer within ${timeoutMs} ms`);
     this.name = 'RedisTimeoutError';

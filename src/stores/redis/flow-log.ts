@@ -23,7 +23,7 @@ export function flowLogKey(keyPrefix: string, sessionId: string): string {
   return `${keyPrefix}flow:${sessionId}`;
 }
 
-export function loginTraceKey(keyPrefix: string, sessionId: string): string {
+function loginTraceKey(keyPrefix: string, sessionId: string): string {
   return `${keyPrefix}trace:${sessionId}`;
 }
 

@@ -49,7 +49,7 @@ export interface RedisRefreshLockOptions {
   readonly pollMs?: number;
 }
 
-export class RefreshBusyError extends AppError {
+class RefreshBusyError extends AppError {
   constructor(retryAfterSeconds: number) {
     super(503, 'refresh_busy', 'Your session is being refreshed right now. Please try again in a moment.', {
       headers: { 'Retry-After': String(retryAfterSeconds) },

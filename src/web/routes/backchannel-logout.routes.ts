@@ -17,7 +17,7 @@ import { logError, sendJsonError, toAppError } from '../error-handler.js';
 import { rateLimiter } from '../rate-limit.js';
 import type { Logger } from '../../logger.js';
 
-export const BACKCHANNEL_LOGOUT_PATH = '/backchannel-logout';
+const BACKCHANNEL_LOGOUT_PATH = '/backchannel-logout';
 
 export function backchannelLogoutRoutes({
   config,

@@ -24,14 +24,12 @@ import { rateLimiter } from '../rate-limit.js';
 import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
 import { M2mApiClient, type M2mApiResult } from '../../m2m/api-client.js';
-import type { ClientCredentialsTokens } from '../../m2m/client.js';
 import type { M2mCacheState } from '../../m2m/description.js';
 
 /** The API route the page calls: machine clients only, scope `read:reports` in the demo. */
-export const M2M_REPORT_PATH = '/reports/daily';
+const M2M_REPORT_PATH = '/reports/daily';
 
 /** Dependencies of {@link m2mRoutes}: the app's, plus the token source (`null` when M2M is not configured). */
-export type M2mRouteDeps = AppDeps & { readonly m2m: ClientCredentialsTokens | null };
 
 interface ShownError {
   code: string;
@@ -65,7 +63,7 @@ function shownError(err: AppError): ShownError {
 }
 
 /** The M2M page and its one action. */
-export function m2mRoutes(deps: M2mRouteDeps): Router {
+export function m2mRoutes(deps: AppDeps): Router {
   const { config, m2m, logger } = deps;
   const router = Router();
   const api = m2m

@@ -8,7 +8,7 @@ import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
 
 /** Header and claims of a JWT, or `opaque` when the token is not one. Never the token itself. */
-export function decodeForDisplay(label: string, token: string | undefined) {
+function decodeForDisplay(label: string, token: string | undefined) {
   if (!token) return null;
   try {
     return { label, opaque: false, header: decodeProtectedHeader(token), claims: decodeJwt(token) };
