@@ -108,11 +108,20 @@ export class ProviderTimeoutError extends AppError {
   }
 }
 
+/** True when `test` holds for the error or anything in its `cause` chain. */
+function someCause(err: unknown, test: (e: Error) => boolean): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if (test(e)) return true;
+  return false;
+}
+
+/** A timeout: AbortSignal.timeout's `TimeoutError` or openid-client's `OAUTH_TIMEOUT`. */
+function timedOut(e: Error): boolean {
+  return e.name === 'TimeoutError' || (e as { code?: unknown }).code === 'OAUTH_TIMEOUT';
+}
+
 /** True for a timeout anywhere in the error's cause chain (openid-client's OAUTH_TIMEOUT, AbortSignal.timeout). */
 export function isTimeout(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'TimeoutError' || (err as { code?: unknown }).code === 'OAUTH_TIMEOUT') return true;
-  return err.cause !== undefined && isTimeout(err.cause);
+  return someCause(err, timedOut);
 }
 
 /** The session store cannot be reached. */
@@ -157,13 +166,15 @@ export function errorSummary(err: unknown): string {
 
 /** True when the provider could not be reached or did not answer in time (as opposed to answering with an error). */
 export function isNetworkError(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return true;
-  const code = (err as { code?: unknown }).code;
-  if (code === 'OAUTH_TIMEOUT' || code === 'OAUTH_RESPONSE_IS_NOT_JSON') return true;
-  // fetch() wraps socket errors: TypeError('fetch failed') with the errno in `cause`.
-  if (err instanceof TypeError && err.message === 'fetch failed') return true;
-  return err.cause !== undefined && isNetworkError(err.cause);
+  return someCause(
+    err,
+    (e) =>
+      timedOut(e) ||
+      e.name === 'AbortError' ||
+      (e as { code?: unknown }).code === 'OAUTH_RESPONSE_IS_NOT_JSON' ||
+      // fetch() wraps socket errors: TypeError('fetch failed') with the errno in `cause`.
+      (e instanceof TypeError && e.message === 'fetch failed'),
+  );
 }
 
 /**
@@ -173,8 +184,13 @@ export function isNetworkError(err: unknown): boolean {
  * response whose `cause` is the HTTP response).
  */
 export function isProviderOutage(err: unknown): boolean {
-  if (isNetworkError(err)) return true;
-  if (err instanceof client.ResponseBodyError) return err.status >= 500;
-  const cause = (err as { cause?: unknown } | null)?.cause;
-  return cause instanceof Response && cause.status >= 500;
+  return (
+    isNetworkError(err) ||
+    someCause(err, (e) => {
+      if (e instanceof client.ResponseBodyError) return e.status >= 500;
+      if (!(e.cause instanceof Response)) return false;
+      void e.cause.body?.cancel().catch(() => undefined); // Nobody reads it: let the connection go.
+      return e.cause.status >= 500;
+    })
+  );
 }

@@ -12,7 +12,7 @@
  */
 import * as client from 'openid-client';
 import type { ClientAuthMethod } from '../config/config.js';
-import { AppError, errorSummary, isNetworkError } from '../errors.js';
+import { AppError, errorSummary, isProviderOutage } from '../errors.js';
 import { secretScrubber } from './scrub.js';
 
 /** Stable codes of {@link M2mTokenError}. */
@@ -75,8 +75,7 @@ export function toM2mTokenError(err: unknown, who: FailedClient): M2mTokenError 
   const cause = new Error(scrub(errorSummary(original)));
   const base = { issuer: who.issuer.href };
 
-  const httpStatus = responseStatusOf(original);
-  if (isNetworkError(original) || (httpStatus !== undefined && httpStatus >= 500)) {
+  if (isProviderOutage(original)) {
     return new M2mTokenError(
       503,
       'm2m_provider_unavailable',
@@ -176,18 +175,4 @@ function oauthErrorOf(err: unknown): { oauthError?: string; description?: string
     };
   }
   return { status: 0 };
-}
-
-/** The HTTP status of the provider's response behind an openid-client error, if there was one. */
-function responseStatusOf(err: unknown): number | undefined {
-  for (let current = err, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1) {
-    // oauth4webapi: an unexpected status (5xx) is an error whose cause is the Response itself.
-    if (current.cause instanceof Response) {
-      void current.cause.body?.cancel().catch(() => undefined);
-      return current.cause.status;
-    }
-    const status = (current as { status?: unknown }).status;
-    if (typeof status === 'number') return status;
-  }
-  return undefined;
 }

@@ -19,13 +19,11 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type * as client from 'openid-client';
 import { AppError } from '../errors.js';
-import type { LoginIndex } from '../tokens/login-index.js';
-import type { TokenService } from '../tokens/token-service.js';
+// The same skew allowance as ID tokens.
+import { CLOCK_TOLERANCE_SECONDS } from './client.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
-/** The same skew allowance as ID tokens (oidc/client.ts). */
-export const LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
 /** How old (by `iat`) a logout token may be; also how long its `jti` is remembered. */
 const LOGOUT_TOKEN_MAX_AGE_SECONDS = 120;
 
@@ -103,7 +101,7 @@ export async function verifyLogoutToken(token: unknown, check: LogoutTokenCheck)
       issuer: check.issuer,
       audience: check.clientId,
       algorithms: [...check.algorithms],
-      clockTolerance: LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
       maxTokenAge: LOGOUT_TOKEN_MAX_AGE_SECONDS,
       requiredClaims: ['iat', 'jti'],
       currentDate: new Date(now()),
@@ -122,42 +120,11 @@ export async function verifyLogoutToken(token: unknown, check: LogoutTokenCheck)
   const jti = String(payload.jti);
   const iat = Number(payload.iat);
   // Remembered for as long as jose would still accept this `iat`.
-  const ttl = Math.max(1, iat + LOGOUT_TOKEN_MAX_AGE_SECONDS + LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS - now() / 1000);
+  const ttl = Math.max(1, iat + LOGOUT_TOKEN_MAX_AGE_SECONDS + CLOCK_TOLERANCE_SECONDS - now() / 1000);
   if (!(await check.replay.firstUse(`${check.issuer} ${jti}`, Math.ceil(ttl)))) {
     throw new LogoutTokenError('This logout token was already used.');
   }
   return { issuer: check.issuer, sub, sid, jti, iat };
-}
-
-export interface EndLoginsDeps {
-  readonly logins: LoginIndex;
-  readonly tokens: Pick<TokenService, 'endLogin'>;
-  /** How long the "signed out at your identity provider" notice waits for the browser's next page. */
-  readonly noticeTtlSeconds: number;
-}
-
-export interface EndedLogins {
-  readonly ended: number;
-  /** Of those, how many held a refresh token (endLogin revokes it). */
-  readonly revoked: number;
-}
-
-/**
- * Ends every login the logout token names (§2.7): `sid` → the logins of that
- * provider session, `sub` alone → all of that user's logins. Each one ends the
- * same way as a logout from our own button: TokenService.endLogin, which also
- * revokes its refresh token (RFC 7009 §2; the provider ending the session has
- * usually revoked it already, but not every provider does).
- */
-export async function endLoginsNamedBy(request: LogoutRequest, deps: EndLoginsDeps): Promise<EndedLogins> {
-  const sessionIds = await deps.logins.find({ sid: request.sid, sub: request.sub });
-  let revoked = 0;
-  for (const sessionId of sessionIds) {
-    const held = await deps.tokens.endLogin(sessionId);
-    await deps.logins.markEndedAtProvider(sessionId, deps.noticeTtlSeconds);
-    if (held?.refreshToken) revoked += 1;
-  }
-  return { ended: sessionIds.length, revoked };
 }
 
 /** What went wrong, in words safe to send back: never the token or its claims' values. */

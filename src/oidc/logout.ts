@@ -36,9 +36,9 @@ export async function revokeRefreshToken(
 }
 
 /** Whether logout sends the browser to the provider (the logout page says so). */
-export function leavesForProvider(configuration: client.Configuration, style: LogoutStyle): boolean {
+export function leavesForProvider(metadata: client.ServerMetadata, style: LogoutStyle): boolean {
   if (style === 'local') return false;
-  return style === 'auth0' || Boolean(configuration.serverMetadata().end_session_endpoint);
+  return style === 'auth0' || Boolean(metadata.end_session_endpoint);
 }
 
 export function buildLogoutRedirect(
@@ -52,7 +52,7 @@ export function buildLogoutRedirect(
   },
 ): string {
   const metadata = configuration.serverMetadata();
-  if (input.style === 'local') return input.postLogoutRedirectUri;
+  if (!leavesForProvider(metadata, input.style)) return input.postLogoutRedirectUri;
   if (metadata.end_session_endpoint) {
     const parameters: Record<string, string> = {
       post_logout_redirect_uri: input.postLogoutRedirectUri,
@@ -62,11 +62,9 @@ export function buildLogoutRedirect(
     // buildEndSessionUrl adds client_id, which identifies us without the ID token.
     return client.buildEndSessionUrl(configuration, parameters).href;
   }
-  if (input.style === 'auth0') {
-    const url = new URL('/v2/logout', metadata.issuer);
-    url.searchParams.set('client_id', input.clientId);
-    url.searchParams.set('returnTo', input.postLogoutRedirectUri);
-    return url.href;
-  }
-  return input.postLogoutRedirectUri;
+  // Auth0's legacy logout, for tenants that publish no end-session endpoint.
+  const url = new URL('/v2/logout', metadata.issuer);
+  url.searchParams.set('client_id', input.clientId);
+  url.searchParams.set('returnTo', input.postLogoutRedirectUri);
+  return url.href;
 }

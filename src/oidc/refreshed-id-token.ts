@@ -6,8 +6,9 @@
  *
  * openid-client already refuses an ID token whose `iss` is not the configured
  * issuer or whose `aud` lacks the client (it throws `ClientError` with code
- * `OAUTH_JWT_CLAIM_COMPARISON_FAILED`); it cannot compare with the login
- * because it does not know it. This check sees both.
+ * `OAUTH_JWT_CLAIM_COMPARISON_FAILED`, recognised by `isIdTokenClaimMismatch`);
+ * it cannot compare with the login because it does not know it. This check
+ * compares with the login.
  */
 import { decodeJwt, type JWTPayload } from 'jose';
 
@@ -15,10 +16,7 @@ import { decodeJwt, type JWTPayload } from 'jose';
 export function refreshedIdTokenMismatch(
   previousIdToken: string | undefined,
   refreshed: JWTPayload,
-  clientId: string,
 ): string | undefined {
-  const audiences = typeof refreshed.aud === 'string' ? [refreshed.aud] : (refreshed.aud ?? []);
-  if (!audiences.includes(clientId)) return 'aud';
   // The stored ID token was verified at login; here it is only the record of who logged in.
   // A login without an ID token (plain OAuth) leaves nothing to compare with.
   if (previousIdToken === undefined) return undefined;

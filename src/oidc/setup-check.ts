@@ -6,6 +6,7 @@
 import type { ServerMetadata } from 'openid-client';
 import type { OidcConfig } from '../config/config.js';
 import { TENANT_TEMPLATE } from './id-token-checks.js';
+import { leavesForProvider } from './logout.js';
 
 type Settings = Pick<
   OidcConfig,
@@ -38,7 +39,7 @@ export function checkProviderSetup(settings: Settings, metadata: ServerMetadata)
       'OIDC_SCOPE asks for offline_access, which the provider does not list in scopes_supported: the login may fail with invalid_scope.',
     );
   }
-  if (settings.logout !== 'local' && settings.logout !== 'auth0' && !metadata.end_session_endpoint) {
+  if (settings.logout !== 'local' && !leavesForProvider(metadata, settings.logout)) {
     warnings.push(
       'The provider has no end_session_endpoint: logout ends only this app’s session (set OIDC_LOGOUT=local to say so).',
     );

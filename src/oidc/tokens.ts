@@ -1,13 +1,11 @@
 /**
- * The token set we keep server-side, and when it needs a refresh.
+ * The token set we keep server-side.
  *
  * - Expiry comes from `expires_in` (RFC 6749 §5.1) measured on *our* clock when
  *   the response arrived, so a provider whose clock is off does not matter.
- * - A token is refreshed shortly before it expires, by the margin that
- *   src/tokens/refresh-margin.ts defines for user tokens.
+ * - When it needs a refresh is src/tokens/refresh-margin.ts's `needsRefresh`.
  */
 import type { TokenEndpointResponse } from 'openid-client';
-import { refreshMarginMs } from '../tokens/refresh-margin.js';
 
 export interface TokenSet {
   readonly accessToken: string;
@@ -54,8 +52,4 @@ export function tokenSetFromResponse(
     version: (previous?.version ?? 0) + 1,
     source,
   };
-}
-
-export function needsRefresh(tokens: TokenSet, now: number): boolean {
-  return now >= tokens.expiresAt - refreshMarginMs(tokens.lifetimeSeconds, 'user');
 }

@@ -21,6 +21,8 @@
  *   be down before the calls fail: a longer one buys more retries.
  */
 
+import type { TokenSet } from '../oidc/tokens.js';
+
 const MAX_MARGIN_SECONDS = { user: 30, client: 60 } as const;
 
 /** The kind of token: a user's (authorization code + refresh) or the app's own (client credentials). */
@@ -29,4 +31,9 @@ export type TokenKind = keyof typeof MAX_MARGIN_SECONDS;
 /** Milliseconds before expiry at which a token of `lifetimeSeconds` is renewed. */
 export function refreshMarginMs(lifetimeSeconds: number, kind: TokenKind): number {
   return Math.min(MAX_MARGIN_SECONDS[kind], lifetimeSeconds / 4) * 1000;
+}
+
+/** True when a user's token set is within its refresh margin of expiry (or past it). */
+export function needsRefresh(tokens: TokenSet, now: number): boolean {
+  return now >= tokens.expiresAt - refreshMarginMs(tokens.lifetimeSeconds, 'user');
 }

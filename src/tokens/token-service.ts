@@ -34,7 +34,8 @@ import type { Logger } from '../logger.js';
 import type { ProviderConnection } from '../oidc/client.js';
 import { revokeRefreshToken } from '../oidc/logout.js';
 import { isIdTokenClaimMismatch, refreshedIdTokenMismatch } from '../oidc/refreshed-id-token.js';
-import { needsRefresh, tokenSetFromResponse, type TokenSet, type TokenSource } from '../oidc/tokens.js';
+import { tokenSetFromResponse, type TokenSet, type TokenSource } from '../oidc/tokens.js';
+import { needsRefresh } from './refresh-margin.js';
 import { backoffDelay } from '../retry.js';
 import { keepAliveIntervalMs } from '../session/session-cookie.js';
 import { metrics, refreshOutcome } from '../observability/metrics.js';
@@ -208,8 +209,7 @@ export class TokenService {
     this.#retries.delete(sessionId);
     const gotRefreshToken = response.refresh_token !== current.refreshToken ? response.refresh_token : undefined;
     const claims = response.claims();
-    const mismatch =
-      claims && refreshedIdTokenMismatch(current.idToken, claims, provider.get().clientMetadata().client_id);
+    const mismatch = claims && refreshedIdTokenMismatch(current.idToken, claims);
     if (mismatch) {
       throw await this.#failed(sessionId, reason, new IdTokenMismatchError(mismatch), gotRefreshToken);
     }
@@ -285,8 +285,8 @@ export class TokenService {
       return new LoginRequiredError('The identity provider answered for a different login. Please log in again.');
     }
     if (isProviderOutage(err)) return new ProviderUnavailableError(err);
+    if (isRefusedGrant(err)) return new LoginRequiredError('Your session has ended. Please log in again.');
     if (err instanceof client.ResponseBodyError) {
-      if (err.error === 'invalid_grant') return new LoginRequiredError('Your session has ended. Please log in again.');
       return new AppError(502, 'refresh_failed', 'The identity provider refused to refresh the session.', {
         cause: err,
       });

@@ -118,7 +118,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logins, logger, 
       res.redirect(303, '/');
       return;
     }
-    const providerLogout = provider.ready && leavesForProvider(provider.get(), config.oidc.logout);
+    const providerLogout = provider.ready && leavesForProvider(provider.get().serverMetadata(), config.oidc.logout);
     res.render('logout', { providerLogout });
   });
 

@@ -6,8 +6,8 @@
  */
 import express, { Router, type ErrorRequestHandler } from 'express';
 import type { AppDeps } from '../../services.js';
+import { endLoginsNamedBy } from '../../tokens/end-logins.js';
 import {
-  endLoginsNamedBy,
   logoutTokenCheckFor,
   LogoutTokenError,
   providerKeys,

@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
 import * as client from 'openid-client';
 import { DEMO_CLIENT } from '../../../src/config/config.js';
-import { BACKCHANNEL_LOGOUT_EVENT, endLoginsNamedBy } from '../../../src/oidc/backchannel-logout.js';
+import { BACKCHANNEL_LOGOUT_EVENT } from '../../../src/oidc/backchannel-logout.js';
+import { endLoginsNamedBy } from '../../../src/tokens/end-logins.js';
 import { ALICE, apiCall, BOB, logIn, sessionIdOf, tokensOf } from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
 import { confirmLogoutAtProvider } from '../../helpers/provider-login.js';
@@ -128,7 +129,7 @@ describe('POST /backchannel-logout: logouts the provider sends', () => {
     const bob = await loggedIn(BOB);
     const sub = ALICE.sub;
     const result = await endLoginsNamedBy(
-      { issuer: stack.issuer, sub, sid: undefined, jti: randomUUID(), iat: 0 },
+      { sub, sid: undefined },
       {
         logins: stack.services.logins,
         tokens: stack.services.tokens,
