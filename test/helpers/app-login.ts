@@ -40,6 +40,23 @@ export async function tokensOf(browser: Browser, stack: Stack): Promise<TokenSet
   return id ? stack.services.tokens.peek(id) : undefined;
 }
 
+/** Makes the session's access token look expired to the app without waiting. */
+export async function expireAccessToken(stack: Stack, sessionId: string): Promise<void> {
+  const tokens = await stack.services.tokens.peek(sessionId);
+  assert.ok(tokens);
+  // Saving needs a higher version; keep the same tokens, only the expiry changes.
+  await stack.services.tokens.saveLogin(sessionId, {
+    ...tokens,
+    expiresAt: Date.now() - 1000,
+    version: tokens.version + 1,
+  });
+}
+
+/** How many refresh-token grants the embedded provider has answered so far. */
+export function refreshGrants(stack: Stack): number {
+  return stack.provider.stats.grants.refresh_token ?? 0;
+}
+
 /** Calls the app's /api proxy the way the pages' scripts do. */
 export function apiCall(browser: Browser, stack: Stack, path: string, init: RequestInit = {}): Promise<Response> {
   return browser.request(`${stack.appUrl}/api${path}`, {
