@@ -1,9 +1,11 @@
 /** Logging in to the app through the real embedded provider, and reading the session behind a cookie. */
 import assert from 'node:assert/strict';
+import type session from 'express-session';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
 import type { TokenSet } from '../../src/oidc/tokens.js';
 import type { Browser } from './browser.js';
 import { loginAtProvider } from './provider-login.js';
+import { sessionGet, sessionSet } from './session-store.js';
 import type { Stack } from './stack.js';
 
 export const ALICE = DEMO_ACCOUNTS[0] as DemoAccount;
@@ -38,6 +40,14 @@ export function sessionIdOf(browser: Browser, stack: Stack): string | undefined 
 export async function tokensOf(browser: Browser, stack: Stack): Promise<TokenSet | undefined> {
   const id = sessionIdOf(browser, stack);
   return id ? stack.services.tokens.peek(id) : undefined;
+}
+
+/** Moves the login time back, as if the login were `ageSeconds` old (the absolute lifetime counts from it). */
+export async function ageLogin(stack: Stack, browser: Browser, ageSeconds: number): Promise<void> {
+  const sid = sessionIdOf(browser, stack) ?? '';
+  const store = stack.services.sessionStore;
+  const data = await sessionGet(store, sid);
+  await sessionSet(store, sid, { ...data, authenticatedAt: Date.now() - ageSeconds * 1000 } as session.SessionData);
 }
 
 /** Makes the session's access token look expired to the app without waiting. */

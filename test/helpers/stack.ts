@@ -140,3 +140,17 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     },
   };
 }
+
+/** Starts a stack, runs `body`, and always closes the stack. */
+export async function withStack(
+  env: Record<string, string>,
+  body: (stack: Stack) => Promise<void>,
+  options: StackOptions = {},
+): Promise<void> {
+  const stack = await startStack(env, options);
+  try {
+    await body(stack);
+  } finally {
+    await stack.close();
+  }
+}

@@ -19,6 +19,7 @@ import { refreshLockKey } from '../../../src/stores/redis/refresh-lock.js';
 import { tokenKey } from '../../../src/stores/redis/token-store.js';
 import { TokenService } from '../../../src/tokens/token-service.js';
 import { captureLogs } from '../../helpers/log-capture.js';
+import { sessionDestroy, sessionGet, sessionSet } from '../../helpers/session-store.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 import { startTokenEndpoint } from '../../helpers/token-endpoint.js';
 
@@ -60,16 +61,6 @@ async function timeRejection(promise: Promise<unknown>): Promise<{ ms: number; e
     return { ms: Date.now() - started, error };
   }
   throw new Error('expected a rejection');
-}
-
-function sessionGet(store: session.Store, sid: string): Promise<session.SessionData | null | undefined> {
-  return new Promise((resolve, reject) => store.get(sid, (err, data) => (err ? reject(err) : resolve(data))));
-}
-function sessionSet(store: session.Store, sid: string, data: session.SessionData): Promise<void> {
-  return new Promise((resolve, reject) => store.set(sid, data, (err) => (err ? reject(err) : resolve())));
-}
-function sessionDestroy(store: session.Store, sid: string): Promise<void> {
-  return new Promise((resolve, reject) => store.destroy(sid, (err) => (err ? reject(err) : resolve())));
 }
 
 const KEY_A = 'a'.repeat(64);
