@@ -4,6 +4,7 @@ import type session from 'express-session';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
 import type { TokenSet } from '../../src/oidc/tokens.js';
 import type { Browser } from './browser.js';
+import { parseForm } from './html-forms.js';
 import { loginAtProvider } from './provider-login.js';
 import { sessionGet, sessionSet } from './session-store.js';
 import type { Stack } from './stack.js';
@@ -65,6 +66,12 @@ export async function expireAccessToken(stack: Stack, sessionId: string): Promis
 /** How many refresh-token grants the embedded provider has answered so far. */
 export function refreshGrants(stack: Stack): number {
   return stack.provider.stats.grants.refresh_token ?? 0;
+}
+
+/** The form token of the logout form on `GET /logout`, as the browser would submit it. */
+export async function logoutFormToken(browser: Browser, stack: Stack): Promise<string> {
+  const page = await browser.text(await browser.get(`${stack.appUrl}/logout`));
+  return parseForm(page, (form) => form.action === '/logout').fields['csrf'] ?? '';
 }
 
 /** Calls the app's /api proxy the way the pages' scripts do. */

@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import {
@@ -18,6 +17,7 @@ import {
   tokensOf,
 } from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
+import { freePort } from '../helpers/free-port.js';
 import { bigPattern, startRecordingApi, type RecordingApi } from '../helpers/recording-api.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -684,10 +684,7 @@ describe('/api faults, with a recording stub API', () => {
 
 describe('/api when the API is down', () => {
   it('answers 502 JSON when the connection is refused', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const port = await freePort();
     const stack = await startStack({ API_BASE_URL: `http://127.0.0.1:${port}/` });
     try {
       const browser = new Browser();
