@@ -17,9 +17,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { DEMO_API_AUDIENCE, DEMO_CLIENT, DEMO_USER_SCOPES } from '../src/config/config.js';
 import { DEMO_ACCOUNTS } from '../src/demo/demo-accounts.js';
-import { Browser } from '../test/helpers/browser.js';
-import { freePort } from '../test/helpers/free-port.js';
-import { loginAtProvider } from '../test/helpers/provider-login.js';
+import { apiHeaders, login } from './bench/login.js';
+import { freePort } from './bench/free-port.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS_PER_RUN ?? 8);
@@ -69,10 +68,8 @@ async function measure(tracing: string | undefined, ports: { app: number; provid
   });
   try {
     await waitFor(`${appUrl}/readyz`);
-    const browser = new Browser();
-    const alice = DEMO_ACCOUNTS[0]!;
-    await loginAtProvider(browser, `${appUrl}/login`, { login: alice.login, password: alice.password });
-    const headers = { cookie: browser.cookiesFor(appUrl), 'x-csrf': '1', accept: 'application/json' };
+    // One instance, which is also BASE_URL: the provider sends the browser back to it.
+    const headers = apiHeaders(await login({ publicOrigin: appUrl }, { origin: appUrl }, DEMO_ACCOUNTS[0]!));
     // Warm-up: JIT, keep-alive pools, the first spans.
     await autocannon({ url: `${appUrl}/api/appointments`, headers, connections: CONNECTIONS, duration: 2 });
     const before = cpuSeconds(app.pid!);

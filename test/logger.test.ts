@@ -4,29 +4,14 @@
  * `code` is what an operator searches for.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger } from '../src/logger.js';
-
-function capture(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {
-  const written: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      written.push(String(chunk));
-      done();
-    },
-  });
-  return {
-    logger: createLogger('info', sink),
-    lines: () => written.map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
+import { captureLogs } from './helpers/log-capture.js';
 
 const SECRET = 'eyJhbGciOiJSUzI1NiJ9.secret-value.signature';
 
 describe('log redaction', () => {
   it('censors token fields nested under any key, one or two levels down', () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogs();
     logger.info({ tokens: { accessToken: SECRET, refreshToken: SECRET, idToken: SECRET } }, 'nested');
     logger.info({ response: { access_token: SECRET, refresh_token: SECRET, id_token: SECRET } }, 'nested snake');
     logger.info({ outcome: { tokens: { accessToken: SECRET } } }, 'two levels');
@@ -37,7 +22,7 @@ describe('log redaction', () => {
   });
 
   it("censors the callback's authorization code by exact path, and keeps every error code", () => {
-    const { logger, lines } = capture();
+    const { logger, lines } = captureLogs();
     logger.info({ query: { code: SECRET, state: 'abc' } }, 'callback query');
     logger.info({ req: { query: { code: SECRET } } }, 'callback request');
     logger.warn(

@@ -11,13 +11,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import type session from 'express-session';
 import { createApp } from '../../src/web/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createListeningServer } from '../../src/http-server.js';
 import { createLogger } from '../../src/logger.js';
 import { createServices } from '../../src/services.js';
 import { serveIpc } from './ipc.js';
+import { storedSession } from './session-store.js';
 
 // tsx turns on source-mapped stack traces; `node dist/…` in production does not.
 if (process.env.BENCH_SOURCE_MAPS === 'off') process.setSourceMapsEnabled(false);
@@ -46,14 +46,6 @@ function sessionIdArg(arg: unknown): string {
   return arg;
 }
 
-function storedSession(sid: string): Promise<session.SessionData | null | undefined> {
-  return new Promise((resolve, reject) =>
-    services.sessionStore.get(sid, (err: unknown, data?: session.SessionData | null) =>
-      err ? reject(err) : resolve(data),
-    ),
-  );
-}
-
 let profiler: Session | undefined;
 
 serveIpc(
@@ -71,7 +63,7 @@ serveIpc(
     records: async (arg) => {
       const sid = sessionIdArg(arg);
       const [sessionData, tokens, events] = await Promise.all([
-        storedSession(sid),
+        storedSession(services.sessionStore, sid),
         services.tokens.peek(sid),
         services.flowLog.list(sid),
       ]);

@@ -27,16 +27,12 @@ import { errorHandler } from '../../src/web/error-handler.js';
 import { rateLimiter } from '../../src/web/rate-limit.js';
 import { requireLogin } from '../../src/web/require-login.js';
 import { securityHeaders } from '../../src/web/security-headers.js';
-import {
-  rolledExpiry,
-  serializeSessionCookie,
-  SessionCookieVerifier,
-  sessionCookieOptions,
-} from '../../src/session/session-cookie.js';
-import { sessionMiddleware } from '../../src/session/session-middleware.js';
+import { rolledExpiry, serializeSessionCookie, SessionCookieVerifier } from '../../src/session/session-cookie.js';
+import { sessionMiddleware, sessionOptions } from '../../src/session/session-middleware.js';
 import { createServices } from '../../src/services.js';
 import { forwardWithToken, keepAliveAgent } from './bare-proxy.js';
 import { serveIpc } from './ipc.js';
+import { storedSession } from './session-store.js';
 
 const config = loadConfig(process.env);
 const logger = createLogger(config.logLevel);
@@ -83,16 +79,8 @@ const headers = securityHeaders({
   https: config.baseUrl.protocol === 'https:',
 });
 const sessions = sessionMiddleware(config.session, services.sessionStore);
-// The app's express-session settings (session-middleware.ts) but for `rolling`.
-const sessionsNotRolling = session({
-  name: config.session.cookieName,
-  secret: [...config.session.secrets],
-  store: services.sessionStore,
-  resave: false,
-  saveUninitialized: false,
-  rolling: false,
-  cookie: { ...sessionCookieOptions(config.session), maxAge: config.session.idleSeconds * 1000 },
-});
+// The app's express-session settings but for `rolling`.
+const sessionsNotRolling = session({ ...sessionOptions(config.session, services.sessionStore), rolling: false });
 const guards = [
   rateLimiter(
     { trustProxy: 0, sessionCookies: new SessionCookieVerifier(config.session) },
@@ -139,14 +127,6 @@ for (const name of VARIANTS) {
   ports[name] = (await createListeningServer(0, '127.0.0.1', handlers[name])).port;
 }
 
-function storedSession(sid: string): Promise<session.SessionData | null | undefined> {
-  return new Promise((resolve, reject) =>
-    services.sessionStore.get(sid, (err: unknown, data?: session.SessionData | null) =>
-      err ? reject(err) : resolve(data),
-    ),
-  );
-}
-
 serveIpc(
   {
     cpu: () => process.cpuUsage(),
@@ -155,7 +135,7 @@ serveIpc(
       return true;
     },
     slimSession: async () => {
-      const data = await storedSession(sessionId);
+      const data = await storedSession(services.sessionStore, sessionId);
       const tokens = await services.tokens.peek(sessionId);
       if (!data?.user || !tokens) throw new Error('no logged-in session to copy');
       const slim: session.SessionData = {

@@ -50,7 +50,11 @@ function nextForm(html: string, account: DemoAccount): { action: string; fields:
  * BASE_URL/callback; a load balancer would route that to any instance, so the
  * callback is delivered to `instance`.
  */
-export async function login(run: Run, instance: AppInstance, account: DemoAccount): Promise<LoggedIn> {
+export async function login(
+  run: Pick<Run, 'publicOrigin'>,
+  instance: Pick<AppInstance, 'origin'>,
+  account: DemoAccount,
+): Promise<LoggedIn> {
   const jar = new CookieJar(undefined, { allowSecureOnLocal: true, rejectPublicSuffixes: false });
   let url = new URL('/login', instance.origin);
   let response = await send(jar, url);
@@ -77,7 +81,7 @@ export async function login(run: Run, instance: AppInstance, account: DemoAccoun
   throw new Error(`login did not reach the callback (visited ${visited.join(' -> ')})`);
 }
 
-async function finishAt(jar: CookieJar, instance: AppInstance, callback: URL): Promise<LoggedIn> {
+async function finishAt(jar: CookieJar, instance: Pick<AppInstance, 'origin'>, callback: URL): Promise<LoggedIn> {
   const response = await send(jar, callback);
   const body = await response.text();
   if (response.status < 300 || response.status >= 400) {

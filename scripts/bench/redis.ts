@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort } from './stack.js';
+import { freePort } from './free-port.js';
 
 const BINARY = process.env.REDIS_SERVER_BIN ?? 'redis-server';
 

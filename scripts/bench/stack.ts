@@ -9,9 +9,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 import { BenchChild } from './ipc.js';
 import { BENCH_LOG_LEVEL, ROOT } from './options.js';
 
@@ -45,20 +45,6 @@ export interface Run {
 }
 
 const SECRET = randomBytes(32).toString('base64url');
-
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!port) throw new Error('no free port');
-  return port;
-}
 
 /** The environment every child starts from. */
 export function baseEnv(): Record<string, string> {

@@ -14,8 +14,9 @@ import { SessionStoreUnavailableError } from '../errors.js';
 import { sessionCookieOptions } from './session-cookie.js';
 import { loginExpired } from './session-data.js';
 
-export function sessionMiddleware(settings: SessionConfig, store: session.Store): RequestHandler {
-  const handler = session({
+/** The app's express-session settings (also used by the layer benchmark, which varies `rolling`). */
+export function sessionOptions(settings: SessionConfig, store: session.Store): session.SessionOptions {
+  return {
     name: settings.cookieName,
     secret: [...settings.secrets],
     store,
@@ -23,7 +24,11 @@ export function sessionMiddleware(settings: SessionConfig, store: session.Store)
     saveUninitialized: false,
     rolling: true,
     cookie: { ...sessionCookieOptions(settings), maxAge: settings.idleSeconds * 1000 },
-  });
+  };
+}
+
+export function sessionMiddleware(settings: SessionConfig, store: session.Store): RequestHandler {
+  const handler = session(sessionOptions(settings, store));
   return (req, res, next) => {
     handler(req, res, (err?: unknown) => {
       if (err || !req.session) {

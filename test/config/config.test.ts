@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEMO_API_AUDIENCE, loadConfig } from '../../src/config/config.js';
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
+import { DEMO_API_AUDIENCE, loadConfig } from '../../src/config/config.js';
+import { problemsOf } from '../helpers/config-problems.js';
 
 const PRODUCTION = {
   NODE_ENV: 'production',

@@ -1,19 +1,10 @@
 /** OIDC_PROVIDER presets, OIDC_AUTHORIZATION_PARAMS and the demo profiles' app defaults. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEMO_API_AUDIENCE, loadConfig } from '../../src/config/config.js';
+import { DEMO_API_AUDIENCE, loadConfig } from '../../src/config/config.js';
+import { problemsOf } from '../helpers/config-problems.js';
 
 const REAL = { OIDC_ISSUER: 'https://id.example.com', OIDC_CLIENT_ID: 'app', OIDC_CLIENT_SECRET: 'secret-value' };
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('OIDC_PROVIDER presets', () => {
   it('sets each provider’s defaults, every one overridable by its own variable', () => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page, Response } from 'playwright-core';
 import { ALICE, BOB } from '../helpers/app-login.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { withStack, type Stack } from '../helpers/stack.js';
 import {
   DESKTOP,
   PHONE,
@@ -34,16 +34,6 @@ import {
 } from './helpers.js';
 
 const TEST_TIMEOUT = 120_000;
-
-/** Starts a stack, runs `body`, and always closes the stack. */
-async function withStack(env: Record<string, string>, body: (stack: Stack) => Promise<void>): Promise<void> {
-  const stack = await startStack(env);
-  try {
-    await body(stack);
-  } finally {
-    await stack.close();
-  }
-}
 
 function issuerOrigin(stack: Stack): string {
   return new URL(stack.issuer).origin;

@@ -26,7 +26,7 @@ export const DOCS_DIR = path.join(ROOT, 'docs', 'screenshots');
 const AXE_PATH = path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js');
 
 /** Flags that keep headless Chromium off the network on a closed machine (no background services). */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
@@ -44,13 +44,13 @@ export const STEP_TIMEOUT = 20_000;
 
 /**
  * Launches headless Chromium. Playwright gives every launch a fresh temporary user-data dir
- * and removes it on close.
+ * and removes it on close. `extraArgs` are added to the usual flags.
  */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     timeout: 30_000,
   });
 }

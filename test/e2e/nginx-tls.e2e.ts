@@ -12,13 +12,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
-import { DEMO_ACCOUNTS } from '../../src/demo/demo-accounts.js';
+import type { Browser } from 'playwright-core';
 import { PROJECT_ROOT } from '../../src/paths.js';
+import { ALICE } from '../helpers/app-login.js';
 import { freePort } from '../helpers/free-port.js';
-import { appErrorCode, CHROMIUM_ARGS, finishAtProvider, openPage, STEP_TIMEOUT } from './helpers.js';
-
-const ALICE = DEMO_ACCOUNTS[0]!;
+import { appErrorCode, finishAtProvider, launchChromium, openPage, STEP_TIMEOUT } from './helpers.js';
 
 interface Started {
   readonly child: ChildProcess;
@@ -157,13 +155,8 @@ describe('behind nginx terminating TLS (deploy/nginx.conf)', () => {
     writeFileSync(path.join(dir, 'site.conf'), renderSiteConfig(dir, ports));
     writeFileSync(path.join(dir, 'nginx.conf'), mainConfig(dir));
     nginx = start('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')]);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      // The certificate made above is self-signed: accept it in this test only.
-      args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'],
-      timeout: 30_000,
-    });
+    // The certificate made above is self-signed: accept it in this test only.
+    browser = await launchChromium(['--ignore-certificate-errors']);
   });
 
   after(async () => {

@@ -9,19 +9,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ALICE } from '../helpers/app-login.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { withStack, type Stack } from '../helpers/stack.js';
 import { finishAtProvider, mainText, openPage, sleep, snap, waitForOrigin, withChromium } from './helpers.js';
 
 const TEST_TIMEOUT = 120_000;
-
-async function withStack(env: Record<string, string>, body: (stack: Stack) => Promise<void>): Promise<void> {
-  const stack = await startStack(env);
-  try {
-    await body(stack);
-  } finally {
-    await stack.close();
-  }
-}
 
 /** `GET /api/me` from the page, as the console's script calls the API. */
 async function apiFromPage(page: Page): Promise<{ status: number; body: { aud?: unknown; scope?: string } }> {

@@ -1,9 +1,12 @@
 /** Logging in to the app through the real embedded provider, and reading the session behind a cookie. */
 import assert from 'node:assert/strict';
+import type session from 'express-session';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
 import type { TokenSet } from '../../src/oidc/tokens.js';
 import type { Browser } from './browser.js';
+import { parseForm } from './html-forms.js';
 import { loginAtProvider } from './provider-login.js';
+import { sessionGet, sessionSet } from './session-store.js';
 import type { Stack } from './stack.js';
 
 export const ALICE = DEMO_ACCOUNTS[0] as DemoAccount;
@@ -38,6 +41,37 @@ export function sessionIdOf(browser: Browser, stack: Stack): string | undefined 
 export async function tokensOf(browser: Browser, stack: Stack): Promise<TokenSet | undefined> {
   const id = sessionIdOf(browser, stack);
   return id ? stack.services.tokens.peek(id) : undefined;
+}
+
+/** Moves the login time back, as if the login were `ageSeconds` old (the absolute lifetime counts from it). */
+export async function ageLogin(stack: Stack, browser: Browser, ageSeconds: number): Promise<void> {
+  const sid = sessionIdOf(browser, stack) ?? '';
+  const store = stack.services.sessionStore;
+  const data = await sessionGet(store, sid);
+  await sessionSet(store, sid, { ...data, authenticatedAt: Date.now() - ageSeconds * 1000 } as session.SessionData);
+}
+
+/** Makes the session's access token look expired to the app without waiting. */
+export async function expireAccessToken(stack: Stack, sessionId: string): Promise<void> {
+  const tokens = await stack.services.tokens.peek(sessionId);
+  assert.ok(tokens);
+  // Saving needs a higher version; keep the same tokens, only the expiry changes.
+  await stack.services.tokens.saveLogin(sessionId, {
+    ...tokens,
+    expiresAt: Date.now() - 1000,
+    version: tokens.version + 1,
+  });
+}
+
+/** How many refresh-token grants the embedded provider has answered so far. */
+export function refreshGrants(stack: Stack): number {
+  return stack.provider.stats.grants.refresh_token ?? 0;
+}
+
+/** The form token of the logout form on `GET /logout`, as the browser would submit it. */
+export async function logoutFormToken(browser: Browser, stack: Stack): Promise<string> {
+  const page = await browser.text(await browser.get(`${stack.appUrl}/logout`));
+  return parseForm(page, (form) => form.action === '/logout').fields['csrf'] ?? '';
 }
 
 /** Calls the app's /api proxy the way the pages' scripts do. */

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 
 import { Browser } from './browser.js';
-import {} from './demo-provider-kit.js';
 
 describe('Browser test helper', () => {
   it('keeps cookies per host:port with Path, Max-Age and Expires, and logs every exchange', async (t) => {

@@ -3,10 +3,8 @@
  * wiring as `npm start` (attachDemoServices), but the servers are ours so a
  * test can take the provider down while the API keeps running.
  */
-import type { Server } from 'node:http';
 import { loadConfig, type Config, type M2mConfig } from '../../src/config/config.js';
 import { ClientCredentialsTokens, type ClientCredentialsOptions } from '../../src/m2m/client.js';
-import type { DemoProvider } from '../../src/demo/identity-provider/index.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer } from '../../src/http-server.js';
 
@@ -14,12 +12,9 @@ export interface M2mBackends {
   readonly config: Config;
   /** `config.m2m` (always set in demo mode). */
   readonly m2m: M2mConfig;
-  readonly issuer: string;
   readonly apiUrl: string;
   /** The env that reproduces this configuration in a child process (the CLI test). */
   readonly env: Record<string, string>;
-  readonly provider: DemoProvider;
-  readonly providerServer: Server;
   /** A ClientCredentialsTokens for the demo M2M client (5 s timeout), with `extra` options on top. */
   tokens(extra?: Partial<ClientCredentialsOptions>): ClientCredentialsTokens;
   /** Successful client-credentials grants of the demo M2M client, counted by the provider itself. */
@@ -52,11 +47,8 @@ export async function startM2mBackends(env: Record<string, string> = {}): Promis
   return {
     config,
     m2m: config.m2m,
-    issuer: provider.issuer,
     apiUrl: `http://127.0.0.1:${apiServer.port}`,
     env: fullEnv,
-    provider,
-    providerServer: providerServer.server,
     tokens: (extra = {}) => new ClientCredentialsTokens({ ...m2m, timeoutSeconds: 5, ...extra }),
     m2mGrants: () => provider.stats.grantsByClient[clientId]?.['client_credentials'] ?? 0,
     stopProvider: () => closeServer(providerServer.server, 100),

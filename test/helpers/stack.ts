@@ -5,14 +5,13 @@
  * configuration is loaded with them, then the handlers are attached.
  */
 import type { Server } from 'node:http';
-import { Writable } from 'node:stream';
 import { createApp } from '../../src/web/app.js';
 import { DEMO_CLIENT, loadConfig, type Config } from '../../src/config/config.js';
 import type { DemoProvider, DemoProviderOptions } from '../../src/demo/identity-provider/index.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer, listen } from '../../src/http-server.js';
-import { createLogger } from '../../src/logger.js';
 import { createServices, type Services } from '../../src/services.js';
+import { captureLogs } from './log-capture.js';
 
 export interface Stack {
   readonly appUrl: string;
@@ -91,14 +90,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
         ...options.asRealProvider,
       })
     : config;
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      logs.push(String(chunk));
-      done();
-    },
-  });
-  const logger = createLogger(appConfig.logLevel, sink);
+  const { logger, raw: logs } = captureLogs(appConfig.logLevel);
   if (options.providerDown) await closeServer(providerServer.server, 0);
   const services = await createServices(appConfig, logger);
   if (options.providerDown) void services.provider.start();
@@ -147,4 +139,18 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
       await services.close();
     },
   };
+}
+
+/** Starts a stack, runs `body`, and always closes the stack. */
+export async function withStack(
+  env: Record<string, string>,
+  body: (stack: Stack) => Promise<void>,
+  options: StackOptions = {},
+): Promise<void> {
+  const stack = await startStack(env, options);
+  try {
+    await body(stack);
+  } finally {
+    await stack.close();
+  }
 }

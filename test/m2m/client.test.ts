@@ -7,14 +7,13 @@
  * on demand (discovery).
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { DEMO_API_AUDIENCE, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE } from '../../src/config/config.js';
-import { createLogger } from '../../src/logger.js';
 import { M2mApiClient } from '../../src/m2m/api-client.js';
 import { ClientCredentialsTokens, type ClientCredentialsOptions } from '../../src/m2m/client.js';
 import { M2mTokenError } from '../../src/m2m/errors.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { startM2mBackends, type M2mBackends } from '../helpers/m2m-backends.js';
 import { assertTypedError } from '../helpers/m2m-errors.js';
 import { startTokenStub, type TokenStub } from '../helpers/m2m-token-stub.js';
@@ -159,19 +158,11 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
   });
 
   test('logs say what happened and never contain the token or the secret', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
-    const m2m = backends.tokens({ logger: createLogger('info', sink) });
+    const { logger, raw: lines } = captureLogs();
+    const m2m = backends.tokens({ logger });
     const token = await m2m.getToken();
     await m2m.getToken();
-    await assert.rejects(
-      backends.tokens({ clientSecret: 'bad-secret-0123456789', logger: createLogger('info', sink) }).getToken(),
-    );
+    await assert.rejects(backends.tokens({ clientSecret: 'bad-secret-0123456789', logger }).getToken());
     const all = lines.join('\n');
     assert.match(all, /m2m token obtained/);
     assert.match(all, /m2m token request failed/);

@@ -8,7 +8,7 @@ import { decodeJwt } from 'jose';
 import * as client from 'openid-client';
 import { DEMO_API_AUDIENCE } from '../../src/config/config.js';
 import type { DemoProfileName } from '../../src/demo/identity-provider/index.js';
-import { ALICE, apiCall, logIn, sessionIdOf, tokensOf } from '../helpers/app-login.js';
+import { ALICE, apiCall, logIn, logoutFormToken, sessionIdOf, tokensOf } from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
 import { confirmLogoutAtProvider } from '../helpers/provider-login.js';
 import type { Stack } from '../helpers/stack.js';
@@ -116,8 +116,7 @@ async function assertOpaqueAccessToken(stack: Stack, browser: Browser, accessTok
 
 async function logOut(stack: Stack, browser: Browser, row: JourneyRow): Promise<void> {
   const revocationsBefore = stack.provider.stats.revocations;
-  const page = await browser.text(await browser.get(`${stack.appUrl}/logout`));
-  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+  const csrf = await logoutFormToken(browser, stack);
   const res = await browser.post(
     `${stack.appUrl}/logout`,
     { csrf },

@@ -4,32 +4,26 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
-import { ALICE, BOB, apiCall, logIn, sessionIdOf, tokensOf } from '../helpers/app-login.js';
+import {
+  ALICE,
+  BOB,
+  apiCall,
+  expireAccessToken,
+  logIn,
+  refreshGrants,
+  sessionIdOf,
+  tokensOf,
+} from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
+import { freePort } from '../helpers/free-port.js';
 import { bigPattern, startRecordingApi, type RecordingApi } from '../helpers/recording-api.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { EVIL, PATH_TRICKS } from '../proxy/path-tricks.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function refreshGrants(stack: Stack): number {
-  return stack.provider.stats.grants.refresh_token ?? 0;
-}
-
-/** Makes the session's access token look expired to the app without waiting. */
-async function expireAccessToken(stack: Stack, browser: Browser): Promise<void> {
-  const id = sessionIdOf(browser, stack) ?? '';
-  const tokens = await stack.services.tokens.peek(id);
-  assert.ok(tokens);
-  // Saving needs a higher version; keep the same tokens, only the expiry changes.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const store = stack.services.tokens as any;
-  await store.saveLogin(id, { ...tokens, expiresAt: Date.now() - 1000, version: tokens.version + 1 });
-}
 
 describe('/api with the real demo API', () => {
   let stack: Stack;
@@ -149,7 +143,7 @@ describe('/api with the real demo API', () => {
     await logIn(stack, browser);
     const first = await tokensOf(browser, stack);
     assert.ok(first?.refreshToken);
-    await expireAccessToken(stack, browser);
+    await expireAccessToken(stack, sessionIdOf(browser, stack) ?? '');
     const before = refreshGrants(stack);
     assert.equal((await apiCall(browser, stack, '/me')).status, 200);
     assert.equal(refreshGrants(stack), before + 1);
@@ -158,7 +152,7 @@ describe('/api with the real demo API', () => {
     assert.notEqual(second.accessToken, first.accessToken);
     assert.notEqual(second.refreshToken, first.refreshToken, 'the provider rotated the refresh token');
     // The next refresh uses the rotated token: it succeeds.
-    await expireAccessToken(stack, browser);
+    await expireAccessToken(stack, sessionIdOf(browser, stack) ?? '');
     assert.equal((await apiCall(browser, stack, '/me')).status, 200);
     assert.equal(refreshGrants(stack), before + 2);
     // The first refresh token is refused by the provider (and, as RFC 9700 §4.14.2 says, reusing it revokes the grant).
@@ -174,7 +168,7 @@ describe('/api with the real demo API', () => {
   it('20 concurrent calls with an expired token make exactly one refresh grant, all 200', async () => {
     const browser = new Browser();
     await logIn(stack, browser);
-    await expireAccessToken(stack, browser);
+    await expireAccessToken(stack, sessionIdOf(browser, stack) ?? '');
     const before = refreshGrants(stack);
     const results = await Promise.all(Array.from({ length: 20 }, () => apiCall(browser, stack, '/appointments')));
     assert.deepEqual(
@@ -183,7 +177,7 @@ describe('/api with the real demo API', () => {
     );
     assert.equal(refreshGrants(stack), before + 1);
     // And the session still works afterwards with the newest refresh token.
-    await expireAccessToken(stack, browser);
+    await expireAccessToken(stack, sessionIdOf(browser, stack) ?? '');
     assert.equal((await apiCall(browser, stack, '/appointments')).status, 200);
     assert.equal(refreshGrants(stack), before + 2);
   });
@@ -196,7 +190,7 @@ describe('/api with the real demo API', () => {
     await client.tokenRevocation(stack.services.provider.get(), tokens.refreshToken, {
       token_type_hint: 'refresh_token',
     });
-    await expireAccessToken(stack, browser);
+    await expireAccessToken(stack, sessionIdOf(browser, stack) ?? '');
     const res = await apiCall(browser, stack, '/appointments');
     assert.equal(res.status, 401);
     assert.equal(((await res.json()) as { error: string }).error, 'login_required');
@@ -668,7 +662,7 @@ describe('/api faults, with a recording stub API', () => {
   });
 
   it('answers 503 with Retry-After when the provider is down at refresh time, and keeps the tokens', async () => {
-    await expireAccessToken(stack, browser);
+    await expireAccessToken(stack, sessionIdOf(browser, stack) ?? '');
     const held = await tokensOf(browser, stack);
     await stack.stopProvider();
     try {
@@ -690,10 +684,7 @@ describe('/api faults, with a recording stub API', () => {
 
 describe('/api when the API is down', () => {
   it('answers 502 JSON when the connection is refused', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const port = await freePort();
     const stack = await startStack({ API_BASE_URL: `http://127.0.0.1:${port}/` });
     try {
       const browser = new Browser();

@@ -1,7 +1,7 @@
 /** Readiness, a provider that comes up late, session lifetimes and abuse limits. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { logIn } from '../helpers/app-login.js';
+import { ageLogin, logIn, sessionIdOf } from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
 import { startStack } from '../helpers/stack.js';
 
@@ -160,15 +160,8 @@ describe('session lifetimes on the /api path', () => {
       await logIn(stack, browser);
       assert.equal((await browser.get(`${stack.appUrl}/api/me`, { headers: { 'X-CSRF': '1' } })).status, 200);
       // Age the login instead of waiting: the absolute lifetime counts from authenticatedAt.
-      const raw = browser.cookie(stack.appUrl, 'sid') ?? '';
-      const sid = /^s:([^.]+)\./.exec(decodeURIComponent(raw))?.[1] ?? '';
-      const store = stack.services.sessionStore;
-      const data = await new Promise<Record<string, unknown>>((resolve, reject) =>
-        store.get(sid, (err, value) => (err ? reject(err) : resolve(value as unknown as Record<string, unknown>))),
-      );
-      await new Promise<void>((resolve) =>
-        store.set(sid, { ...data, authenticatedAt: Date.now() - 11_000 } as never, () => resolve()),
-      );
+      const sid = sessionIdOf(browser, stack) ?? '';
+      await ageLogin(stack, browser, 11);
       const res = await browser.get(`${stack.appUrl}/api/me`, { headers: { 'X-CSRF': '1' } });
       assert.equal(res.status, 401);
       assert.equal(((await res.json()) as { error: string }).error, 'login_required');

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { logIn, sessionIdOf } from '../helpers/app-login.js';
+import { ageLogin, logIn, sessionIdOf } from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -26,18 +26,6 @@ async function call(stack: Stack, browser: Browser, path: string, csrf = true): 
 
 async function errorOf(res: Response): Promise<string> {
   return ((await res.json()) as { error: string }).error;
-}
-
-/** Moves the login time back, as if the login were `ageSeconds` old. */
-async function ageLogin(stack: Stack, browser: Browser, ageSeconds: number): Promise<void> {
-  const sid = sessionIdOf(browser, stack) ?? '';
-  const store = stack.services.sessionStore;
-  const data = await new Promise<Record<string, unknown>>((resolve, reject) =>
-    store.get(sid, (err, value) => (err ? reject(err) : resolve(value as unknown as Record<string, unknown>))),
-  );
-  await new Promise<void>((resolve) =>
-    store.set(sid, { ...data, authenticatedAt: Date.now() - ageSeconds * 1000 } as never, () => resolve()),
-  );
 }
 
 describe('one rule table, both request pipelines', () => {

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Writable } from 'node:stream';
 import type session from 'express-session';
 import { AppError } from '../../../src/errors.js';
 import { createLogger, type Logger } from '../../../src/logger.js';
@@ -19,22 +18,10 @@ import { flowLogKey } from '../../../src/stores/redis/flow-log.js';
 import { refreshLockKey } from '../../../src/stores/redis/refresh-lock.js';
 import { tokenKey } from '../../../src/stores/redis/token-store.js';
 import { TokenService } from '../../../src/tokens/token-service.js';
+import { captureLogs } from '../../helpers/log-capture.js';
+import { sessionDestroy, sessionGet, sessionSet } from '../../helpers/session-store.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 import { startTokenEndpoint } from '../../helpers/token-endpoint.js';
-
-function capturingLogger(): { logger: Logger; lines: () => Array<{ msg: string; level: number }> } {
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      raw.push(String(chunk));
-      done();
-    },
-  });
-  return {
-    logger: createLogger('debug', sink),
-    lines: () => raw.map((line) => JSON.parse(line) as { msg: string; level: number }),
-  };
-}
 
 function tokenSet(version: number, overrides: Partial<TokenSet> = {}): TokenSet {
   const now = Date.now();
@@ -74,16 +61,6 @@ async function timeRejection(promise: Promise<unknown>): Promise<{ ms: number; e
     return { ms: Date.now() - started, error };
   }
   throw new Error('expected a rejection');
-}
-
-function sessionGet(store: session.Store, sid: string): Promise<session.SessionData | null | undefined> {
-  return new Promise((resolve, reject) => store.get(sid, (err, data) => (err ? reject(err) : resolve(data))));
-}
-function sessionSet(store: session.Store, sid: string, data: session.SessionData): Promise<void> {
-  return new Promise((resolve, reject) => store.set(sid, data, (err) => (err ? reject(err) : resolve())));
-}
-function sessionDestroy(store: session.Store, sid: string): Promise<void> {
-  return new Promise((resolve, reject) => store.destroy(sid, (err) => (err ? reject(err) : resolve())));
 }
 
 const KEY_A = 'a'.repeat(64);
@@ -490,7 +467,7 @@ describe('Redis backends (real redis-server)', () => {
     });
 
     it('Redis killed → everything fails fast with 503, no crash; Redis back → the same backends work again', async () => {
-      const captured = capturingLogger();
+      const captured = captureLogs('debug');
       const a = await backends({ keyPrefix: 'outage:', logger: captured.logger });
       const b = await backends({ keyPrefix: 'outage:' });
       await a.tokenStore.create('sid', tokenSet(1), 60);
@@ -536,7 +513,7 @@ describe('Redis backends (real redis-server)', () => {
       assert.equal(await b.refreshLock.withLock('sid', async () => 'ran'), 'ran');
 
       const messages = captured
-        .lines()
+        .lines<{ msg: string; level: number }>()
         .filter((l) => l.level >= 30)
         .map((l) => l.msg);
       assert.equal(messages.filter((m) => m.startsWith('Redis connection lost')).length, 1, messages.join('\n'));
@@ -549,7 +526,7 @@ describe('Redis backends (real redis-server)', () => {
 
     it('starting while Redis is down: returns promptly, answers 503, connects when Redis appears', async () => {
       await redis.stop();
-      const captured = capturingLogger();
+      const captured = captureLogs('debug');
       const started = Date.now();
       const a = await backends({ keyPrefix: 'late:', logger: captured.logger });
       const createMs = Date.now() - started;
@@ -561,7 +538,7 @@ describe('Redis backends (real redis-server)', () => {
       await redis.start();
       await waitFor(async () => (await a.ping(), true), 10_000, 'first connection');
       const messages = captured
-        .lines()
+        .lines<{ msg: string; level: number }>()
         .filter((l) => l.level >= 30)
         .map((l) => l.msg);
       assert.equal(messages.filter((m) => m.startsWith('Redis not reachable yet')).length, 1, messages.join('\n'));

@@ -10,7 +10,8 @@ import { createApp } from '../../../src/web/app.js';
 import { closeServer, createListeningServer } from '../../../src/http-server.js';
 import { createLogger } from '../../../src/logger.js';
 import { createServices } from '../../../src/services.js';
-import { logIn, sessionIdOf } from '../../helpers/app-login.js';
+import { refreshLockKey } from '../../../src/stores/redis/refresh-lock.js';
+import { expireAccessToken, logIn, refreshGrants, sessionIdOf } from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 import { startStack, type AppInstance, type Stack } from '../../helpers/stack.js';
@@ -33,20 +34,6 @@ function callVia(baseUrl: string, cookie: string, path: string, init: RequestIni
       ...(init.headers as Record<string, string> | undefined),
     },
   });
-}
-
-async function expire(sessionId: string): Promise<void> {
-  const tokens = await stack.services.tokens.peek(sessionId);
-  assert.ok(tokens);
-  await stack.services.tokens.saveLogin(sessionId, {
-    ...tokens,
-    expiresAt: Date.now() - 1000,
-    version: tokens.version + 1,
-  });
-}
-
-function refreshGrants(): number {
-  return stack.provider.stats.grants.refresh_token ?? 0;
 }
 
 before(async () => {
@@ -77,8 +64,8 @@ describe('two instances sharing Redis', () => {
     await logIn(stack, browser);
     const cookie = browser.cookiesFor(`${stack.appUrl}/`);
     const sid = sessionIdOf(browser, stack) ?? '';
-    await expire(sid);
-    const before = refreshGrants();
+    await expireAccessToken(stack, sid);
+    const before = refreshGrants(stack);
     const urls = [stack.appUrl, second.url];
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => callVia(urls[i % 2] as string, cookie, '/api/appointments')),
@@ -87,11 +74,11 @@ describe('two instances sharing Redis', () => {
       results.map((r) => r.status),
       Array(20).fill(200),
     );
-    assert.equal(refreshGrants() - before, 1);
+    assert.equal(refreshGrants(stack) - before, 1);
     // The newest refresh token is the one in the store: the next refresh works.
-    await expire(sid);
+    await expireAccessToken(stack, sid);
     assert.equal((await callVia(second.url, cookie, '/api/appointments')).status, 200);
-    assert.equal(refreshGrants() - before, 2);
+    assert.equal(refreshGrants(stack) - before, 2);
   });
 
   it('keeps the session when an instance restarts', async () => {
@@ -117,18 +104,19 @@ describe('two instances sharing Redis', () => {
     await logIn(stack, browser);
     const cookie = browser.cookiesFor(`${stack.appUrl}/`);
     const sid = sessionIdOf(browser, stack) ?? '';
-    await expire(sid);
+    await expireAccessToken(stack, sid);
     // A holder that died mid-refresh: its lock stays until it expires.
     const raw = createClient({ url: redis.url });
     await raw.connect();
-    await raw.set(`oidc-bff:lock:refresh:${sid}`, 'dead-holder', { PX: 1500 });
+    // The app runs with the default key prefix, `oidc-bff:`.
+    await raw.set(refreshLockKey('oidc-bff:', sid), 'dead-holder', { PX: 1500 });
     await raw.quit();
-    const before = refreshGrants();
+    const before = refreshGrants(stack);
     const started = Date.now();
     const res = await callVia(second.url, cookie, '/api/me');
     const waited = Date.now() - started;
     assert.equal(res.status, 200);
-    assert.equal(refreshGrants() - before, 1);
+    assert.equal(refreshGrants(stack) - before, 1);
     assert.ok(waited >= 1000 && waited < 5000, `waited ${waited} ms for the dead lock`);
   });
 

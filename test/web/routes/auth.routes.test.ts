@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import * as client from 'openid-client';
 import { DEMO_ACCOUNTS } from '../../../src/demo/demo-accounts.js';
 import { HOSTILE_RETURN_TO } from '../../oidc/return-to.test.js';
-import { ALICE, BOB, logIn, sessionIdOf, tokensOf } from '../../helpers/app-login.js';
+import { ALICE, BOB, logIn, logoutFormToken, sessionIdOf, tokensOf } from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
 import { loginAtProvider } from '../../helpers/provider-login.js';
 import { startStack, type Stack } from '../../helpers/stack.js';
@@ -395,8 +395,7 @@ describe('logout', () => {
     await logIn(stack, browser);
     const noToken = await browser.post(`${stack.appUrl}/logout`, {});
     assert.equal(noToken.status, 403);
-    const page = await browser.text(await browser.get(`${stack.appUrl}/logout`));
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const csrf = await logoutFormToken(browser, stack);
     const crossSite = await browser.post(
       `${stack.appUrl}/logout`,
       { csrf },
@@ -412,8 +411,7 @@ describe('logout', () => {
     const held = await tokensOf(browser, stack);
     assert.ok(held?.refreshToken && held.idToken);
     const sid = sessionIdOf(browser, stack);
-    const page = await browser.text(await browser.get(`${stack.appUrl}/logout`));
-    const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const csrf = await logoutFormToken(browser, stack);
     // What Chromium sends for our form under Referrer-Policy: no-referrer.
     const res = await browser.post(
       `${stack.appUrl}/logout`,
