@@ -10,17 +10,14 @@ import { DEMO_API_AUDIENCE } from '../../config/config.js';
 import { readConfigOrExit } from '../../config/read-config.js';
 import { createLogger } from '../../logger.js';
 import { createDemoApi } from './app.js';
+import { discoverTokenIssuer } from './discover-issuer.js';
 
 const config = readConfigOrExit();
 const logger = createLogger(config.logLevel);
-const issuer = config.oidc.issuer.href.replace(/\/$/, '');
-// The provider publishes its keys at the discovery document's jwks_uri (OIDC Discovery §3).
-const discovery: { jwks_uri?: string } = await fetch(`${issuer}/.well-known/openid-configuration`, {
-  signal: AbortSignal.timeout(10_000),
-})
-  .then((res) => (res.ok ? (res.json() as Promise<{ jwks_uri?: string }>) : {}))
-  .catch(() => ({}));
-const jwksUri = new URL(discovery.jwks_uri ?? `${issuer}/jwks`);
+const { issuer, jwksUri } = await discoverTokenIssuer(config.oidc.issuer).catch((err: unknown) => {
+  logger.fatal({ err: String(err) }, 'demo API cannot start: the provider has no usable discovery document');
+  process.exit(1);
+});
 const audience = config.oidc.audience ?? config.oidc.resource ?? DEMO_API_AUDIENCE;
 const port = config.demo?.apiPort ?? Number(config.api.baseUrl.port || 3002);
 
