@@ -183,6 +183,7 @@ async function redisStores(url: string, config: Config, logger: Logger): Promise
     sessionTtlSeconds: config.session.absoluteSeconds,
     logger,
     encryptionKeys: config.session.tokenEncryptionKeys,
+    clientCache: config.session.redisClientCache,
     // A dead holder blocks its session this long; a live one extends the lock while it works.
     lockTtlMs: (config.oidc.timeoutSeconds + 2) * 1000,
     lockWaitMs: (config.oidc.timeoutSeconds + 4) * 1000,

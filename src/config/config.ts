@@ -114,6 +114,11 @@ export interface SessionConfig {
   readonly absoluteSeconds: number;
   readonly maxSessions: number;
   readonly redisUrl: string | undefined;
+  /**
+   * Keep session and token records read from Redis in this process until Redis says they changed
+   * (server-assisted client-side caching, RESP3 `CLIENT TRACKING`); off for servers or proxies without it.
+   */
+  readonly redisClientCache: boolean;
   /** AES-256 keys (64 hex characters each) for tokens at rest in Redis; the first encrypts, all decrypt. */
   readonly tokenEncryptionKeys: readonly string[];
   /** True when TOKEN_ENCRYPTION_KEY was not set and a random key was made for this process. */
@@ -279,6 +284,7 @@ const envSchema = z.object({
     .pipe(z.url({ protocol: /^rediss?$/ }))
     .optional(),
   REDIS_ALLOW_PLAINTEXT: z.enum(['true', 'false']).default('false'),
+  REDIS_CLIENT_CACHE: z.enum(['on', 'off']).default('on'),
 
   M2M_ISSUER: absoluteUrl.optional(),
   M2M_CLIENT_ID: optionalText,
@@ -534,6 +540,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       absoluteSeconds: e.SESSION_ABSOLUTE_SECONDS,
       maxSessions: e.SESSION_MAX_COUNT,
       redisUrl: e.REDIS_URL,
+      redisClientCache: e.REDIS_CLIENT_CACHE === 'on',
       tokenEncryptionKeys,
       ephemeralTokenKey,
     },

@@ -62,6 +62,14 @@ export interface RedisBackendsOptions {
   readonly commandTimeoutMs?: number;
   /** Cap of the reconnect backoff. Default 2 000. */
   readonly reconnectMaxDelayMs?: number;
+  /**
+   * Server-assisted client-side caching (Redis 6+, RESP3): records this process read stay in memory
+   * until Redis reports a change, so a hot session costs no round trip. Default true; `false` for
+   * servers or proxies without `CLIENT TRACKING`.
+   */
+  readonly clientCache?: boolean;
+  /** Most records the client-side cache holds (least recently used leave first). Default 20 000. */
+  readonly clientCacheEntries?: number;
   /** How long `createRedisBackends` waits for the first connection before returning anyway. Default `commandTimeoutMs`. */
   readonly initialConnectWaitMs?: number;
 }
@@ -130,6 +138,15 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
     commandsQueueMaxLength: 10_000,
     // Redis Enterprise only; 'auto' would also resolve the host name on every connect.
     maintNotifications: 'disabled',
+    // Client-side caching needs RESP3 (https://redis.io/docs/latest/develop/reference/client-side-caching/).
+    RESP: 3,
+    // Every GET this client sends (session and token records) is remembered with the key it read;
+    // Redis tracks those keys for this connection and pushes an invalidation when any client
+    // changes or expires one, and node-redis drops the entry. The cache is emptied when the
+    // connection drops, so nothing read before an outage outlives it.
+    ...(options.clientCache === false
+      ? {}
+      : { clientSideCache: { maxEntries: options.clientCacheEntries ?? 20_000, recordStats: false } }),
   });
 
   let state: ConnectionState = 'connecting';
@@ -213,6 +230,8 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
     },
     async close() {
       if (state === 'closed') return;
+      // The flow log's queued events go out before the connection does.
+      if (client.isReady) await flowLog.flush();
       state = 'closed';
       try {
         const closing = client.close();

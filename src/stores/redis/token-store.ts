@@ -13,6 +13,9 @@
  *
  * Decrypting costs more than the rest of a read: each instance keeps the last
  * record it decrypted per session and reuses it while Redis holds the same value.
+ * `get` itself is usually answered from the connection's client-side cache
+ * (backends.ts), which Redis invalidates on every change; a refresh reads after
+ * taking the cluster lock, a round trip that delivers any invalidation first.
  */
 import { LRUCache } from 'lru-cache';
 import type { TokenSet } from '../../oidc/tokens.js';

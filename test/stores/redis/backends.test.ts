@@ -14,7 +14,7 @@ import type { TokenSet } from '../../../src/oidc/tokens.js';
 import type { FlowEvent } from '../../../src/flow/flow-log.js';
 import { createRedisBackends, type RedisBackends } from '../../../src/stores/redis/backends.js';
 import { RedisUnavailableError } from '../../../src/stores/redis/connection.js';
-import { flowLogKey } from '../../../src/stores/redis/flow-log.js';
+import { flowLogKey, RedisFlowLog } from '../../../src/stores/redis/flow-log.js';
 import { refreshLockKey } from '../../../src/stores/redis/refresh-lock.js';
 import { tokenKey } from '../../../src/stores/redis/token-store.js';
 import { TokenService } from '../../../src/tokens/token-service.js';
@@ -90,6 +90,7 @@ describe('Redis backends (real redis-server)', () => {
       lockTtlMs?: number;
       keyPrefix?: string;
       encryptionKeys?: readonly string[];
+      clientCache?: boolean;
     } = {},
   ) {
     const created = await createRedisBackends({
@@ -100,6 +101,7 @@ describe('Redis backends (real redis-server)', () => {
       encryptionKeys: options.encryptionKeys ?? [KEY_A],
       ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
       ...(options.lockTtlMs !== undefined ? { lockTtlMs: options.lockTtlMs } : {}),
+      ...(options.clientCache !== undefined ? { clientCache: options.clientCache } : {}),
     });
     opened.push(created);
     return created;
@@ -237,6 +239,69 @@ describe('Redis backends (real redis-server)', () => {
       assert.ok(ttl > 3_590_000 && ttl <= 3_600_000, `TTL ${ttl} ms`);
       await a.flowLog.delete('sid');
       assert.deepEqual(await a.flowLog.list('sid'), []);
+    });
+  });
+
+  describe('flow log batches', () => {
+    it('a burst of events is one Redis write per session, and the log reads them all', async () => {
+      const b = await backends({ keyPrefix: 'flow-batch:' });
+      let writes = 0;
+      const counted = {
+        ...b.connection,
+        keyPrefix: b.connection.keyPrefix,
+        logger: b.connection.logger,
+        run: b.connection.run.bind(b.connection),
+        evalScript: (...args: Parameters<typeof b.connection.evalScript>) => {
+          writes += 1;
+          return b.connection.evalScript(...args);
+        },
+      };
+      const log = new RedisFlowLog(counted, { ttlSeconds: 60, batchMs: 60_000 });
+      for (let n = 1; n <= 50; n += 1) log.append('one', event(n));
+      log.append('two', event(1));
+      assert.equal(writes, 0, 'nothing is written while the batch is open');
+      await log.flush();
+      assert.equal(writes, 2, 'one write per session');
+      assert.equal((await log.list('one')).length, 50);
+      log.append('one', event(51));
+      assert.equal((await log.list('one')).at(-1)?.data.n, 51, 'this instance reads its own queued events');
+    });
+  });
+
+  describe('client-side cache', () => {
+    async function getCalls(b: RedisBackends): Promise<number> {
+      const info = await b.client.info('commandstats');
+      return Number(/cmdstat_get:calls=(\d+)/.exec(info)?.[1] ?? 0);
+    }
+
+    it('a record read again is served from memory; with the cache off every read is a GET', async () => {
+      for (const [clientCache, expectedGets] of [
+        [true, 1],
+        [false, 10],
+      ] as const) {
+        const b = await backends({ clientCache });
+        await b.tokenStore.create('sid', tokenSet(1), 600);
+        const before = await getCalls(b);
+        for (let i = 0; i < 10; i += 1) assert.equal((await b.tokenStore.get('sid'))?.version, 1);
+        assert.equal((await getCalls(b)) - before, expectedGets, `clientCache ${clientCache}`);
+      }
+    });
+
+    it('a record changed or removed by another instance stops being served here within 1 s', async () => {
+      const a = await backends({ keyPrefix: 'csc:' });
+      const b = await backends({ keyPrefix: 'csc:' });
+      await a.tokenStore.create('sid', tokenSet(1), 600);
+      await sessionSet(a.sessionStore, 'sid', { cookie: { originalMaxAge: 60_000 } } as session.SessionData);
+      assert.equal((await b.tokenStore.get('sid'))?.version, 1);
+      assert.ok(await sessionGet(b.sessionStore, 'sid'));
+
+      // B sends nothing of its own below: only Redis's invalidation messages can tell it.
+      assert.equal(await a.tokenStore.update('sid', tokenSet(2), 600), true);
+      await waitFor(async () => (await b.tokenStore.get('sid'))?.version === 2, 1_000, 'the new version on B');
+      await a.tokenStore.delete('sid');
+      await sessionDestroy(a.sessionStore, 'sid');
+      await waitFor(async () => (await b.tokenStore.get('sid')) === undefined, 1_000, 'the logout on B');
+      await waitFor(async () => (await sessionGet(b.sessionStore, 'sid')) == null, 1_000, 'the session gone on B');
     });
   });
 
@@ -442,6 +507,8 @@ describe('Redis backends (real redis-server)', () => {
       for (let i = 0; i < 10; i += 1) assert.equal((await b.tokenStore.get('sid'))?.version, 1);
       assert.equal(b.cipher.decryptions - before, 1);
       assert.equal(await a.tokenStore.update('sid', tokenSet(2), 600), true);
+      // B has read Redis's invalidation of its cached record once one round trip of its own is done.
+      await b.ping();
       for (let i = 0; i < 10; i += 1) assert.equal((await b.tokenStore.get('sid'))?.version, 2);
       assert.equal(b.cipher.decryptions - before, 2);
     });
