@@ -11,16 +11,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { createApp } from '../../src/web/app.js';
-import { loadConfig } from '../../src/config/config.js';
-import { createListeningServer } from '../../src/http-server.js';
-import { createLogger } from '../../src/logger.js';
-import { createServices } from '../../src/services.js';
 import { serveIpc } from './ipc.js';
 import { storedSession } from './session-store.js';
 
 // tsx turns on source-mapped stack traces; `node dist/…` in production does not.
 if (process.env.BENCH_SOURCE_MAPS === 'off') process.setSourceMapsEnabled(false);
+
+// The build (what `npm run start:prod` runs) or the sources (stack.ts decides); the same modules either way.
+const code = process.env.BENCH_APP_CODE === 'dist' ? '../../dist' : '../../src';
+const { createApp } = (await import(`${code}/web/app.js`)) as typeof import('../../src/web/app.js');
+const { loadConfig } = (await import(`${code}/config/config.js`)) as typeof import('../../src/config/config.js');
+const { createListeningServer } = (await import(`${code}/http-server.js`)) as typeof import('../../src/http-server.js');
+const { createLogger } = (await import(`${code}/logger.js`)) as typeof import('../../src/logger.js');
+const { createServices } = (await import(`${code}/services.js`)) as typeof import('../../src/services.js');
 
 const config = loadConfig(process.env);
 const logger = createLogger(config.logLevel);

@@ -56,6 +56,16 @@ export interface Throughput {
   /** CPU µs per request of the app process(es) and of process A. */
   readonly appCpuUs: number;
   readonly demoCpuUs: number;
+  /** CPU µs per request of the target's extra process (the Redis server), when it has one. */
+  readonly extraCpuUs?: number;
+  /** Per round of {@link measureInterleaved}, for same-round ratios between rows. */
+  readonly rounds?: readonly RoundFigures[];
+}
+
+/** One row's figures in one round. */
+export interface RoundFigures {
+  readonly rps: number;
+  readonly appCpuUs: number;
 }
 
 /** Something to do around the measured window. */
@@ -124,6 +134,8 @@ export interface Target {
   readonly seconds: number;
   /** No app column (the calibration row). */
   readonly noApp?: boolean;
+  /** CPU µs used so far by one more process this row depends on (the Redis server). */
+  readonly extraCpu?: () => Promise<number>;
 }
 
 /**
@@ -136,7 +148,14 @@ export async function measureInterleaved(targets: readonly Target[]): Promise<Th
     log(`${target.label}: warm-up ${WARMUP_S} s`);
     await load(target.url, target.headers, WARMUP_S);
   }
-  const acc = targets.map(() => ({ raw: [] as RawResult[], app: 0, demo: 0, seconds: 0 }));
+  const acc = targets.map(() => ({
+    raw: [] as RawResult[],
+    app: 0,
+    demo: 0,
+    extra: 0,
+    seconds: 0,
+    rounds: [] as RoundFigures[],
+  }));
   for (let round = 0; round < ROUNDS; round += 1) {
     const plan = targets.map((t) => `${t.label.split(' (')[0]} ${fmt(t.seconds / ROUNDS, 2)} s`).join(', ');
     log(`measuring, round ${round + 1}/${ROUNDS}: ${plan}`);
@@ -144,13 +163,24 @@ export async function measureInterleaved(targets: readonly Target[]): Promise<Th
       const i = (k + round) % targets.length;
       const target = targets[i] as Target;
       const slot = acc[i] as (typeof acc)[number];
-      const [app0, demo0] = await Promise.all([cpuOf(target.app), cpuOf(target.demo)]);
+      const [app0, demo0, extra0] = await Promise.all([
+        cpuOf(target.app),
+        cpuOf(target.demo),
+        target.extraCpu?.() ?? 0,
+      ]);
       const raw = await loadRaw(target.url, target.headers, target.seconds / ROUNDS);
-      const [app1, demo1] = await Promise.all([cpuOf(target.app), cpuOf(target.demo)]);
+      const [app1, demo1, extra1] = await Promise.all([
+        cpuOf(target.app),
+        cpuOf(target.demo),
+        target.extraCpu?.() ?? 0,
+      ]);
       slot.raw.push(raw);
       slot.app += app1 - app0;
       slot.demo += demo1 - demo0;
+      slot.extra += extra1 - extra0;
       slot.seconds += raw.duration;
+      const done = Math.max(raw.totalCompletedRequests, 1);
+      slot.rounds.push({ rps: raw.totalCompletedRequests / raw.duration, appCpuUs: (app1 - app0) / done });
     }
   }
   return targets.map((target, i) => {
@@ -158,6 +188,10 @@ export async function measureInterleaved(targets: readonly Target[]): Promise<Th
     const result = autocannon.aggregateResult(slot.raw, { url: target.url, connections: CONNECTIONS });
     const requests = slot.raw.reduce((sum, raw) => sum + raw.totalCompletedRequests, 0);
     const appCpu = target.noApp ? Number.NaN : slot.app;
-    return throughputOf(target.label, result, requests, slot.seconds, appCpu, slot.demo);
+    return {
+      ...throughputOf(target.label, result, requests, slot.seconds, appCpu, slot.demo),
+      rounds: slot.rounds,
+      ...(target.extraCpu ? { extraCpuUs: slot.extra / requests } : {}),
+    };
   });
 }

@@ -35,8 +35,8 @@ import { machineFacts, writeDocSection, type Facts } from './docs-page.js';
 import { elapsedSeconds, log } from './format.js';
 import { layersMain } from './layers.js';
 import { stopLoad } from './load.js';
-import { memoryPerSession } from './memory.js';
-import { DOC, LAYERS, PROFILE, QUICK, ROOT, STORM_TTL_S, WATCHDOG_MS } from './options.js';
+import { memoryPerSession, redisMemoryPerSession } from './memory.js';
+import { DOC, LAYERS, PROFILE, QUICK, REDIS_LOGINS, ROOT, STORM_TTL_S, WATCHDOG_MS } from './options.js';
 import { profileMain } from './profile.js';
 import { planRedis, startRedis, type BenchRedis } from './redis.js';
 import { storm, type StormResult } from './refresh-storm.js';
@@ -79,9 +79,12 @@ async function benchMain(facts: Facts): Promise<void> {
   log('run 1: starting A (provider + API, 3600 s tokens) and B');
   const run1 = await startRun('run1', 3600, [{ name: 'app' }, ...(redisUrl ? [{ name: 'app-redis', redisUrl }] : [])]);
   const app = run1.instances[0] as AppInstance;
-  const { session, ...throughput } = await measureThroughput(run1);
+  const { session, ...throughput } = await measureThroughput(run1, redisServer);
   const records = await app.child.call<Report['records']>('records', session.sid);
   const memory = await memoryPerSession(run1, app);
+  const redisApp = run1.instances[1];
+  const redisMemory =
+    redisServer && redisApp ? await redisMemoryPerSession(run1, redisApp, redisServer, REDIS_LOGINS) : undefined;
   await run1.stop();
 
   log(`run 2: starting A (${STORM_TTL_S} s tokens) and B`);
@@ -115,6 +118,7 @@ async function benchMain(facts: Facts): Promise<void> {
     ...throughput,
     records,
     memory,
+    ...(redisMemory ? { redisMemory } : {}),
     storm: stormResult,
     durationS: elapsedSeconds(),
     ...(redisStorm ? { redisStorm } : {}),

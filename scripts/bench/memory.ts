@@ -6,6 +6,7 @@ import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js
 import { log } from './format.js';
 import { login } from './login.js';
 import { LOGIN_BUDGET_MS, LOGIN_PARALLEL, LOGINS, WARMUP_LOGINS } from './options.js';
+import type { BenchRedis } from './redis.js';
 import type { AppInstance, Run } from './stack.js';
 
 export interface MemoryResult {
@@ -76,4 +77,22 @@ export async function memoryPerSession(run: Run, instance: AppInstance): Promise
     rssDelta: after.rss - before.rss,
     kibPerSession: (after.heapUsed - before.heapUsed) / done / 1024,
   };
+}
+
+/** Bytes of Redis memory per login: `used_memory` before and after `count` logins on an instance using `redis`. */
+export async function redisMemoryPerSession(
+  run: Run,
+  instance: AppInstance,
+  redis: BenchRedis,
+  count: number,
+): Promise<{ logins: number; bytesPerSession: number }> {
+  await runLogins(run, instance, WARMUP_LOGINS, 20_000, false);
+  // The flow log is written in batches: let the last one land before each reading.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const before = await redis.usedMemory();
+  log(`Redis memory: ${count} logins on ${instance.name}`);
+  const { done } = await runLogins(run, instance, count, LOGIN_BUDGET_MS, false);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const after = await redis.usedMemory();
+  return { logins: done, bytesPerSession: (after - before) / done };
 }

@@ -28,6 +28,8 @@ export const LAYER_S = QUICK ? 2 : 8;
 export const STORM_S = QUICK ? 8 : 20;
 export const STORM_TTL_S = 5;
 export const LOGINS = QUICK ? 100 : 1_000;
+/** Logins whose Redis memory is measured (the app on Redis). */
+export const REDIS_LOGINS = QUICK ? 50 : 300;
 export const WARMUP_LOGINS = 20;
 export const LOGIN_PARALLEL = 4;
 export const LOGIN_BUDGET_MS = QUICK ? 20_000 : 50_000;
@@ -35,3 +37,8 @@ export const LOGIN_BUDGET_MS = QUICK ? 20_000 : 50_000;
 export const WATCHDOG_MS = 300_000;
 /** The app's LOG_LEVEL in the benchmark (default info, as `npm start`). */
 export const BENCH_LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
+/**
+ * Which code process B runs: `dist` (default) is what `npm run start:prod` runs (the build, NODE_ENV=production,
+ * the provider configured like a real one); `BENCH_APP_CODE=src` runs the TypeScript sources as `npm start` does.
+ */
+export const APP_CODE: 'dist' | 'src' = process.env.BENCH_APP_CODE === 'src' ? 'src' : 'dist';

@@ -5,7 +5,9 @@
  * loopback port, without persistence, and kills it when done.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { createClient } from 'redis';
 import { setTimeout as delay } from 'node:timers/promises';
 import { freePort } from './free-port.js';
 
@@ -22,8 +24,22 @@ export function planRedis(): { enabled: true } | { enabled: false; reason: strin
 export interface BenchRedis {
   readonly port: number;
   readonly url: string;
+  /** CPU µs the server process has used so far (user + system, from /proc). */
+  cpuMicros(): Promise<number>;
+  /** The server's `used_memory` in bytes (INFO memory). */
+  usedMemory(): Promise<number>;
   /** Kills the server. */
   dispose(): Promise<void>;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU fields. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** utime + stime of `pid` in µs (proc(5): fields 14 and 15, counted after the parenthesised command name). */
+function processCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
 }
 
 /** True when the server answers PING with PONG. */
@@ -49,9 +65,21 @@ export async function startRedis(): Promise<BenchRedis> {
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `redis://127.0.0.1:${port}`;
   const server: BenchRedis = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url,
+    cpuMicros: async () => processCpuMicros(child.pid as number),
+    async usedMemory() {
+      const client = createClient({ url, RESP: 3 });
+      await client.connect();
+      try {
+        const info = await client.info('memory');
+        return Number(/used_memory:(\d+)/.exec(info)?.[1]);
+      } finally {
+        client.destroy();
+      }
+    },
     async dispose() {
       process.removeListener('exit', kill);
       if (child.exitCode === null && child.signalCode === null) kill();

@@ -9,6 +9,7 @@ import { fmt, table, verdict } from './format.js';
 import type { Throughput } from './load.js';
 import type { MemoryResult } from './memory.js';
 import {
+  APP_CODE,
   BENCH_LOG_LEVEL,
   CALIBRATION_S,
   CONNECTIONS,
@@ -27,7 +28,47 @@ const REFERENCE = {
   apache: { name: 'Apache + mod_auth_openidc', share: 0.63, cpuUs: 270, kib: 23 },
   eoc: { name: 'express-openid-connect + http-proxy-middleware', share: 0.33, cpuUs: 630, kib: 78 },
 };
-const TARGET = { share: 0.7, defectShare: 0.5, cpuUs: 200, kib: 8 };
+const TARGET = { share: 0.7, defectShare: 0.5, cpuUs: 200, kib: 4 };
+
+/**
+ * Against the floor (a bare proxy with one fixed token, process P): the most a session-checking proxy can
+ * cost in CPU and keep of its throughput, per store, as medians of same-round ratios.
+ */
+const FLOOR_TARGET = {
+  memory: { cpu: 1.2, rps: 0.95 },
+  redis: { cpu: 1.5, rps: 0.85 },
+};
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Median over rounds of `row`'s figure divided by the floor's in the same round. */
+function floorRatio(row: Throughput, floor: Throughput, figure: 'rps' | 'appCpuUs'): number {
+  const rows = row.rounds ?? [];
+  const floors = floor.rounds ?? [];
+  return median(rows.map((r, i) => r[figure] / ((floors[i] as (typeof floors)[number])[figure] || Number.NaN)));
+}
+
+function floorRows(r: Report): string[][] {
+  const rows: Array<[string, Throughput, { cpu: number; rps: number }]> = [
+    ['in-memory store', r.proxied, FLOOR_TARGET.memory],
+  ];
+  if (r.redisProxied) rows.push(['Redis store', r.redisProxied, FLOOR_TARGET.redis]);
+  return rows.map(([name, row, target]) => {
+    const cpu = floorRatio(row, r.floor, 'appCpuUs');
+    const rps = floorRatio(row, r.floor, 'rps');
+    return [
+      name,
+      `**${cpu.toFixed(2)}×** — ${verdict(cpu <= target.cpu, `≤ ${target.cpu}×`)}`,
+      `**${rps.toFixed(2)}×** — ${verdict(rps >= target.rps, `≥ ${target.rps}×`)}`,
+      `${fmt(row.p50, 1)} vs ${fmt(r.floor.p50, 1)}`,
+      row.extraCpuUs === undefined ? '—' : `${fmt(row.extraCpuUs)} µs`,
+    ];
+  });
+}
 
 function throughputRow(t: Throughput, appColumn = true): string[] {
   return [
@@ -83,6 +124,7 @@ export interface Report {
     flowLogEvents: number;
   };
   memory: MemoryResult;
+  redisMemory?: { logins: number; bytesPerSession: number };
   storm: StormResult;
   redisStorm?: StormResult;
   redisNote?: string;
@@ -109,7 +151,11 @@ export function renderReport(r: Report): string {
         .join(' / ')}. ` +
       'A shared, noisy machine: compare the ratios, not the absolute numbers.',
     '',
-    'Processes: **A** the embedded provider and demo API, **B** the app (built like `src/server.ts`, `LOG_LEVEL=' +
+    'Processes: **A** the embedded provider and demo API, **B** the app (' +
+      (APP_CODE === 'dist'
+        ? 'the build, as `npm run start:prod` runs it: `NODE_ENV=production`, the provider in A configured as a real one'
+        : 'the TypeScript sources through tsx, as `npm start`') +
+      ', `LOG_LEVEL=' +
       BENCH_LOG_LEVEL +
       '`, logs to a file), **C** the load generator (autocannon, 50 connections, keep-alive, pipelining 1), and for one row ' +
       '**P** a bare node:http proxy (scripts/bench/floor-process.ts). All share the same 2 cores, so the load generator takes CPU from the servers in every row. ' +
@@ -117,7 +163,7 @@ export function renderReport(r: Report): string {
     '',
     `### 1. Throughput: \`GET /me\` directly with a bearer token vs through \`/api/me\``,
     '',
-    `Each row: ${WARMUP_S} s warm-up, then ${MEASURE_S} s measured (calibration rows ${CALIBRATION_S} s) in ${ROUNDS} rounds that alternate the rows, ` +
+    `Each row: ${WARMUP_S} s warm-up, then ${MEASURE_S} s measured (the bare server ${CALIBRATION_S} s) in ${ROUNDS} rounds that alternate the rows, ` +
       "so a neighbour's load spike hits every row alike. Access tokens live 3600 s here: no refresh during this part.",
     '',
     table(
@@ -134,10 +180,23 @@ export function renderReport(r: Report): string {
     `- Calibration: a bare Node \`http\` server (in A, ${CALIBRATION_S} s) costs **${fmt(r.calibration.demoCpuUs)} µs** of CPU per request on this machine at this moment; ` +
       `the app's proxied request costs **${(r.proxied.appCpuUs / r.calibration.demoCpuUs).toFixed(0)}×** that, the demo API's JWT-checked \`/me\` ${(r.direct.demoCpuUs / r.calibration.demoCpuUs).toFixed(0)}×.`,
     `- Proxied / direct throughput: **${share.toFixed(2)}** — ${shareVerdict}`,
-    `- Floor: a bare 20-line node:http proxy (no session, logging or headers; process P, ${CALIBRATION_S} s) keeps **${(r.floor.rps / r.direct.rps).toFixed(2)}** of direct at ` +
+    `- Floor: a bare 20-line node:http proxy (no session, logging or headers; process P, ${MEASURE_S} s) keeps **${(r.floor.rps / r.direct.rps).toFixed(2)}** of direct at ` +
       `${fmt(r.floor.appCpuUs)} µs CPU per request (in the B column); the app adds ${fmt(r.proxied.appCpuUs - r.floor.appCpuUs)} µs on top of it.`,
     `- App CPU per proxied request: **${fmt(r.proxied.appCpuUs)} µs** — ${verdict(cpuOk, `≤ ${TARGET.cpuUs} µs`)}`,
     '- The demo API verifies a JWT (jose, RS256) on every request: that cost is in both rows (last CPU column).',
+    '',
+    `#### Against the floor (medians over the ${ROUNDS} rounds of each round's ratio to the bare proxy P)`,
+    '',
+    table(
+      [
+        'Proxied `GET /api/me`',
+        'app CPU per call / floor',
+        'throughput / floor',
+        'p50 ms vs floor',
+        'Redis server CPU per call',
+      ],
+      floorRows(r),
+    ),
     '',
     `### 2. Refresh storm: ${STORM_TTL_S} s access tokens, ${CONNECTIONS} connections on one session, ${STORM_S} s`,
     '',
@@ -154,6 +213,14 @@ export function renderReport(r: Report): string {
         ],
         ['Per session', `**${fmt(r.memory.kibPerSession, 2)} KiB** — ${verdict(memOk, `≤ ${TARGET.kib} KiB`)}`],
         ['RSS delta (informational)', `${fmt(r.memory.rssDelta / 1048576, 1)} MiB`],
+        ...(r.redisMemory
+          ? [
+              [
+                `Redis memory per session (\`used_memory\`, ${fmt(r.redisMemory.logins)} logins on the app on Redis)`,
+                `${fmt(r.redisMemory.bytesPerSession / 1024, 2)} KiB`,
+              ],
+            ]
+          : []),
         [
           'Logins (failed) / time',
           `${fmt(r.memory.logins)} of ${fmt(LOGINS)} planned (${r.memory.failed} failed) in ${fmt(r.memory.seconds, 1)} s, after ${WARMUP_LOGINS} warm-up logins`,

@@ -7,13 +7,15 @@
  * Every child is registered in `children`, so main.ts can kill them all on
  * exit, error and SIGINT; their logs go to files in `tmp`.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port.js';
 import { BenchChild } from './ipc.js';
-import { BENCH_LOG_LEVEL, ROOT } from './options.js';
+import { DEMO_API_AUDIENCE, DEMO_CLIENT, DEMO_USER_SCOPES } from '../../src/config/config.js';
+import { APP_CODE, BENCH_LOG_LEVEL, ROOT } from './options.js';
 
 /** Every child process still running. */
 export const children = new Set<BenchChild>();
@@ -45,6 +47,36 @@ export interface Run {
 }
 
 const SECRET = randomBytes(32).toString('base64url');
+const TOKEN_KEY = randomBytes(32).toString('hex');
+
+let built = false;
+/** `npm run build` once per benchmark when B runs the build (`APP_CODE` dist). */
+export function buildOnce(): void {
+  if (APP_CODE !== 'dist' || built) return;
+  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) throw new Error('npm run build failed');
+  built = true;
+}
+
+/**
+ * B's environment on the build: production, with the provider in A configured as a real one
+ * (what `npm run demo:provider` prints for an app), so no demo-mode default is involved.
+ */
+function productionEnv(providerPort: number, apiPort: number): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    BENCH_APP_CODE: 'dist',
+    OIDC_ISSUER: `http://127.0.0.1:${providerPort}`,
+    OIDC_CLIENT_ID: DEMO_CLIENT.clientId,
+    OIDC_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
+    OIDC_RESOURCE: DEMO_API_AUDIENCE,
+    OIDC_SCOPE: `openid profile email offline_access ${DEMO_USER_SCOPES}`,
+    // oidc-provider issues a refresh token for offline_access only after a consent prompt (OIDC Core §11).
+    OIDC_PROMPT: 'consent',
+    API_BASE_URL: `http://127.0.0.1:${apiPort}/`,
+    TOKEN_ENCRYPTION_KEY: TOKEN_KEY,
+  };
+}
 
 /** The environment every child starts from. */
 export function baseEnv(): Record<string, string> {
@@ -92,6 +124,7 @@ export async function startRun(
     ...instances.map(() => freePort()),
   ]);
   const publicPort = appPorts[0] as number;
+  if (instances.some((instance) => (instance.script ?? 'app-process.ts') === 'app-process.ts')) buildOnce();
   const common: Record<string, string> = {
     ...baseEnv(),
     NODE_ENV: 'development',
@@ -108,13 +141,15 @@ export async function startRun(
   const started = await Promise.all(
     instances.map(async (instance, i) => {
       const port = appPorts[i] as number;
+      const script = instance.script ?? 'app-process.ts';
+      const onBuild = APP_CODE === 'dist' && script === 'app-process.ts';
       const env = {
         ...common,
+        ...(onBuild ? productionEnv(providerPort as number, apiPort as number) : {}),
         PORT: String(port),
         BASE_URL: `http://localhost:${publicPort}`,
         ...(instance.redisUrl ? { REDIS_URL: instance.redisUrl } : {}),
       };
-      const script = instance.script ?? 'app-process.ts';
       const { child, info } = await startChild(`${label}/B ${instance.name}`, script, env, `${label}-${instance.name}`);
       return {
         name: instance.name,

@@ -10,6 +10,7 @@ import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js
 import { measureInterleaved, type Target, type Throughput } from './load.js';
 import { apiHeaders, login, statusOf, type LoggedIn } from './login.js';
 import { CALIBRATION_S, MEASURE_S } from './options.js';
+import type { BenchRedis } from './redis.js';
 import { baseEnv, startChild, stopChild, type AppInstance, type Run } from './stack.js';
 
 export interface ThroughputRows {
@@ -23,7 +24,7 @@ export interface ThroughputRows {
 }
 
 /** Part 1 on `run`: its first instance is the app, its second (if any) the app on Redis. */
-export async function measureThroughput(run: Run): Promise<ThroughputRows> {
+export async function measureThroughput(run: Run, redis?: BenchRedis): Promise<ThroughputRows> {
   const app = run.instances[0] as AppInstance;
   const session = await login(run, app, DEMO_ACCOUNTS[0] as DemoAccount);
   const token = await app.child.call<string | null>('accessToken', session.sid);
@@ -65,7 +66,8 @@ export async function measureThroughput(run: Run): Promise<ThroughputRows> {
       headers: {},
       app: floor.child,
       demo,
-      seconds: CALIBRATION_S,
+      // As long as the app's rows: every app figure is also reported as a same-round ratio to this one.
+      seconds: MEASURE_S,
     },
     {
       label: 'proxied GET /api/me (cookie + X-CSRF)',
@@ -84,6 +86,7 @@ export async function measureThroughput(run: Run): Promise<ThroughputRows> {
             app: redisApp.child,
             demo,
             seconds: MEASURE_S,
+            ...(redis ? { extraCpu: () => redis.cpuMicros() } : {}),
           },
         ]
       : []),
