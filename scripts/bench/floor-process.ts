@@ -1,6 +1,6 @@
 /**
  * Benchmark process P (bench only): the floor for any Node proxy on this
- * machine. A bare node:http server that forwards every request to the demo
+ * machine. A bare node:http server that forwards every request (undici) to the demo
  * API's `GET /me` with a fixed bearer token, over a keep-alive agent, streaming
  * the answer back: no session, no logging, no headers, no checks. The app's
  * proxied figures are compared with it to separate what proxying costs here

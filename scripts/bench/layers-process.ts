@@ -47,7 +47,7 @@ const fixedSession: RequestHandler = (req, _res, next) => {
   next();
 };
 
-// The floor: node:http, one keep-alive agent, token from the TokenService, pipe back.
+// The floor: undici, one keep-alive pool, token from the TokenService, streamed back.
 const agent = keepAliveAgent();
 const meUrl = new URL('me', config.api.baseUrl);
 const bareProxy: RequestListener = (req, res) => {
@@ -92,7 +92,7 @@ const guards = [
 
 /** The rows of the report, in order. */
 const VARIANTS = [
-  'bare node:http proxy (token from TokenService)',
+  'bare undici proxy (token from TokenService)',
   '+ express (same bare handler)',
   'express + ApiProxy (src/proxy)',
   '+ pino-http request log',
@@ -105,7 +105,7 @@ const VARIANTS = [
 ] as const;
 
 const handlers: Record<(typeof VARIANTS)[number], RequestListener> = {
-  'bare node:http proxy (token from TokenService)': bareProxy,
+  'bare undici proxy (token from TokenService)': bareProxy,
   '+ express (same bare handler)': expressWith([], bareProxy as unknown as RequestHandler),
   'express + ApiProxy (src/proxy)': expressWith([fixedSession]),
   '+ pino-http request log': expressWith([logging, fixedSession]),

@@ -6,7 +6,7 @@
  *   A  demo-process.ts    the embedded provider + demo API (+ a bare server for calibration)
  *   B  app-process.ts     the app, built like src/server.ts (one or more; Redis ones too)
  *   C  this script        the load generator (autocannon) and the "browsers" (login.ts)
- *   P  floor-process.ts   a bare node:http proxy: the floor for any Node proxy here
+ *   P  floor-process.ts   a bare undici proxy: the floor for any Node proxy here
  *   L  layers-process.ts  the pipeline one layer at a time (--layers only)
  * Ports are picked free on loopback and passed through the environment
  * (PORT, DEMO_PROVIDER_PORT, DEMO_API_PORT) exactly as `npm start` reads them.

@@ -158,7 +158,7 @@ export function renderReport(r: Report): string {
       ', `LOG_LEVEL=' +
       BENCH_LOG_LEVEL +
       '`, logs to a file), **C** the load generator (autocannon, 50 connections, keep-alive, pipelining 1), and for one row ' +
-      '**P** a bare node:http proxy (scripts/bench/floor-process.ts). All share the same 2 cores, so the load generator takes CPU from the servers in every row. ' +
+      '**P** a bare undici proxy with one fixed token (scripts/bench/floor-process.ts). All share the same 2 cores, so the load generator takes CPU from the servers in every row. ' +
       "CPU per request is the process's `process.cpuUsage()` delta over the measured window divided by the completed requests.",
     '',
     `### 1. Throughput: \`GET /me\` directly with a bearer token vs through \`/api/me\``,
@@ -180,7 +180,7 @@ export function renderReport(r: Report): string {
     `- Calibration: a bare Node \`http\` server (in A, ${CALIBRATION_S} s) costs **${fmt(r.calibration.demoCpuUs)} µs** of CPU per request on this machine at this moment; ` +
       `the app's proxied request costs **${(r.proxied.appCpuUs / r.calibration.demoCpuUs).toFixed(0)}×** that, the demo API's JWT-checked \`/me\` ${(r.direct.demoCpuUs / r.calibration.demoCpuUs).toFixed(0)}×.`,
     `- Proxied / direct throughput: **${share.toFixed(2)}** — ${shareVerdict}`,
-    `- Floor: a bare 20-line node:http proxy (no session, logging or headers; process P, ${MEASURE_S} s) keeps **${(r.floor.rps / r.direct.rps).toFixed(2)}** of direct at ` +
+    `- Floor: a bare undici proxy (one fixed token, no session, logging or headers; process P, ${MEASURE_S} s) keeps **${(r.floor.rps / r.direct.rps).toFixed(2)}** of direct at ` +
       `${fmt(r.floor.appCpuUs)} µs CPU per request (in the B column); the app adds ${fmt(r.proxied.appCpuUs - r.floor.appCpuUs)} µs on top of it.`,
     `- App CPU per proxied request: **${fmt(r.proxied.appCpuUs)} µs** — ${verdict(cpuOk, `≤ ${TARGET.cpuUs} µs`)}`,
     '- The demo API verifies a JWT (jose, RS256) on every request: that cost is in both rows (last CPU column).',

@@ -2,7 +2,7 @@
  * Part 1 of the report (bench only): `GET /me` on the demo API directly with
  * a bearer token, against `GET /api/me` through the app with the session
  * cookie, with two calibration rows that say what the machine gives right
- * now: a bare node:http server (in A) and a bare node:http proxy (P,
+ * now: a bare node:http server (in A) and a bare undici proxy (P,
  * floor-process.ts), the floor for any Node proxy here. With Redis, the app
  * on Redis is one more row.
  */
@@ -61,7 +61,7 @@ export async function measureThroughput(run: Run, redis?: BenchRedis): Promise<T
     },
     { label: 'direct GET /me (bearer)', url: directUrl, headers: bearer, app: app.child, demo, seconds: MEASURE_S },
     {
-      label: 'bare node:http proxy to /me (floor, P)',
+      label: 'bare undici proxy to /me (floor, P)',
       url: `http://127.0.0.1:${String(floor.info.port)}/`,
       headers: {},
       app: floor.child,
