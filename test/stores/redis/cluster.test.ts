@@ -11,7 +11,7 @@ import { closeServer, createListeningServer } from '../../../src/http-server.js'
 import { createLogger } from '../../../src/logger.js';
 import { createServices } from '../../../src/services.js';
 import { refreshLockKey } from '../../../src/stores/redis/refresh-lock.js';
-import { expireAccessToken, logIn, refreshGrants, sessionIdOf } from '../../helpers/app-login.js';
+import { expireAccessToken, logIn, logoutFormToken, refreshGrants, sessionIdOf } from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 import { startStack, type AppInstance, type Stack } from '../../helpers/stack.js';
@@ -57,6 +57,23 @@ describe('two instances sharing Redis', () => {
     assert.equal(((await res.json()) as { kind: string }).kind, 'user');
     const page = await callVia(second.url, cookie, '/profile', { headers: { Accept: 'text/html' } });
     assert.equal(page.status, 200);
+  });
+
+  it('a logout on one instance ends the session on the other within 1 s, though it held it in its client-side cache', async () => {
+    const browser = new Browser();
+    await logIn(stack, browser);
+    const cookie = browser.cookiesFor(`${stack.appUrl}/`);
+    // The second instance reads the session and its tokens, and keeps them in its client-side cache.
+    for (let i = 0; i < 3; i += 1) assert.equal((await callVia(second.url, cookie, '/api/me')).status, 200);
+    const csrf = await logoutFormToken(browser, stack);
+    assert.equal((await browser.post(`${stack.appUrl}/logout`, { csrf })).status, 303);
+    const deadline = Date.now() + 1_000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      status = (await callVia(second.url, cookie, '/api/me')).status;
+      if (status === 200) await sleep(20);
+    }
+    assert.equal(status, 401, 'the other instance stopped serving the ended session within 1 s');
   });
 
   it('20 concurrent calls with an expired token over both instances make exactly one refresh grant', async () => {
