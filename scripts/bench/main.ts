@@ -77,7 +77,16 @@ async function benchMain(facts: Facts): Promise<void> {
   const redisUrl = redisServer?.url;
 
   log('run 1: starting A (provider + API, 3600 s tokens) and B');
-  const run1 = await startRun('run1', 3600, [{ name: 'app' }, ...(redisUrl ? [{ name: 'app-redis', redisUrl }] : [])]);
+  const run1 = await startRun('run1', 3600, [
+    { name: 'app' },
+    ...(redisUrl
+      ? [
+          { name: 'app-redis', redisUrl },
+          // What the client-side cache buys: the same instance reading Redis on every call.
+          { name: 'app-redis-nocache', redisUrl, env: { REDIS_CLIENT_CACHE: 'off' } },
+        ]
+      : []),
+  ]);
   const app = run1.instances[0] as AppInstance;
   const { session, ...throughput } = await measureThroughput(run1, redisServer);
   const records = await app.child.call<Report['records']>('records', session.sid);

@@ -57,6 +57,7 @@ function floorRows(r: Report): string[][] {
     ['in-memory store', r.proxied, FLOOR_TARGET.memory],
   ];
   if (r.redisProxied) rows.push(['Redis store', r.redisProxied, FLOOR_TARGET.redis]);
+  if (r.redisUncached) rows.push(['Redis store, `REDIS_CLIENT_CACHE=off`', r.redisUncached, FLOOR_TARGET.redis]);
   return rows.map(([name, row, target]) => {
     const cpu = floorRatio(row, r.floor, 'appCpuUs');
     const rps = floorRatio(row, r.floor, 'rps');
@@ -117,6 +118,7 @@ export interface Report {
   direct: Throughput;
   proxied: Throughput;
   redisProxied?: Throughput;
+  redisUncached?: Throughput;
   records: {
     sessionJsonLength: number | null;
     tokenJsonLength: number | null;
@@ -174,6 +176,7 @@ export function renderReport(r: Report): string {
         throughputRow(r.floor),
         throughputRow(r.proxied),
         ...(r.redisProxied ? [throughputRow(r.redisProxied)] : []),
+        ...(r.redisUncached ? [throughputRow(r.redisUncached)] : []),
       ],
     ),
     '',

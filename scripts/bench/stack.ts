@@ -116,7 +116,7 @@ export async function stopChild(child: BenchChild): Promise<void> {
 export async function startRun(
   label: string,
   ttlSeconds: number,
-  instances: ReadonlyArray<{ name: string; redisUrl?: string; script?: string }>,
+  instances: ReadonlyArray<{ name: string; redisUrl?: string; script?: string; env?: Record<string, string> }>,
 ): Promise<Run> {
   const [providerPort, apiPort, ...appPorts] = await Promise.all([
     freePort(),
@@ -149,6 +149,7 @@ export async function startRun(
         PORT: String(port),
         BASE_URL: `http://localhost:${publicPort}`,
         ...(instance.redisUrl ? { REDIS_URL: instance.redisUrl } : {}),
+        ...instance.env,
       };
       const { child, info } = await startChild(`${label}/B ${instance.name}`, script, env, `${label}-${instance.name}`);
       return {

@@ -19,6 +19,8 @@ export interface ThroughputRows {
   readonly floor: Throughput;
   readonly proxied: Throughput;
   readonly redisProxied?: Throughput;
+  /** The app on Redis with REDIS_CLIENT_CACHE=off. */
+  readonly redisUncached?: Throughput;
   /** The session of the proxied row (its stored records are reported too). */
   readonly session: LoggedIn;
 }
@@ -48,6 +50,8 @@ export async function measureThroughput(run: Run, redis?: BenchRedis): Promise<T
   await floor.child.call('setToken', token);
   const redisApp = run.instances[1];
   const redisSession = redisApp ? await login(run, redisApp, DEMO_ACCOUNTS[0] as DemoAccount) : undefined;
+  const uncachedApp = run.instances[2];
+  const uncachedSession = uncachedApp ? await login(run, uncachedApp, DEMO_ACCOUNTS[0] as DemoAccount) : undefined;
   const demo = run.demo;
   const targets: Target[] = [
     {
@@ -90,14 +94,36 @@ export async function measureThroughput(run: Run, redis?: BenchRedis): Promise<T
           },
         ]
       : []),
+    ...(uncachedApp && uncachedSession
+      ? [
+          {
+            label: 'proxied GET /api/me, Redis store, REDIS_CLIENT_CACHE=off',
+            url: `${uncachedApp.loadOrigin}/api/me`,
+            headers: apiHeaders(uncachedSession),
+            app: uncachedApp.child,
+            demo,
+            seconds: MEASURE_S,
+            ...(redis ? { extraCpu: () => redis.cpuMicros() } : {}),
+          },
+        ]
+      : []),
   ];
-  const [calibration, direct, floorRow, proxied, redisProxied] = (await measureInterleaved(targets)) as [
+  const [calibration, direct, floorRow, proxied, redisProxied, redisUncached] = (await measureInterleaved(targets)) as [
     Throughput,
     Throughput,
     Throughput,
     Throughput,
     Throughput?,
+    Throughput?,
   ];
   await stopChild(floor.child);
-  return { calibration, direct, floor: floorRow, proxied, session, ...(redisProxied ? { redisProxied } : {}) };
+  return {
+    calibration,
+    direct,
+    floor: floorRow,
+    proxied,
+    session,
+    ...(redisProxied ? { redisProxied } : {}),
+    ...(redisUncached ? { redisUncached } : {}),
+  };
 }
