@@ -74,6 +74,8 @@ export function areaOf(frame: CallFrame, root: string): string | undefined {
     return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1] ?? ''}` : parts[0];
   }
   if (url.startsWith(`${root}/src/`)) return url.slice(root.length + 1);
+  // The build (what the bench runs by default): dist/<path>.js is src/<path>.ts.
+  if (url.startsWith(`${root}/dist/`)) return `src/${url.slice(root.length + '/dist/'.length).replace(/\.js$/, '.ts')}`;
   if (url.startsWith(`${root}/scripts/`)) return 'scripts (bench IPC)';
   return undefined; // node:internal, native builtins, anonymous: charged to the caller
 }
@@ -82,19 +84,23 @@ export function areaOf(frame: CallFrame, root: string): string | undefined {
 export function purposeOf(area: string): string {
   const groups: Array<[RegExp, string]> = [
     [
-      /^(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/redact|safe-stable-stringify|quick-format-unescaped|thread-stream|atomic-sleep|on-exit-leak-free|src\/logger\.ts)$/,
+      /^(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|@pinojs\/redact|safe-stable-stringify|quick-format-unescaped|thread-stream|atomic-sleep|on-exit-leak-free|src\/logger\.ts|src\/web\/request-log\.ts)$/,
       'request logging (pino, sonic-boom)',
     ],
     [
-      /^(express-session|cookie-signature|cookie|uid-safe|random-bytes|on-headers|crc|src\/session\/(session-middleware|memory-store)\.ts|lru-cache|connect-redis|redis|@redis\/.*)$/,
+      /^(express-session|cookie-signature|cookie|uid-safe|random-bytes|on-headers|crc|src\/session\/.*|src\/stores\/memory\/session-store\.ts|lru-cache|connect-redis|redis|@redis\/.*)$/,
       'session (express-session, cookie HMAC, store)',
     ],
-    [/^(helmet|src\/middleware\/security-headers\.ts)$/, 'security headers (helmet, CSP nonce)'],
-    [/^(express-rate-limit|src\/middleware\/rate-limit\.ts)$/, 'rate limiter (express-rate-limit)'],
-    [/^(src\/proxy\/.*)$/, 'the proxy (src/proxy)'],
-    [/^(src\/session\/.*|src\/oidc\/.*|openid-client|oauth4webapi|jose)$/, 'tokens (token service, store, flow log)'],
+    [/^(helmet|src\/web\/security-headers\.ts)$/, 'security headers (helmet, CSP nonce)'],
+    [/^(express-rate-limit|rate-limit-redis|src\/web\/rate-limit\.ts)$/, 'rate limiter (express-rate-limit)'],
+    [/^(src\/proxy\/.*|src\/web\/api-gateway\.ts)$/, 'the /api gateway and proxy (src/web/api-gateway.ts, src/proxy)'],
     [
-      /^(express|router|path-to-regexp|finalhandler|on-finished|parseurl|send|serve-static|content-type|type-is|accepts|negotiator|mime-types|mime-db|qs|body-parser|vary|encodeurl|escape-html|fresh|range-parser|etag|statuses|http-errors|depd|debug|ms|setprototypeof|proxy-addr|forwarded|ipaddr\.js|content-disposition|merge-descriptors|utils-merge|methods|src\/app\.ts|src\/routes\/.*|src\/middleware\/.*)$/,
+      /^(src\/tokens\/.*|src\/stores\/.*|src\/flow\/.*|src\/oidc\/.*|openid-client|oauth4webapi|jose)$/,
+      'tokens (token service, store, flow log)',
+    ],
+    [/^(prom-client|tdigest|bintrees|src\/observability\/.*)$/, 'metrics (prom-client)'],
+    [
+      /^(express|router|path-to-regexp|finalhandler|on-finished|parseurl|send|serve-static|content-type|type-is|accepts|negotiator|mime-types|mime-db|qs|body-parser|vary|encodeurl|escape-html|fresh|range-parser|etag|statuses|http-errors|depd|debug|ms|setprototypeof|proxy-addr|forwarded|ipaddr\.js|content-disposition|merge-descriptors|utils-merge|methods|src\/web\/.*)$/,
       'express routing and req/res helpers',
     ],
     [/^\(garbage collector\)$/, 'garbage collector'],
