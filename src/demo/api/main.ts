@@ -14,9 +14,16 @@ import { discoverTokenIssuer } from './discover-issuer.js';
 
 const config = readConfigOrExit();
 const logger = createLogger(config.logLevel);
+// Discovery gives the exact issuer string and key location. When the provider is not up yet, the API
+// still starts, assuming the embedded provider's layout (issuer without a trailing slash, keys at /jwks);
+// jose fetches the keys only when the first token arrives.
 const { issuer, jwksUri } = await discoverTokenIssuer(config.oidc.issuer).catch((err: unknown) => {
-  logger.fatal({ err: String(err) }, 'demo API cannot start: the provider has no usable discovery document');
-  process.exit(1);
+  const base = config.oidc.issuer.href.replace(/\/$/, '');
+  logger.warn(
+    { err: String(err), issuer: base },
+    'provider discovery failed: assuming the embedded provider layout (issuer without a trailing slash, keys at /jwks)',
+  );
+  return { issuer: base, jwksUri: new URL(`${base}/jwks`) };
 });
 const audience = config.oidc.audience ?? config.oidc.resource ?? DEMO_API_AUDIENCE;
 const port = config.demo?.apiPort ?? Number(config.api.baseUrl.port || 3002);
