@@ -41,6 +41,28 @@ export class LoginError extends AppError {
   }
 }
 
+/**
+ * The provider refused the app's own credentials at a back-channel endpoint (`invalid_client`,
+ * RFC 6749 §5.2): a wrong secret, a key the provider does not have, a method it was not registered
+ * for. A fault of the deployment, not of the visitor: nothing they do fixes it, so 502.
+ */
+export class ClientAuthenticationError extends AppError {
+  constructor(options: AppErrorOptions = {}) {
+    super(
+      502,
+      'client_authentication_failed',
+      "The identity provider did not accept this app's credentials (invalid_client). Check OIDC_CLIENT_ID, OIDC_AUTH_METHOD and the client secret or the public key registered for the client.",
+      options,
+    );
+    this.name = 'ClientAuthenticationError';
+  }
+}
+
+/** Whether the provider answered `invalid_client` (RFC 6749 §5.2). */
+export function isClientAuthenticationFailure(err: unknown): boolean {
+  return err instanceof client.ResponseBodyError && err.error === 'invalid_client';
+}
+
 /** What a visitor should read for the common provider errors (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
 const PROVIDER_ERROR_MESSAGES: Record<string, string> = {
   access_denied:

@@ -7,6 +7,7 @@ import type session from 'express-session';
 import type { Config } from './config/config.js';
 import type { Logger } from './logger.js';
 import { ProviderConnection } from './oidc/client.js';
+import { importClientKeys, type ClientKeySet } from './oidc/client-keys.js';
 import type { FlowLog } from './flow/flow-log.js';
 import { MemoryFlowLog } from './stores/memory/flow-log.js';
 import { MemoryTokenStore } from './stores/memory/token-store.js';
@@ -46,6 +47,8 @@ export interface AppDeps {
   readonly proxy: ApiProxy;
   /** Client-credentials tokens for server-to-server calls; null when M2M is not configured. */
   readonly m2m: ClientCredentialsTokens | null;
+  /** The `private_key_jwt` keys (signing key, published public halves); null when no client signs. */
+  readonly clientKeys: ClientKeySet | null;
   readonly sessionStore: session.Store;
   /** Resolves when the session store answers. */
   readonly storeHealth: () => Promise<void>;
@@ -64,11 +67,13 @@ export interface Services extends AppDeps {
 }
 
 export async function createServices(config: Config, logger: Logger): Promise<Services> {
+  const clientKeys = config.clientKeys ? await importClientKeys(config.clientKeys) : null;
   const provider = new ProviderConnection(
     {
       issuer: config.oidc.issuer,
       clientId: config.oidc.clientId,
       clientSecret: config.oidc.clientSecret,
+      privateKey: config.oidc.authMethod === 'private_key_jwt' ? clientKeys?.signingKey : undefined,
       authMethod: config.oidc.authMethod,
       allowInsecureRequests: config.oidc.allowInsecureRequests,
       timeoutSeconds: config.oidc.timeoutSeconds,
@@ -77,7 +82,8 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     logger,
     {
       onDiscovered: (configuration) => {
-        for (const warning of checkProviderSetup(config.oidc, configuration.serverMetadata())) {
+        const settings = { ...config.oidc, signingAlg: clientKeys?.signingAlg };
+        for (const warning of checkProviderSetup(settings, configuration.serverMetadata())) {
           logger.warn({ provider: config.oidc.provider, check: 'provider_setup' }, warning);
         }
       },
@@ -110,6 +116,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
   const m2m = config.m2m
     ? new ClientCredentialsTokens({
         ...config.m2m,
+        privateKey: config.m2m.authMethod === 'private_key_jwt' ? clientKeys?.signingKey : undefined,
         timeoutSeconds: config.oidc.timeoutSeconds,
         logger,
         // Shared by all instances with Redis: one token request per token lifetime for the whole fleet.
@@ -122,6 +129,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     apiHeaders,
     proxy,
     m2m,
+    clientKeys,
     logger,
     provider,
     tokens,

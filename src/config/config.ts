@@ -14,6 +14,8 @@
  *   provider and a demo API on loopback ports, with demo client credentials.
  * - `OIDC_PROVIDER` picks a provider's defaults (presets/); each has its own
  *   variable to override it. The dialect is configured, never guessed from the issuer.
+ * - `private_key_jwt` (OIDC_AUTH_METHOD or M2M_AUTH_METHOD) needs the app's
+ *   private key and no client secret; the key is checked here (client-keys.ts).
  *
  * Why this file is long: it is the one list of every variable, its type, its
  * default and its cross-field rules, in the order of the README's table, so a
@@ -37,8 +39,10 @@ import {
 } from './presets/index.js';
 import { isLoopbackHost } from './loopback.js';
 import { checkTransport } from './production-checks.js';
+import { loadClientKeys, type ClientKeysConfig } from './client-keys.js';
 
 export type { ClientAuthMethod, LogoutStyle, ProviderPresetName } from './presets/index.js';
+export type { ClientKeyAlg, ClientKeysConfig, PrivateClientJwk } from './client-keys.js';
 
 export interface DemoConfig {
   /** Which real provider the embedded one plays (DEMO_PROVIDER_PROFILE). */
@@ -58,7 +62,8 @@ export interface OidcConfig {
   readonly provider: ProviderPresetName;
   readonly issuer: URL;
   readonly clientId: string;
-  readonly clientSecret: string;
+  /** Undefined with `private_key_jwt`: the client then has no secret (config refuses one). */
+  readonly clientSecret: string | undefined;
   readonly authMethod: ClientAuthMethod;
   readonly scope: string;
   readonly audience: string | undefined;
@@ -128,7 +133,8 @@ export interface SessionConfig {
 export interface M2mConfig {
   readonly issuer: URL;
   readonly clientId: string;
-  readonly clientSecret: string;
+  /** Undefined with `private_key_jwt` (the app's key, `Config.clientKeys`, signs instead). */
+  readonly clientSecret: string | undefined;
   readonly authMethod: ClientAuthMethod;
   readonly audience: string | undefined;
   readonly resource: string | undefined;
@@ -162,6 +168,8 @@ export interface Config {
   readonly api: ApiConfig;
   readonly session: SessionConfig;
   readonly m2m: M2mConfig | null;
+  /** The app's private keys for `private_key_jwt` (first signs, all published); null when nothing uses them. */
+  readonly clientKeys: ClientKeysConfig | null;
   readonly rateLimit: {
     /** /login and /callback, each, per client address. */
     readonly loginPerMinute: number;
@@ -213,7 +221,7 @@ const optionalText = z
   .transform((v) => (v === '' ? undefined : v));
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const authMethod = z.enum(['client_secret_basic', 'client_secret_post']);
+const authMethod = z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
 const absoluteUrl = z
   .string()
   .trim()
@@ -232,6 +240,8 @@ const envSchema = z.object({
   OIDC_CLIENT_ID: optionalText,
   OIDC_CLIENT_SECRET: optionalText,
   OIDC_AUTH_METHOD: authMethod.optional(),
+  OIDC_CLIENT_PRIVATE_KEY: optionalText,
+  OIDC_CLIENT_PRIVATE_KEY_FILE: optionalText,
   OIDC_SCOPE: optionalText,
   OIDC_AUDIENCE: optionalText,
   OIDC_RESOURCE: absoluteUrl.optional(),
@@ -315,6 +325,7 @@ const envSchema = z.object({
 /** Names of the variables whose values must never appear in a message. */
 const SECRET_VARIABLES = new Set([
   'OIDC_CLIENT_SECRET',
+  'OIDC_CLIENT_PRIVATE_KEY',
   'M2M_CLIENT_SECRET',
   'SESSION_SECRET',
   'REDIS_URL',
@@ -377,9 +388,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (issuer.protocol === 'http:' && !isLoopback(issuer)) {
     problems.push('OIDC_ISSUER: http is allowed only for a loopback issuer (localhost, 127.0.0.1)');
   }
+  const oidcAuthMethod = e.OIDC_AUTH_METHOD ?? preset.authMethod;
+  const oidcSigns = oidcAuthMethod === 'private_key_jwt';
   if (!demoMode) {
     if (!e.OIDC_CLIENT_ID) problems.push('OIDC_CLIENT_ID: required when OIDC_ISSUER is set');
-    if (!e.OIDC_CLIENT_SECRET) problems.push('OIDC_CLIENT_SECRET: required when OIDC_ISSUER is set');
+    if (!e.OIDC_CLIENT_SECRET && !oidcSigns) problems.push('OIDC_CLIENT_SECRET: required when OIDC_ISSUER is set');
+  }
+  if (oidcSigns && e.OIDC_CLIENT_SECRET) {
+    // A client registered for private_key_jwt has no secret to send; some providers refuse a
+    // request that carries two credentials (Okta: "Cannot supply multiple client credentials").
+    problems.push('OIDC_CLIENT_SECRET: not used with OIDC_AUTH_METHOD=private_key_jwt; remove it');
   }
   if (e.OIDC_AUDIENCE && e.OIDC_RESOURCE) {
     problems.push(
@@ -435,19 +453,34 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
   const m2mIssuer = new URL(e.M2M_ISSUER ?? issuer.href);
   let m2m: M2mConfig | null = null;
+  const m2mSigns = e.M2M_AUTH_METHOD === 'private_key_jwt';
   if (e.M2M_CLIENT_ID || e.M2M_CLIENT_SECRET) {
     if (!e.M2M_CLIENT_ID) problems.push('M2M_CLIENT_ID: required when M2M_CLIENT_SECRET is set');
-    if (!e.M2M_CLIENT_SECRET) problems.push('M2M_CLIENT_SECRET: required when M2M_CLIENT_ID is set');
+    if (!e.M2M_CLIENT_SECRET && !m2mSigns) problems.push('M2M_CLIENT_SECRET: required when M2M_CLIENT_ID is set');
   }
+  if (m2mSigns && e.M2M_CLIENT_SECRET) {
+    problems.push('M2M_CLIENT_SECRET: not used with M2M_AUTH_METHOD=private_key_jwt; remove it');
+  }
+  const m2mConfigured = Boolean(e.M2M_CLIENT_ID && (e.M2M_CLIENT_SECRET || m2mSigns)) || demoMode;
+  const clientKeys = loadClientKeys({
+    inline: e.OIDC_CLIENT_PRIVATE_KEY,
+    file: e.OIDC_CLIENT_PRIVATE_KEY_FILE,
+    neededBy: [
+      ...(oidcSigns ? ['OIDC_AUTH_METHOD=private_key_jwt'] : []),
+      ...(m2mSigns && m2mConfigured ? ['M2M_AUTH_METHOD=private_key_jwt'] : []),
+    ],
+    demo: demoMode,
+  });
+  problems.push(...clientKeys.problems);
   if (e.M2M_AUDIENCE && e.M2M_RESOURCE) problems.push('M2M_AUDIENCE and M2M_RESOURCE: set one of them, not both');
   if (m2mIssuer.protocol === 'http:' && !isLoopback(m2mIssuer)) {
     problems.push('M2M_ISSUER: http is allowed only for a loopback issuer');
   }
-  if (e.M2M_CLIENT_ID && e.M2M_CLIENT_SECRET) {
+  if (e.M2M_CLIENT_ID && (e.M2M_CLIENT_SECRET || m2mSigns)) {
     m2m = {
       issuer: m2mIssuer,
       clientId: e.M2M_CLIENT_ID,
-      clientSecret: e.M2M_CLIENT_SECRET,
+      clientSecret: m2mSigns ? undefined : e.M2M_CLIENT_SECRET,
       authMethod: e.M2M_AUTH_METHOD,
       audience: e.M2M_AUDIENCE,
       resource: e.M2M_RESOURCE,
@@ -459,7 +492,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     m2m = {
       issuer: m2mIssuer,
       clientId: DEMO_M2M_CLIENT.clientId,
-      clientSecret: DEMO_M2M_CLIENT.clientSecret,
+      clientSecret: m2mSigns ? undefined : DEMO_M2M_CLIENT.clientSecret,
       authMethod: e.M2M_AUTH_METHOD,
       audience: e.M2M_RESOURCE ? undefined : (e.M2M_AUDIENCE ?? DEMO_API_AUDIENCE),
       resource: e.M2M_RESOURCE,
@@ -499,8 +532,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       provider: presetName,
       issuer,
       clientId: e.OIDC_CLIENT_ID ?? DEMO_CLIENT.clientId,
-      clientSecret: e.OIDC_CLIENT_SECRET ?? DEMO_CLIENT.clientSecret,
-      authMethod: e.OIDC_AUTH_METHOD ?? preset.authMethod,
+      clientSecret: oidcSigns ? undefined : (e.OIDC_CLIENT_SECRET ?? DEMO_CLIENT.clientSecret),
+      authMethod: oidcAuthMethod,
       scope: e.OIDC_SCOPE ?? demoDefaults?.scope ?? preset.scope,
       // One of the two names the API; in demo mode the profile decides which, unless one is set.
       audience: e.OIDC_AUDIENCE ?? (e.OIDC_RESOURCE ? undefined : demoDefaults?.audience),
@@ -545,6 +578,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ephemeralTokenKey,
     },
     m2m,
+    clientKeys: clientKeys.keys,
     rateLimit: {
       loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MINUTE,
       loginPerSessionPerMinute: e.RATE_LIMIT_LOGIN_PER_SESSION_PER_MINUTE,

@@ -12,13 +12,16 @@ import {
   DEMO_M2M_CLIENT,
   DEMO_M2M_SCOPE,
   DEMO_USER_SCOPES,
+  type ClientAuthMethod,
   type Config,
 } from '../config/config.js';
+import { CLIENT_JWKS_PATH } from '../oidc/client-keys.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { createDemoApi } from './api/app.js';
 import {
   createDemoProvider,
   DEMO_PROVIDER_PROFILES,
+  type DemoClient,
   type DemoProvider,
   type DemoProviderOptions,
 } from './identity-provider/index.js';
@@ -45,16 +48,28 @@ export async function attachDemoServices(
   overrides: Partial<DemoProviderOptions> = {},
 ): Promise<DemoProvider> {
   if (!config.demo) throw new Error('attachDemoServices needs demo mode (no OIDC_ISSUER)');
+  const appBaseUrl = config.baseUrl.href.replace(/\/$/, '');
+  // With private_key_jwt the demo clients have no secret: the provider fetches the app's public
+  // keys from its /.well-known/jwks.json, exactly as a real provider given a jwks_uri would.
+  const credentials = (method: ClientAuthMethod, secret: string): Pick<DemoClient, 'clientSecret' | 'jwksUri'> =>
+    method === 'private_key_jwt' ? { jwksUri: `${appBaseUrl}${CLIENT_JWKS_PATH}` } : { clientSecret: secret };
+  const m2mMethod = config.m2m?.authMethod ?? 'client_secret_post';
   const provider = await createDemoProvider({
     issuer: config.oidc.issuer.origin,
     profile: DEMO_PROVIDER_PROFILES[config.demo.profile],
-    appBaseUrl: config.baseUrl.href.replace(/\/$/, ''),
-    webClient: { ...DEMO_CLIENT, authMethod: config.oidc.authMethod, clientName: 'OIDC BFF reference app' },
+    appBaseUrl,
+    webClient: {
+      clientId: DEMO_CLIENT.clientId,
+      ...credentials(config.oidc.authMethod, DEMO_CLIENT.clientSecret),
+      authMethod: config.oidc.authMethod,
+      clientName: 'OIDC BFF reference app',
+    },
     m2mClients: [
       {
-        ...DEMO_M2M_CLIENT,
+        clientId: DEMO_M2M_CLIENT.clientId,
+        ...credentials(m2mMethod, DEMO_M2M_CLIENT.clientSecret),
         clientName: 'Demo reports service',
-        authMethod: config.m2m?.authMethod ?? 'client_secret_post',
+        authMethod: m2mMethod,
         scope: DEMO_M2M_SCOPE,
       },
     ],

@@ -60,7 +60,16 @@ const REFRESH_REASONS: Record<string, string> = {
   manual: 'a developer pressed “Refresh now”',
 };
 
-export function buildTimeline(trace: LoginTrace | undefined, events: readonly FlowEvent[]): TimelineStep[] {
+export interface TimelineContext {
+  /** How the app authenticates at the token endpoint (oidc/client-keys.ts `describeClientAuthentication`). */
+  readonly clientAuthentication?: string;
+}
+
+export function buildTimeline(
+  trace: LoginTrace | undefined,
+  events: readonly FlowEvent[],
+  context: TimelineContext = {},
+): TimelineStep[] {
   const steps: TimelineStep[] = [];
   if (trace) {
     const p = trace.authorize.parameters;
@@ -101,6 +110,7 @@ export function buildTimeline(trace: LoginTrace | undefined, events: readonly Fl
       what: 'The token endpoint answered with the tokens below. They are stored server-side; your browser only holds a session cookie.',
       why: 'Keeping tokens out of the browser means script injection cannot steal them (the Backend-for-Frontend pattern). The session id was regenerated at this moment to prevent session fixation.',
       facts: [
+        ...(context.clientAuthentication ? [['client authentication', context.clientAuthentication] as const] : []),
         ['token type', trace.token.tokenType],
         ['access token lifetime', `${trace.token.lifetimeSeconds} s`],
         ['granted scope', trace.token.scope || '(not reported)'],
@@ -109,6 +119,9 @@ export function buildTimeline(trace: LoginTrace | undefined, events: readonly Fl
       ],
       specs: [
         RFC(6749, '5.1', 'RFC 6749 §5.1 Token response'),
+        ...(context.clientAuthentication?.startsWith('private_key_jwt')
+          ? [RFC(7523, '2.2', 'RFC 7523 §2.2 JWT client authentication')]
+          : []),
         {
           label: 'OAuth 2.0 for Browser-Based Apps: BFF',
           href: 'https://datatracker.ietf.org/doc/html/draft-ietf-oauth-browser-based-apps#name-backend-for-frontend-bff',

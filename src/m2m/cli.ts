@@ -21,6 +21,7 @@ import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { M2mApiClient } from './api-client.js';
 import { ClientCredentialsTokens } from './client.js';
+import { importClientKeys } from '../oidc/client-keys.js';
 
 const USAGE = 'usage: npm run m2m -- <METHOD> <path> [json-body]   e.g. npm run m2m -- GET /reports/daily';
 
@@ -62,7 +63,13 @@ export async function main(
     }
     // Logs go to stderr, and only when asked for: stdout is the API's JSON.
     const logger = createLogger(config.logLevelExplicit ? config.logLevel : 'silent', process.stderr);
-    const tokens = new ClientCredentialsTokens({ ...config.m2m, timeoutSeconds: config.oidc.timeoutSeconds, logger });
+    const keys = config.clientKeys ? await importClientKeys(config.clientKeys) : null;
+    const tokens = new ClientCredentialsTokens({
+      ...config.m2m,
+      privateKey: keys?.signingKey,
+      timeoutSeconds: config.oidc.timeoutSeconds,
+      logger,
+    });
     const api = new M2mApiClient({ tokens, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger });
     const result = await api.call(method, path, body);
     if (!result.ok) {

@@ -7,6 +7,8 @@
  * - Logto: `resource` (RFC 8707 §2) and `scope`, with HTTP Basic client
  *   authentication (`client_secret_basic`, RFC 6749 §2.3.1).
  * - Optional `organization` (Auth0 Organizations), sent as is.
+ * - Or, with either style, `private_key_jwt`: an assertion signed with the
+ *   app's private key instead of any secret (RFC 7523 §2.2).
  *
  * Caching (never a token per call: "store and reuse tokens",
  * https://auth0.com/docs/secure/tokens/token-best-practices):
@@ -27,6 +29,7 @@
 import { LRUCache } from 'lru-cache';
 import * as client from 'openid-client';
 import type { ClientAuthMethod } from '../config/config.js';
+import type { ClientCredentials } from '../oidc/client.js';
 import type { Logger } from '../logger.js';
 import { errorSummary } from '../errors.js';
 import { discoverProvider } from '../oidc/client.js';
@@ -53,9 +56,15 @@ import {
 
 /** Options of {@link ClientCredentialsTokens}. */
 export interface ClientCredentialsOptions extends ConfiguredTarget {
-  clientSecret: string;
-  /** `client_secret_post` (Auth0's default) or `client_secret_basic` (Logto, RFC 6749 §2.3.1 MUST-support). */
+  /**
+   * `client_secret_post` (Auth0's default), `client_secret_basic` (Logto, RFC 6749 §2.3.1
+   * MUST-support), or `private_key_jwt` (RFC 7523 §2.2: `privateKey` signs, no secret is sent).
+   */
   authMethod: ClientAuthMethod;
+  /** For the two secret methods. */
+  clientSecret?: string | undefined;
+  /** For `private_key_jwt`. */
+  privateKey?: ClientCredentials['privateKey'];
   /** Plain-HTTP provider: only for a loopback issuer (demo, tests). */
   allowInsecureRequests: boolean;
   /** Seconds to wait for discovery and for each token response. Default 10. */
@@ -99,8 +108,11 @@ export class ClientCredentialsTokens {
     if (options.audience && options.resource) {
       throw new TypeError('ClientCredentialsTokens: set audience (Auth0) or resource (RFC 8707), not both');
     }
-    if (!options.clientId || !options.clientSecret) {
-      throw new TypeError('ClientCredentialsTokens: clientId and clientSecret are required');
+    if (!options.clientId) throw new TypeError('ClientCredentialsTokens: clientId is required');
+    if (options.authMethod === 'private_key_jwt' ? !options.privateKey : !options.clientSecret) {
+      throw new TypeError(
+        `ClientCredentialsTokens: ${options.authMethod} needs ${options.authMethod === 'private_key_jwt' ? 'privateKey' : 'clientSecret'}`,
+      );
     }
     this.#options = { ...options };
     this.#now = options.now ?? Date.now;
@@ -215,6 +227,7 @@ export class ClientCredentialsTokens {
       issuer: this.#options.issuer,
       clientId: this.#options.clientId,
       clientSecret: this.#options.clientSecret,
+      privateKey: this.#options.privateKey,
       authMethod: this.#options.authMethod,
       allowInsecureRequests: this.#options.allowInsecureRequests,
       timeoutSeconds: this.#options.timeoutSeconds ?? 10,

@@ -61,13 +61,13 @@ export class DiscoveryFailure extends Error {
 export interface FailedClient {
   readonly issuer: URL;
   readonly clientId: string;
-  readonly clientSecret: string;
+  readonly clientSecret?: string | undefined;
   readonly authMethod: ClientAuthMethod;
 }
 
 /** Translates a failed discovery (wrapped in {@link DiscoveryFailure}) or token request into an M2mTokenError. */
 export function toM2mTokenError(err: unknown, who: FailedClient): M2mTokenError {
-  const scrub = secretScrubber(who.clientId, who.clientSecret);
+  const scrub = secretScrubber(who.clientId, who.clientSecret ?? '');
   const discovery = err instanceof DiscoveryFailure;
   const original = discovery ? err.original : err;
   // The cause is rebuilt as a one-line description: the library's error objects
@@ -107,7 +107,7 @@ export function toM2mTokenError(err: unknown, who: FailedClient): M2mTokenError 
       return new M2mTokenError(
         502,
         'm2m_invalid_client',
-        `The identity provider did not accept the M2M client credentials${said}. Check M2M_CLIENT_ID, M2M_CLIENT_SECRET and M2M_AUTH_METHOD (this app sends ${who.authMethod}).`,
+        `The identity provider did not accept the M2M client credentials${said}. Check M2M_CLIENT_ID, M2M_AUTH_METHOD and ${who.authMethod === 'private_key_jwt' ? 'the public key registered for the client (the app signs with OIDC_CLIENT_PRIVATE_KEY)' : 'M2M_CLIENT_SECRET'} (this app sends ${who.authMethod}).`,
         options,
       );
     case 'unauthorized_client':

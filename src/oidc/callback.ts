@@ -15,6 +15,8 @@
 import * as client from 'openid-client';
 import {
   AppError,
+  ClientAuthenticationError,
+  isClientAuthenticationFailure,
   isProviderOutage,
   isTimeout,
   LoginError,
@@ -131,6 +133,7 @@ function translateGrantError(err: unknown, code: string, message: string): AppEr
   }
   if (isTimeout(err)) return new ProviderTimeoutError(err);
   if (isProviderOutage(err)) return new ProviderUnavailableError(err);
+  if (isClientAuthenticationFailure(err)) return new ClientAuthenticationError({ cause: err });
   if (err instanceof client.ResponseBodyError) {
     return new LoginError(code, message, { cause: err, details: { error: err.error } });
   }

@@ -9,6 +9,9 @@
  * - Plain HTTP is allowed only for loopback issuers (config enforces it).
  * - ID token signatures are verified against the provider's JWKS even though
  *   they arrive over TLS (`enableNonRepudiationChecks`, OIDC Core §3.1.3.7).
+ * - The client authentication chosen here is used by every call made with the
+ *   returned configuration: code exchange, refresh, revocation, PAR, client
+ *   credentials (RFC 6749 §2.3, OIDC Core §9).
  */
 import * as client from 'openid-client';
 import type { ClientAuthMethod } from '../config/config.js';
@@ -16,11 +19,18 @@ import { errorSummary, ProviderUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from '../retry.js';
 
-export interface ProviderSettings {
-  readonly issuer: URL;
+/** Who the client is at the provider, and how it proves it. */
+export interface ClientCredentials {
   readonly clientId: string;
-  readonly clientSecret: string;
   readonly authMethod: ClientAuthMethod;
+  /** For `client_secret_basic` and `client_secret_post`. */
+  readonly clientSecret?: string | undefined;
+  /** For `private_key_jwt`: the key that signs the client assertions (src/oidc/client-keys.ts). */
+  readonly privateKey?: client.PrivateKey | undefined;
+}
+
+export interface ProviderSettings extends ClientCredentials {
+  readonly issuer: URL;
   readonly allowInsecureRequests: boolean;
   readonly timeoutSeconds: number;
   /** Verify ID token signatures (user login); not needed for client credentials. */
@@ -33,8 +43,17 @@ export interface ProviderSettings {
  */
 export const CLOCK_TOLERANCE_SECONDS = 30;
 
-export function clientAuthentication(method: ClientAuthMethod, secret: string): client.ClientAuth {
-  return method === 'client_secret_post' ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
+/** openid-client's implementation of the configured method; config guarantees the credential is there. */
+export function clientAuthentication(credentials: ClientCredentials): client.ClientAuth {
+  const { authMethod, clientSecret, privateKey } = credentials;
+  if (authMethod === 'private_key_jwt') {
+    if (!privateKey) throw new TypeError('private_key_jwt needs a private key');
+    return client.PrivateKeyJwt(privateKey);
+  }
+  if (!clientSecret) throw new TypeError(`${authMethod} needs a client secret`);
+  return authMethod === 'client_secret_post'
+    ? client.ClientSecretPost(clientSecret)
+    : client.ClientSecretBasic(clientSecret);
 }
 
 /** One-shot discovery. Throws whatever openid-client throws. */
@@ -48,7 +67,7 @@ export async function discoverProvider(settings: ProviderSettings): Promise<clie
     settings.clientId,
     // OIDC Core §3.1.3.7: tolerate a little clock skew between us and the provider.
     { [client.clockTolerance]: CLOCK_TOLERANCE_SECONDS },
-    clientAuthentication(settings.authMethod, settings.clientSecret),
+    clientAuthentication(settings),
     { execute, timeout: settings.timeoutSeconds },
   );
 }

@@ -21,7 +21,13 @@
  */
 import * as client from 'openid-client';
 import type { OidcConfig, ParMode } from '../config/config.js';
-import { isProviderOutage, LoginError, ProviderUnavailableError } from '../errors.js';
+import {
+  ClientAuthenticationError,
+  isClientAuthenticationFailure,
+  isProviderOutage,
+  LoginError,
+  ProviderUnavailableError,
+} from '../errors.js';
 import { safeReturnTo } from './return-to.js';
 
 /** What we remember between `/login` and `/callback`; single-use, expiring. */
@@ -150,6 +156,8 @@ async function pushAuthorizationRequest(
     return await client.buildAuthorizationUrlWithPAR(configuration, parameters);
   } catch (err) {
     if (isProviderOutage(err)) throw new ProviderUnavailableError(err);
+    // PAR is the login's first authenticated call: a wrong key or secret shows up here.
+    if (isClientAuthenticationFailure(err)) throw new ClientAuthenticationError({ cause: err });
     const error = err instanceof client.ResponseBodyError ? err.error : undefined;
     throw new LoginError('par_refused', 'The identity provider refused the sign-in request.', {
       cause: err,

@@ -19,7 +19,10 @@ type Settings = Pick<
   | 'authorizationParams'
   | 'allowedTenants'
   | 'logout'
->;
+> & {
+  /** The `alg` of the client assertions, with `private_key_jwt`. */
+  readonly signingAlg?: string | undefined;
+};
 
 export function checkProviderSetup(settings: Settings, metadata: ServerMetadata): string[] {
   const warnings: string[] = [];
@@ -32,6 +35,14 @@ export function checkProviderSetup(settings: Settings, metadata: ServerMetadata)
     warnings.push(
       `OIDC_AUTH_METHOD=${settings.authMethod} is not among the provider's token_endpoint_auth_methods_supported (${methods.join(', ')}): the code exchange will fail.`,
     );
+  }
+  const assertionAlgs = metadata.token_endpoint_auth_signing_alg_values_supported;
+  if (settings.authMethod === 'private_key_jwt' && settings.signingAlg && assertionAlgs) {
+    if (!assertionAlgs.includes(settings.signingAlg)) {
+      warnings.push(
+        `The client key signs ${settings.signingAlg}, which is not among the provider's token_endpoint_auth_signing_alg_values_supported (${assertionAlgs.join(', ')}): every token request will fail. Use a key for one of those (npm run keys).`,
+      );
+    }
   }
   const supportedScopes = metadata.scopes_supported;
   if (offline && supportedScopes && !supportedScopes.includes('offline_access')) {

@@ -28,7 +28,15 @@
  */
 import * as client from 'openid-client';
 import { LRUCache } from 'lru-cache';
-import { AppError, errorSummary, isProviderOutage, LoginRequiredError, ProviderUnavailableError } from '../errors.js';
+import {
+  AppError,
+  ClientAuthenticationError,
+  errorSummary,
+  isClientAuthenticationFailure,
+  isProviderOutage,
+  LoginRequiredError,
+  ProviderUnavailableError,
+} from '../errors.js';
 import type { FlowLog } from '../flow/flow-log.js';
 import type { Logger } from '../logger.js';
 import type { ProviderConnection } from '../oidc/client.js';
@@ -286,6 +294,8 @@ export class TokenService {
     }
     if (isProviderOutage(err)) return new ProviderUnavailableError(err);
     if (isRefusedGrant(err)) return new LoginRequiredError('Your session has ended. Please log in again.');
+    // Our credentials, not the login, were refused: keep the tokens, the fix is in the deployment.
+    if (isClientAuthenticationFailure(err)) return new ClientAuthenticationError({ cause: err });
     if (err instanceof client.ResponseBodyError) {
       return new AppError(502, 'refresh_failed', 'The identity provider refused to refresh the session.', {
         cause: err,

@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.routes.js';
 import { healthRoutes } from './routes/health.routes.js';
 import { backchannelLogoutRoutes } from './routes/backchannel-logout.routes.js';
 import { m2mRoutes } from './routes/m2m.routes.js';
+import { jwksRoutes } from './routes/jwks.routes.js';
 import { pageRoutes } from './routes/pages.routes.js';
 import { absoluteTimeout, sessionMiddleware } from '../session/session-middleware.js';
 import { endedAtProvider } from './ended-at-provider.js';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(refuseWhileStopping(deps.lifecycle));
   // Server to server, before sessions: it must never create one.
   app.use(backchannelLogoutRoutes(deps));
+  app.use(jwksRoutes(deps));
 
   // What every page's layout needs, set before anything can fail (the error page uses it too).
   app.use((_req, res, next) => {

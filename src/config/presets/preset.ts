@@ -7,7 +7,12 @@
 export const PROVIDER_PRESET_NAMES = ['generic', 'auth0', 'logto', 'google', 'entra', 'keycloak', 'okta'] as const;
 export type ProviderPresetName = (typeof PROVIDER_PRESET_NAMES)[number];
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
+/**
+ * How the app authenticates at the token, revocation and PAR endpoints: a shared secret in the
+ * Basic header or the form body (RFC 6749 §2.3.1), or an assertion signed with the app's private
+ * key (`private_key_jwt`, RFC 7523 §2.2, OIDC Core §9). Presets only ever pick a secret method.
+ */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
 /**
  * How the browser leaves at logout: `end-session` (RP-initiated logout at the discovered endpoint,

@@ -11,7 +11,7 @@ import { errors, type Configuration, type KoaContextWithOIDC, type ResourceServe
 
 import { findDemoAccountBySub, type DemoAccount } from '../demo-accounts.js';
 import { createMemoryAdapterFactory } from './adapter.js';
-import type { DemoProviderSettings } from './options.js';
+import type { DemoClient, DemoProviderSettings } from './options.js';
 import type { OrganizationLedger } from './organizations.js';
 import type { DemoProviderProfile, IdTokenAlg } from './profiles/index.js';
 import { errorPageLocals, type PageRenderer } from './views.js';
@@ -59,6 +59,10 @@ export async function buildConfiguration(
     ]),
   );
 
+  // oidc-provider fetches these itself; the app serving them is on this machine (see `fetch` below).
+  const clientJwksUris = [webClient, ...settings.m2mClients].flatMap((client) => client.jwksUri ?? []);
+  const loopbackUrls = new Set([backchannelLogoutUri, ...clientJwksUris]);
+
   function apiResourceServer(scope: string, accessTokenTTL: number): ResourceServer {
     return {
       scope,
@@ -75,9 +79,8 @@ export async function buildConfiguration(
     clients: [
       {
         client_id: webClient.clientId,
-        client_secret: webClient.clientSecret,
+        ...clientAuthMetadata(webClient),
         client_name: webClient.clientName ?? webClient.clientId,
-        token_endpoint_auth_method: webClient.authMethod,
         id_token_signed_response_alg: profile.idTokenSigningAlgs[0],
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
@@ -91,9 +94,8 @@ export async function buildConfiguration(
       },
       ...settings.m2mClients.map((client) => ({
         client_id: client.clientId,
-        client_secret: client.clientSecret,
+        ...clientAuthMetadata(client),
         client_name: client.clientName ?? client.clientId,
-        token_endpoint_auth_method: client.authMethod,
         grant_types: ['client_credentials'],
         response_types: [],
         redirect_uris: [],
@@ -101,9 +103,10 @@ export async function buildConfiguration(
     ],
     jwks: { keys: await generateSigningKeys(profile.idTokenSigningAlgs) },
     // oidc-provider refuses outgoing requests to loopback addresses (SSRF protection, its `dispatcher`);
-    // the demo app it sends logout tokens to is on this machine, so that one registered URL is exempt.
+    // the demo app it sends logout tokens to and fetches client keys from is on this machine, so
+    // those registered URLs are exempt.
     fetch: (url, options) => {
-      if (String(url) !== backchannelLogoutUri) return fetch(url, options);
+      if (!loopbackUrls.has(String(url))) return fetch(url, options);
       const { dispatcher: _ssrfGuard, ...direct } = options as RequestInit & { dispatcher?: unknown };
       return fetch(url, direct);
     },
@@ -268,6 +271,18 @@ export async function buildConfiguration(
       Grant: FOURTEEN_DAYS,
     },
   };
+}
+
+/**
+ * How a client authenticates (RFC 7591 §2): a secret, or `private_key_jwt` with the public keys
+ * the provider fetches from `jwks_uri` (and fetches again, once its copy is stale, when an
+ * assertion names a `kid` it does not know: that is what makes the client's key rotation work).
+ */
+function clientAuthMetadata(client: DemoClient): Record<string, string> {
+  if (client.authMethod === 'private_key_jwt') {
+    return { token_endpoint_auth_method: client.authMethod, jwks_uri: client.jwksUri ?? '' };
+  }
+  return { token_endpoint_auth_method: client.authMethod, client_secret: client.clientSecret ?? '' };
 }
 
 function accountClaims(account: DemoAccount): { sub: string; [claim: string]: unknown } {

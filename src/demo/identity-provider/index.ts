@@ -31,10 +31,16 @@ import { interactionRoutes } from './interactions.js';
 import { validateOptions, type DemoProvider, type DemoProviderOptions } from './options.js';
 import { OrganizationLedger } from './organizations.js';
 import { DEMO_PROVIDER_PROFILES } from './profiles/index.js';
-import { countProviderEvents, emptyStats, resetStats } from './stats.js';
+import { countProviderEvents, emptyStats, recordClientAuthentications, resetStats } from './stats.js';
 import { PageRenderer, resolveViewsDir } from './views.js';
 
-export type { DemoClient, DemoProvider, DemoProviderOptions, DemoProviderStats } from './options.js';
+export type {
+  ClientAuthenticationRecord,
+  DemoClient,
+  DemoProvider,
+  DemoProviderOptions,
+  DemoProviderStats,
+} from './options.js';
 export { DEMO_PROFILE_NAMES, DEMO_PROVIDER_PROFILES } from './profiles/index.js';
 export type { DemoProfileName, DemoProviderProfile } from './profiles/index.js';
 
@@ -61,6 +67,7 @@ export async function createDemoProvider(options: DemoProviderOptions): Promise<
   provider.proxy = false;
   enforceRegisteredSecretMethod(provider);
   countProviderEvents(provider, stats);
+  recordClientAuthentications(provider, stats);
   shapeDiscovery(provider, profile);
   recordOrganizations(provider, organizations);
 

@@ -8,12 +8,16 @@ import type { DemoProviderProfile } from './profiles/index.js';
 /** A client registered with the demo provider. */
 export interface DemoClient {
   clientId: string;
-  clientSecret: string;
   /**
-   * The only token endpoint authentication method the provider accepts from this client
-   * (RFC 6749 §2.3.1): `client_secret_basic` (HTTP Basic) or `client_secret_post` (form body).
+   * The only token endpoint authentication method the provider accepts from this client:
+   * `client_secret_basic` (HTTP Basic) or `client_secret_post` (form body), RFC 6749 §2.3.1, both
+   * with `clientSecret`; or `private_key_jwt` (RFC 7523 §2.2), with the public keys at `jwksUri`.
    */
-  authMethod: 'client_secret_basic' | 'client_secret_post';
+  authMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** The secret, for the two secret methods. */
+  clientSecret?: string;
+  /** For `private_key_jwt`: where the provider fetches the client's public keys (RFC 7591 §2 `jwks_uri`). */
+  jwksUri?: string;
   /** Human-readable name shown on the consent and logout pages (defaults to the client id). */
   clientName?: string;
 }
@@ -60,12 +64,36 @@ export interface DemoProviderStats {
   grantErrorsByCode: Record<string, number>;
   /** Tokens destroyed through the revocation endpoint (RFC 7009). */
   revocations: number;
+  /**
+   * How clients authenticated at the token, revocation and PAR endpoints, newest last (bounded):
+   * what each request carried, never the credential itself.
+   */
+  clientAuthentications: ClientAuthenticationRecord[];
   /** Successful and failed submissions of the login form. */
   logins: number;
   failedLogins: number;
   /** Consent decisions. */
   consentsAllowed: number;
   consentsDenied: number;
+}
+
+/** One back-channel request as the provider received it (RFC 6749 §2.3, RFC 7523 §2.2). */
+export interface ClientAuthenticationRecord {
+  /** oidc-provider's route: `token`, `revocation`, `pushed_authorization_request`, `introspection`. */
+  route: string;
+  grantType: string | undefined;
+  /** The client the provider authenticated, if it did. */
+  clientId: string | undefined;
+  /** What came: a client assertion, a secret in the body, a secret in a Basic header, or nothing. */
+  sent: 'client_assertion' | 'client_secret_post' | 'client_secret_basic' | 'none';
+  /** `client_assertion_type` as sent. */
+  assertionType: string | undefined;
+  /** The assertion's decoded header and claims (not the signed token, which could still be replayed). */
+  assertion: { header: Record<string, unknown>; claims: Record<string, unknown> } | undefined;
+  /** Whether any secret came along (in the body or a Basic header), whatever else was sent. */
+  secretSent: boolean;
+  /** The HTTP status the provider answered. */
+  status: number;
 }
 
 /** A running demo provider; the caller owns the HTTP server. */
@@ -109,6 +137,13 @@ export function validateOptions(options: DemoProviderOptions): DemoProviderSetti
   if (!options.api.audience) problems.push('api.audience is required');
   const overlap = options.api.userScopes.filter((scope) => options.api.m2mScopes.includes(scope));
   if (overlap.length) problems.push(`api.userScopes and api.m2mScopes must not overlap (${overlap.join(', ')})`);
+  for (const client of [options.webClient, ...options.m2mClients]) {
+    if (client.authMethod === 'private_key_jwt' ? !client.jwksUri : !client.clientSecret) {
+      problems.push(
+        `client ${client.clientId}: ${client.authMethod} needs ${client.jwksUri ? 'clientSecret' : 'jwksUri'}`,
+      );
+    }
+  }
   const ids = [options.webClient, ...options.m2mClients].map((client) => client.clientId);
   if (new Set(ids).size !== ids.length) problems.push('client ids must be unique');
   if (problems.length) {

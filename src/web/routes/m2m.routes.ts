@@ -17,6 +17,7 @@
  */
 import express, { Router, type RequestHandler, type Response } from 'express';
 import type { AppDeps } from '../../services.js';
+import { describeClientAuthentication } from '../../oidc/client-keys.js';
 import { AppError } from '../../errors.js';
 import { CSRF_HEADER, requireCsrfHeader, requireSameOriginForm } from '../csrf.js';
 import { wantsJson } from '../error-handler.js';
@@ -95,9 +96,15 @@ export function m2mRoutes(deps: AppDeps): Router {
     error: ShownError | null,
   ): Promise<void> {
     const state: M2mCacheState | null = m2m ? await m2m.cacheState() : null;
-    res
-      .status(status)
-      .render('m2m', { active: 'm2m', configured: m2m !== null, state, result, error, reportPath: M2M_REPORT_PATH });
+    res.status(status).render('m2m', {
+      active: 'm2m',
+      configured: m2m !== null,
+      state,
+      result,
+      error,
+      reportPath: M2M_REPORT_PATH,
+      clientAuthentication: m2m ? describeClientAuthentication(m2m.settings.authMethod, deps.clientKeys) : '',
+    });
   }
 
   router.get('/m2m', noStore, requireLogin, async (_req, res) => {

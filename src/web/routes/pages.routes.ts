@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { AppDeps } from '../../services.js';
 import { buildTimeline } from '../../flow/timeline.js';
+import { describeClientAuthentication } from '../../oidc/client-keys.js';
 import { LoginRequiredError } from '../../errors.js';
 import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
@@ -17,8 +18,9 @@ function decodeForDisplay(label: string, token: string | undefined) {
   }
 }
 
-export function pageRoutes({ config, tokens, flowLog }: AppDeps): Router {
+export function pageRoutes({ config, tokens, flowLog, clientKeys }: AppDeps): Router {
   const router = Router();
+  const clientAuthentication = describeClientAuthentication(config.oidc.authMethod, clientKeys);
 
   router.get('/', noStore, (req, res) => {
     // Back from RP-initiated logout with our `state`: show a clean URL.
@@ -39,7 +41,11 @@ export function pageRoutes({ config, tokens, flowLog }: AppDeps): Router {
 
   router.get('/flow', noStore, requireLogin, async (req, res) => {
     const [trace, events] = await Promise.all([flowLog.loginTrace(req.sessionID), flowLog.list(req.sessionID)]);
-    res.render('flow', { active: 'flow', steps: buildTimeline(trace, events), preset: config.oidc.provider });
+    res.render('flow', {
+      active: 'flow',
+      steps: buildTimeline(trace, events, { clientAuthentication }),
+      preset: config.oidc.provider,
+    });
   });
 
   router.get('/tokens', noStore, requireLogin, async (req, res) => {
@@ -48,6 +54,7 @@ export function pageRoutes({ config, tokens, flowLog }: AppDeps): Router {
     res.render('tokens', {
       active: 'tokens',
       tokens: held,
+      clientAuthentication,
       now: Date.now(),
       scopes: (held.scope ?? '').split(' ').filter(Boolean),
       decoded: [decodeForDisplay('ID token', held.idToken), decodeForDisplay('Access token', held.accessToken)].filter(
