@@ -36,6 +36,11 @@ export async function startServer(config: Config, stopTracing?: () => Promise<vo
   if (config.session.ephemeralSecret) {
     logger.warn('SESSION_SECRET is not set: using a random secret, so sessions end when the process restarts');
   }
+  if (config.clientKeys?.ephemeral) {
+    logger.info(
+      'demo: private_key_jwt with a key made for this process; the demo provider fetches its public half from /.well-known/jwks.json',
+    );
+  }
   if (config.session.redisUrl && config.session.ephemeralTokenKey) {
     logger.warn(
       'TOKEN_ENCRYPTION_KEY is not set: tokens in Redis are encrypted with a random key, so logins end when the process restarts',

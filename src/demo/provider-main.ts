@@ -33,11 +33,16 @@ logger.info(
 
 // What an app at BASE_URL needs to use this provider as a real one (the demo client's
 // credentials are public: they are valid only here).
+// With private_key_jwt the provider fetches the app's public keys from BASE_URL/.well-known/jwks.json,
+// so the app needs a key of its own (npm run keys), not a secret.
+const signs = config.oidc.authMethod === 'private_key_jwt';
 const appEnvironment = {
   // Exactly as in the discovery document (some profiles end it with a slash).
   OIDC_ISSUER: demo.issuer,
   OIDC_CLIENT_ID: DEMO_CLIENT.clientId,
-  OIDC_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
+  ...(signs
+    ? { OIDC_CLIENT_PRIVATE_KEY_FILE: '<a key file from npm run keys -- --out FILE>' }
+    : { OIDC_CLIENT_SECRET: DEMO_CLIENT.clientSecret }),
   OIDC_AUTH_METHOD: config.oidc.authMethod,
   ...(config.oidc.audience ? { OIDC_AUDIENCE: config.oidc.audience } : {}),
   ...(config.oidc.resource ? { OIDC_RESOURCE: config.oidc.resource } : {}),
