@@ -175,11 +175,11 @@ describe('private_key_jwt configuration', () => {
       '--alg',
       'PS256',
     ]);
-    const privateKey = /^  OIDC_CLIENT_PRIVATE_KEY='(.+)'$/m.exec(stdout)?.[1] ?? '';
+    const privateKey = /^ {2}OIDC_CLIENT_PRIVATE_KEY='(.+)'$/m.exec(stdout)?.[1] ?? '';
     const config = loadConfig({ ...REAL, OIDC_CLIENT_PRIVATE_KEY: privateKey });
     const keys = await importClientKeys(config.clientKeys!);
     assert.equal(keys.signingAlg, 'PS256');
-    const printed = JSON.parse(/^\{\n  "keys"[\s\S]+?^\}$/m.exec(stdout)?.[0] ?? '{}') as { keys: unknown[] };
+    const printed = JSON.parse(/^\{\n {2}"keys"[\s\S]+?^\}$/m.exec(stdout)?.[0] ?? '{}') as { keys: unknown[] };
     assert.deepEqual(
       printed.keys,
       [...keys.jwks.keys].map((key) => JSON.parse(JSON.stringify(key)) as unknown),
