@@ -107,7 +107,7 @@ export function toM2mTokenError(err: unknown, who: FailedClient): M2mTokenError 
       return new M2mTokenError(
         502,
         'm2m_invalid_client',
-        `The identity provider did not accept the M2M client credentials${said}. Check M2M_CLIENT_ID, M2M_AUTH_METHOD and ${who.authMethod === 'private_key_jwt' ? 'the public key registered for the client (the app signs with OIDC_CLIENT_PRIVATE_KEY)' : 'M2M_CLIENT_SECRET'} (this app sends ${who.authMethod}).`,
+        `The identity provider did not accept the M2M client credentials${said}. Check M2M_CLIENT_ID, ${who.authMethod === 'private_key_jwt' ? 'the public key registered for the client (the app signs with OIDC_CLIENT_PRIVATE_KEY)' : 'M2M_CLIENT_SECRET'} and M2M_AUTH_METHOD (this app sends ${who.authMethod}).`,
         options,
       );
     case 'unauthorized_client':

@@ -113,6 +113,22 @@ describe('start-up check against discovery and the preset', () => {
     assert.ok(warningsFor({ OIDC_AUTH_METHOD: 'client_secret_post' }).some((w) => w.startsWith('OIDC_AUTH_METHOD')));
   });
 
+  it('warns when the provider does not list the algorithm the private_key_jwt key signs', () => {
+    const settings = {
+      ...loadConfig({ ...REAL, OIDC_CLIENT_SECRET: 's' }).oidc,
+      authMethod: 'private_key_jwt' as const,
+    };
+    const rsaOnly = {
+      ...metadata,
+      token_endpoint_auth_methods_supported: ['private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS256', 'PS256'],
+    };
+    const about = (alg: string) =>
+      checkProviderSetup({ ...settings, signingAlg: alg }, rsaOnly).filter((w) => w.includes('signing_alg_values'));
+    assert.match(about('ES256')[0] ?? '', /^The client key signs ES256, which is not among .* \(RS256, PS256\)/);
+    assert.deepEqual(about('RS256'), []);
+  });
+
   it('warns when end-session logout has no endpoint, and when a tenant template has no allow-list', () => {
     assert.ok(warningsFor({}).some((w) => w.includes('no end_session_endpoint')));
     const template = { ...metadata, issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0' };
