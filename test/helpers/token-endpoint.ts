@@ -27,7 +27,7 @@ export interface TokenEndpoint {
   /** `expires_in` of the access tokens issued. */
   expiresIn: number;
   /** What the next grants answer: normal rotation, a provider outage (503), or a revoked grant. */
-  readonly behaviour: { mode: 'rotate' | 'unavailable' | 'invalid_grant' };
+  readonly behaviour: { mode: 'rotate' | 'unavailable' | 'invalid_grant' | 'invalid_client' };
   /** Builds the `id_token` of each answer (none when unset). */
   idToken: ((n: number) => Promise<string>) | undefined;
   close(): Promise<void>;
@@ -41,7 +41,7 @@ export async function startTokenEndpoint(
   let current = initialRefreshToken;
   const counts = { grants: 0, reused: 0, requests: 0 };
   const revoked: string[] = [];
-  const behaviour = { mode: 'rotate' as 'rotate' | 'unavailable' | 'invalid_grant' };
+  const behaviour = { mode: 'rotate' as 'rotate' | 'unavailable' | 'invalid_grant' | 'invalid_client' };
   const state = {
     latencyMs: latencyMs as number | 'hang',
     expiresIn: 300,
@@ -66,6 +66,8 @@ export async function startTokenEndpoint(
       counts.requests += 1;
       if (behaviour.mode === 'unavailable') return reply(503, { error: 'temporarily_unavailable' });
       if (behaviour.mode === 'invalid_grant') return reply(400, { error: 'invalid_grant' });
+      // RFC 6749 §5.2: the client's own credentials were refused.
+      if (behaviour.mode === 'invalid_client') return reply(401, { error: 'invalid_client' });
       if (params.get('refresh_token') !== current) {
         counts.reused += 1;
         return reply(400, { error: 'invalid_grant', error_description: 'refresh token reused' });

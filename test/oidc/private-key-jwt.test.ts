@@ -14,7 +14,8 @@ import type { JSONWebKeySet } from 'jose';
 import { loadConfig } from '../../src/config/config.js';
 import { createServices } from '../../src/services.js';
 import { createApp } from '../../src/web/app.js';
-import { logIn, sessionIdOf } from '../helpers/app-login.js';
+import { ALICE, logIn, sessionIdOf } from '../helpers/app-login.js';
+import { loginAtProvider } from '../helpers/provider-login.js';
 import { Browser } from '../helpers/browser.js';
 import type { ClientAuthenticationRecord } from '../../src/demo/identity-provider/index.js';
 import { captureLogs } from '../helpers/log-capture.js';
@@ -195,6 +196,21 @@ describe('private_key_jwt client authentication', () => {
     assert.match(body.error_description, /invalid_client/);
     assert.match(body.error_description, /OIDC_AUTH_METHOD/);
     assert.equal(records.at(-1)?.route, 'pushed_authorization_request');
+    assert.equal(records.at(-1)?.status, 401);
+
+    // Without PAR the first signed call is the code exchange: the callback fails the same clear way.
+    const wrongKey = JSON.stringify(jwk());
+    await restartApp({ OIDC_CLIENT_PRIVATE_KEY: wrongKey, OIDC_PAR: 'off' });
+    const browser = new Browser();
+    const toCallback = await loginAtProvider(browser, `${stack.appUrl}/login`, {
+      login: ALICE.login,
+      password: ALICE.password,
+      stopAt: (url) => url.pathname === '/callback',
+    });
+    const callback = await browser.get(toCallback.stoppedAt ?? '', { headers: { Accept: 'application/json' } });
+    assert.equal(callback.status, 502);
+    assert.equal(((await callback.json()) as { error: string }).error, 'client_authentication_failed');
+    assert.equal(records.at(-1)?.grantType, 'authorization_code');
     assert.equal(records.at(-1)?.status, 401);
   });
 });

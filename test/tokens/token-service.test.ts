@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { LoginRequiredError, ProviderUnavailableError } from '../../src/errors.js';
+import { ClientAuthenticationError, LoginRequiredError, ProviderUnavailableError } from '../../src/errors.js';
 import { createLogger } from '../../src/logger.js';
 import type { TokenSet } from '../../src/oidc/tokens.js';
 import { MemoryFlowLog } from '../../src/stores/memory/flow-log.js';
@@ -95,6 +95,18 @@ describe('TokenService', () => {
     await assert.rejects(service.getTokens('s4'), LoginRequiredError);
     assert.equal(await service.peek('s4'), undefined);
     assert.deepEqual(await flowLog.list('s4'), []);
+  });
+
+  it('invalid_client (the app’s key or secret refused) keeps the login and names the settings, not a re-login', async () => {
+    await service.saveLogin('s7', tokenSet({ expiresAt: Date.now() - 1 }));
+    endpoint.behaviour.mode = 'invalid_client';
+    await assert.rejects(service.getTokens('s7'), (err: unknown) => {
+      assert.ok(err instanceof ClientAuthenticationError);
+      assert.equal(err.status, 502);
+      assert.match(err.publicMessage, /OIDC_AUTH_METHOD/);
+      return true;
+    });
+    assert.equal((await service.peek('s7'))?.refreshToken, 'rt-login', 'the tokens are kept');
   });
 
   it('a provider outage keeps the tokens and answers 503', async () => {
