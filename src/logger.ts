@@ -18,6 +18,8 @@ const CREDENTIAL_FIELDS = [
   'idToken',
   'client_secret',
   'clientSecret',
+  'client_assertion',
+  'privateKey',
   'password',
   'authorization',
   'cookie',

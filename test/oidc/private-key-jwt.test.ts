@@ -84,6 +84,10 @@ describe('private_key_jwt client authentication', () => {
       assertSignedBy(record, stack, clientId, kid);
     }
     assert.equal(stack.provider.stats.revocations, 1, 'the revocation was accepted');
+    // Neither the private key nor an assertion is ever logged.
+    const privateMember = String(stack.config.clientKeys?.keys[0]?.d);
+    assert.ok(stack.logs.length > 0);
+    assert.ok(!stack.logs.some((line) => line.includes(privateMember) || /eyJ[\w-]+\.eyJ/.test(line)));
 
     // The pages say which client authentication is in use.
     const login = new Browser();

@@ -140,7 +140,7 @@ export function validateOptions(options: DemoProviderOptions): DemoProviderSetti
   for (const client of [options.webClient, ...options.m2mClients]) {
     if (client.authMethod === 'private_key_jwt' ? !client.jwksUri : !client.clientSecret) {
       problems.push(
-        `client ${client.clientId}: ${client.authMethod} needs ${client.jwksUri ? 'clientSecret' : 'jwksUri'}`,
+        `client ${client.clientId}: ${client.authMethod} needs ${client.authMethod === 'private_key_jwt' ? 'jwksUri' : 'clientSecret'}`,
       );
     }
   }
