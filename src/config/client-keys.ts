@@ -165,6 +165,7 @@ function checkKey(
 ): PrivateClientJwk | string {
   if (given !== undefined) {
     if (typeof given !== 'object' || typeof given.kty !== 'string') return 'is not a JWK (no "kty")';
+    if (given.kty === 'oct') return 'is a symmetric key; private_key_jwt needs an RSA or EC private key';
     if (given.d === undefined) return 'is a public key (no "d"): give the private JWK';
     if (given.use !== undefined && given.use !== 'sig') return 'has "use" other than "sig"';
     if (given.kid !== undefined && (typeof given.kid !== 'string' || given.kid === '')) {

@@ -3,6 +3,7 @@
  * a timeline of explained steps, each linked to the spec section behind it.
  * Pure function; values that could be sensitive are shortened or omitted.
  */
+import type { ClientAuthMethod } from '../config/config.js';
 import type { FlowEvent } from './flow-log.js';
 import type { LoginTrace } from '../session/session-data.js';
 
@@ -61,8 +62,8 @@ const REFRESH_REASONS: Record<string, string> = {
 };
 
 export interface TimelineContext {
-  /** How the app authenticates at the token endpoint (oidc/client-keys.ts `describeClientAuthentication`). */
-  readonly clientAuthentication?: string;
+  /** How the app authenticates at the token endpoint: the method, and its description for people. */
+  readonly clientAuthentication?: { readonly method: ClientAuthMethod; readonly description: string };
 }
 
 export function buildTimeline(
@@ -110,7 +111,9 @@ export function buildTimeline(
       what: 'The token endpoint answered with the tokens below. They are stored server-side; your browser only holds a session cookie.',
       why: 'Keeping tokens out of the browser means script injection cannot steal them (the Backend-for-Frontend pattern). The session id was regenerated at this moment to prevent session fixation.',
       facts: [
-        ...(context.clientAuthentication ? [['client authentication', context.clientAuthentication] as const] : []),
+        ...(context.clientAuthentication
+          ? [['client authentication', context.clientAuthentication.description] as const]
+          : []),
         ['token type', trace.token.tokenType],
         ['access token lifetime', `${trace.token.lifetimeSeconds} s`],
         ['granted scope', trace.token.scope || '(not reported)'],
@@ -119,7 +122,7 @@ export function buildTimeline(
       ],
       specs: [
         RFC(6749, '5.1', 'RFC 6749 §5.1 Token response'),
-        ...(context.clientAuthentication?.startsWith('private_key_jwt')
+        ...(context.clientAuthentication?.method === 'private_key_jwt'
           ? [RFC(7523, '2.2', 'RFC 7523 §2.2 JWT client authentication')]
           : []),
         {

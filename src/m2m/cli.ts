@@ -58,7 +58,7 @@ export async function main(
     const config = readConfig();
     if (!config.m2m) {
       throw new UsageError(
-        'machine-to-machine is not configured: set M2M_CLIENT_ID and M2M_CLIENT_SECRET (and M2M_AUDIENCE or M2M_RESOURCE, M2M_SCOPE)',
+        'machine-to-machine is not configured: set M2M_CLIENT_ID and M2M_CLIENT_SECRET, or M2M_AUTH_METHOD=private_key_jwt with OIDC_CLIENT_PRIVATE_KEY (and M2M_AUDIENCE or M2M_RESOURCE, M2M_SCOPE)',
       );
     }
     // Logs go to stderr, and only when asked for: stdout is the API's JSON.

@@ -88,6 +88,7 @@ describe('private_key_jwt configuration', () => {
       [generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), /ed25519 key/],
       [JSON.stringify({ ...ecJwk, alg: 'RS256' }), /has alg RS256 where this EC key signs ES256/],
       [JSON.stringify({ ...ecJwk, use: 'enc' }), /"use" other than "sig"/],
+      [JSON.stringify({ kty: 'oct', k: 'c2VjcmV0' }), /is a symmetric key/],
       [
         rsa.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'x' }).toString(),
         /is encrypted/,

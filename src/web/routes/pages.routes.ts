@@ -21,6 +21,9 @@ function decodeForDisplay(label: string, token: string | undefined) {
 export function pageRoutes({ config, tokens, flowLog, clientKeys }: AppDeps): Router {
   const router = Router();
   const clientAuthentication = describeClientAuthentication(config.oidc.authMethod, clientKeys);
+  const timelineContext = {
+    clientAuthentication: { method: config.oidc.authMethod, description: clientAuthentication },
+  };
 
   router.get('/', noStore, (req, res) => {
     // Back from RP-initiated logout with our `state`: show a clean URL.
@@ -43,7 +46,7 @@ export function pageRoutes({ config, tokens, flowLog, clientKeys }: AppDeps): Ro
     const [trace, events] = await Promise.all([flowLog.loginTrace(req.sessionID), flowLog.list(req.sessionID)]);
     res.render('flow', {
       active: 'flow',
-      steps: buildTimeline(trace, events, { clientAuthentication }),
+      steps: buildTimeline(trace, events, timelineContext),
       preset: config.oidc.provider,
     });
   });
