@@ -39,22 +39,18 @@ export interface DemoServers {
 }
 
 /**
- * Attaches the demo provider and API to servers that already listen on the configured ports.
+ * The demo provider's options for this configuration, as `npm start` runs it.
  * `overrides` lets tests play a stricter provider (e.g. one that requires PAR).
  */
-export async function attachDemoServices(
-  config: Config,
-  servers: DemoServers,
-  overrides: Partial<DemoProviderOptions> = {},
-): Promise<DemoProvider> {
-  if (!config.demo) throw new Error('attachDemoServices needs demo mode (no OIDC_ISSUER)');
+export function demoProviderOptions(config: Config, overrides: Partial<DemoProviderOptions> = {}): DemoProviderOptions {
+  if (!config.demo) throw new Error('the demo provider needs demo mode (no OIDC_ISSUER)');
   const appBaseUrl = config.baseUrl.href.replace(/\/$/, '');
   // With private_key_jwt the demo clients have no secret: the provider fetches the app's public
   // keys from its /.well-known/jwks.json, exactly as a real provider given a jwks_uri would.
   const credentials = (method: ClientAuthMethod, secret: string): Pick<DemoClient, 'clientSecret' | 'jwksUri'> =>
     method === 'private_key_jwt' ? { jwksUri: `${appBaseUrl}${CLIENT_JWKS_PATH}` } : { clientSecret: secret };
   const m2mMethod = config.m2m?.authMethod ?? 'client_secret_post';
-  const provider = await createDemoProvider({
+  return {
     issuer: config.oidc.issuer.origin,
     profile: DEMO_PROVIDER_PROFILES[config.demo.profile],
     appBaseUrl,
@@ -83,7 +79,16 @@ export async function attachDemoServices(
     stylesheetPath: path.join(PROJECT_ROOT, 'public', 'styles.css'),
     ...(PAR_PROFILES.has(config.demo.profile) && { pushedAuthorizationRequests: 'offered' }),
     ...overrides,
-  });
+  };
+}
+
+/** Attaches the demo provider and API to servers that already listen on the configured ports. */
+export async function attachDemoServices(
+  config: Config,
+  servers: DemoServers,
+  overrides: Partial<DemoProviderOptions> = {},
+): Promise<DemoProvider> {
+  const provider = await createDemoProvider(demoProviderOptions(config, overrides));
   servers.providerServer.on('request', provider.handler);
   const jwksUri = new URL(`${provider.issuer.replace(/\/$/, '')}/jwks`);
   const api = createDemoApi({ issuer: provider.issuer, audience: DEMO_API_AUDIENCE, jwksUri });

@@ -9,6 +9,10 @@
  * - Plain HTTP is allowed only for loopback issuers (config enforces it).
  * - ID token signatures are verified against the provider's JWKS even though
  *   they arrive over TLS (`enableNonRepudiationChecks`, OIDC Core §3.1.3.7).
+ *   openid-client leaves the JWKS to oauth4webapi, which caches it per provider, fetches it again
+ *   when it is 5 minutes old, and for a `kid` it does not hold only once the cached set is a minute
+ *   old: a key rotation costs one fetch, and unknown `kid`s never cost more than one a minute.
+ *   https://github.com/panva/oauth4webapi/blob/main/src/index.ts (getPublicSigKeyFromIssuerJwksUri)
  * - The client authentication chosen here is used by every call made with the
  *   returned configuration: code exchange, refresh, revocation, PAR, client
  *   credentials (RFC 6749 §2.3, OIDC Core §9).

@@ -7,8 +7,12 @@
 import type { Server } from 'node:http';
 import { createApp } from '../../src/web/app.js';
 import { DEMO_CLIENT, loadConfig, type Config } from '../../src/config/config.js';
-import type { DemoProvider, DemoProviderOptions } from '../../src/demo/identity-provider/index.js';
-import { attachDemoServices } from '../../src/demo/start-demo.js';
+import {
+  createDemoProvider,
+  type DemoProvider,
+  type DemoProviderOptions,
+} from '../../src/demo/identity-provider/index.js';
+import { attachDemoServices, demoProviderOptions } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer, listen } from '../../src/http-server.js';
 import { createServices, type Services } from '../../src/services.js';
 import { captureLogs } from './log-capture.js';
@@ -27,6 +31,12 @@ export interface Stack {
   /** Stops the provider's listener (connections refused) until `startProvider()`. */
   stopProvider(): Promise<void>;
   startProvider(): Promise<void>;
+  /**
+   * Replaces the provider on the same port with a new one built from the same options plus
+   * `overrides` (e.g. the next signing keys): a provider restarted with a new configuration.
+   * Its sessions, grants and counters start empty; `provider` then names the new one.
+   */
+  restartProvider(overrides: Partial<DemoProviderOptions>): Promise<void>;
   /** Starts another app instance with the same configuration (shared stores only with REDIS_URL). */
   addInstance(): Promise<AppInstance>;
   close(): Promise<void>;
@@ -66,7 +76,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     RATE_LIMIT_API_PER_MINUTE: '1000000',
     ...env,
   });
-  const provider = await attachDemoServices(
+  let provider = await attachDemoServices(
     config,
     {
       providerServer: providerServer.server,
@@ -116,10 +126,12 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     },
     appUrl: `http://localhost:${app.port}`,
     issuer: provider.issuer,
+    get provider() {
+      return provider;
+    },
     apiUrl: `http://127.0.0.1:${apiServer.port}`,
     config: appConfig,
     services,
-    provider,
     logs,
     appServer: app.server,
     providerServer: providerServer.server,
@@ -128,6 +140,12 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     },
     async startProvider() {
       await listen(providerServer.server, providerServer.port, '127.0.0.1');
+    },
+    async restartProvider(overrides) {
+      const next = await createDemoProvider(demoProviderOptions(config, { ...options.demoProvider, ...overrides }));
+      providerServer.server.removeListener('request', provider.handler);
+      providerServer.server.on('request', next.handler);
+      provider = next;
     },
     async close() {
       await Promise.all(instances.map((i) => i.close()));

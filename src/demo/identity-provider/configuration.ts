@@ -6,14 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { errors, type Configuration, type KoaContextWithOIDC, type ResourceServer } from 'oidc-provider';
 
 import { findDemoAccountBySub, type DemoAccount } from '../demo-accounts.js';
 import { createMemoryAdapterFactory } from './adapter.js';
 import type { DemoClient, DemoProviderSettings } from './options.js';
 import type { OrganizationLedger } from './organizations.js';
-import type { DemoProviderProfile, IdTokenAlg } from './profiles/index.js';
+import { generateSigningKeys } from './signing-keys.js';
+import type { DemoProviderProfile } from './profiles/index.js';
 import { errorPageLocals, type PageRenderer } from './views.js';
 
 const AUTHORIZATION_CODE_TTL = 60;
@@ -101,7 +101,7 @@ export async function buildConfiguration(
         redirect_uris: [],
       })),
     ],
-    jwks: { keys: await generateSigningKeys(profile.idTokenSigningAlgs) },
+    jwks: { keys: settings.signingKeys ?? (await generateSigningKeys(profile.idTokenSigningAlgs)) },
     // oidc-provider refuses outgoing requests to loopback addresses (SSRF protection, its `dispatcher`);
     // the demo app it sends logout tokens to and fetches client keys from is on this machine, so
     // those registered URLs are exempt.
@@ -309,19 +309,4 @@ function requestedAudience(ctx: KoaContextWithOIDC): string | undefined {
     throw new errors.InvalidRequest('audience must be a single value');
   }
   return value;
-}
-
-/**
- * RS256 (OIDC Core §15.1 mandatory-to-implement) and ES256 (JWT access tokens) always, plus the
- * profile's ID-token algorithms.
- */
-async function generateSigningKeys(idTokenAlgs: readonly IdTokenAlg[]): Promise<JWK[]> {
-  const keys: JWK[] = [];
-  const algs = new Set<IdTokenAlg>(['RS256', 'ES256', ...idTokenAlgs]);
-  for (const alg of algs) {
-    const { privateKey } = await generateKeyPair(alg, { extractable: true });
-    const jwk = await exportJWK(privateKey);
-    keys.push({ ...jwk, alg, use: 'sig', kid: await calculateJwkThumbprint(jwk) });
-  }
-  return keys;
 }

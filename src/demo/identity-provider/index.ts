@@ -42,6 +42,7 @@ export type {
   DemoProviderStats,
 } from './options.js';
 export { DEMO_PROFILE_NAMES, DEMO_PROVIDER_PROFILES } from './profiles/index.js';
+export { generateSigningKey, generateSigningKeys } from './signing-keys.js';
 export type { DemoProfileName, DemoProviderProfile } from './profiles/index.js';
 
 /**
@@ -49,7 +50,7 @@ export type { DemoProfileName, DemoProviderProfile } from './profiles/index.js';
  * `http.createServer(provider.handler).listen(port, '127.0.0.1')`.
  *
  * Signing keys (RS256 for ID tokens, ES256 for JWT access tokens) and cookie keys are generated
- * per call, so tokens and sessions never survive a restart.
+ * per call unless `signingKeys` are given, so tokens and sessions never survive a restart.
  */
 export async function createDemoProvider(options: DemoProviderOptions): Promise<DemoProvider> {
   const settings = validateOptions(options);

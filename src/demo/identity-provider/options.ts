@@ -1,6 +1,7 @@
 /** What the caller gives {@link createDemoProvider} and gets back, and the checks on it. */
 import { isAbsolute } from 'node:path';
 import type { RequestListener } from 'node:http';
+import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 
 import type { DemoProviderProfile } from './profiles/index.js';
@@ -50,6 +51,11 @@ export interface DemoProviderOptions {
   pushedAuthorizationRequests?: 'offered' | 'required';
   /** Absolute path of the app's `public/styles.css`, served by the provider at `/static/styles.css`. */
   stylesheetPath: string;
+  /**
+   * The signing keys as private JWKs, first key of an algorithm signs (see signing-keys.ts). Default:
+   * fresh keys. A provider started again on the same port with the next key set plays a key rotation.
+   */
+  signingKeys?: JWK[];
 }
 
 /** Counters the tests read to assert what happened at the provider. Mutated in place. */
