@@ -1,8 +1,12 @@
 /**
  * Benchmark process B (bench only, never the real entry point): builds the
- * configuration, services and app exactly like src/server.ts, listens on PORT,
- * and answers the benchmark's questions over IPC. Nothing here is reachable
- * over HTTP: the token look-up below exists only in this bench process.
+ * configuration, services and app exactly like src/server.ts (tracing first when
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set, the metrics listener when METRICS_PORT is),
+ * listens on PORT, and answers the benchmark's questions over IPC. Nothing here
+ * is reachable over HTTP: the token look-up below exists only in this bench process.
+ *
+ * BENCH_METRICS_RECORDING=off turns prom-client's counters and histograms into
+ * no-ops, so the benchmark can say what recording them costs (observability.ts).
  *
  * IPC: `cpu` (process.cpuUsage), `mem` (process.memoryUsage after global.gc;
  * run with --expose-gc), `accessToken` / `tokenInfo` / `records` for a session
@@ -19,18 +23,34 @@ if (process.env.BENCH_SOURCE_MAPS === 'off') process.setSourceMapsEnabled(false)
 
 // The build (what `npm run start:prod` runs) or the sources (stack.ts decides); the same modules either way.
 const code = process.env.BENCH_APP_CODE === 'dist' ? '../../dist' : '../../src';
-const { createApp } = (await import(`${code}/web/app.js`)) as typeof import('../../src/web/app.js');
 const { loadConfig } = (await import(`${code}/config/config.js`)) as typeof import('../../src/config/config.js');
+const config = loadConfig(process.env);
+// As src/server.ts: tracing starts before the app's modules load (its instrumentations patch them as they load).
+if (config.tracing) {
+  const tracing = (await import(
+    `${code}/observability/tracing.js`
+  )) as typeof import('../../src/observability/tracing.js');
+  await tracing.startTracing(config.tracing);
+}
+if (process.env.BENCH_METRICS_RECORDING === 'off') {
+  const { Counter, Histogram } = await import('prom-client');
+  Counter.prototype.inc = () => undefined;
+  Histogram.prototype.observe = () => undefined;
+}
+const { createApp } = (await import(`${code}/web/app.js`)) as typeof import('../../src/web/app.js');
 const { createListeningServer } = (await import(`${code}/http-server.js`)) as typeof import('../../src/http-server.js');
 const { createLogger } = (await import(`${code}/logger.js`)) as typeof import('../../src/logger.js');
 const { createServices } = (await import(`${code}/services.js`)) as typeof import('../../src/services.js');
+const { startMetricsServer } = (await import(
+  `${code}/observability/metrics-server.js`
+)) as typeof import('../../src/observability/metrics-server.js');
 
-const config = loadConfig(process.env);
 const logger = createLogger(config.logLevel);
 const services = await createServices(config, logger);
 await services.provider.whenReady(20_000);
 const app = createApp(services);
 const { port } = await createListeningServer(config.port, config.listenHost, app);
+const metricsPort = config.metrics ? (await startMetricsServer(config.metrics.port, config.metrics.host)).port : null;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -95,5 +115,5 @@ serveIpc(
       return arg;
     },
   },
-  { port, redis: config.session.redisUrl !== undefined },
+  { port, redis: config.session.redisUrl !== undefined, metricsPort },
 );

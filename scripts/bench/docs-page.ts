@@ -35,7 +35,7 @@ export function machineFacts(): Facts {
 }
 
 /** Replaces one marked section of docs/benchmark.md (creating the page if needed). */
-export function writeDocSection(marker: 'figures' | 'profile' | 'layers', body: string): void {
+export function writeDocSection(marker: 'figures' | 'observability' | 'profile' | 'layers', body: string): void {
   const start = `<!-- bench:${marker}:start -->`;
   const end = `<!-- bench:${marker}:end -->`;
   const block = `${start}\n${body}\n${end}`;
@@ -44,12 +44,16 @@ export function writeDocSection(marker: 'figures' | 'profile' | 'layers', body: 
     : [
         '# Benchmark',
         '',
-        'How the proxy, the refresh storm, memory and the Redis store are measured: `npm run bench`, `npm run bench -- --profile`, `npm run bench -- --layers`.',
+        'How the proxy, the refresh storm, memory, the Redis store and the cost of metrics and traces are measured: `npm run bench`, `npm run bench -- --profile`, `npm run bench -- --layers`.',
         'The sections between the `bench:` markers are rewritten by those commands; the rest is kept.',
         '',
         '## Figures',
         '',
         '<!-- bench:figures:start -->\n_Not measured yet._\n<!-- bench:figures:end -->',
+        '',
+        '## Observability costs',
+        '',
+        '<!-- bench:observability:start -->\n_Not measured yet._\n<!-- bench:observability:end -->',
         '',
         "## Where the app's CPU goes",
         '',

@@ -195,3 +195,16 @@ export async function measureInterleaved(targets: readonly Target[]): Promise<Th
     };
   });
 }
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** `row`'s figure divided by `base`'s in the same round of {@link measureInterleaved}, round by round. */
+export function sameRoundRatios(row: Throughput, base: Throughput, figure: 'rps' | 'appCpuUs'): number[] {
+  const bases = base.rounds ?? [];
+  return (row.rounds ?? []).map((r, i) => r[figure] / ((bases[i] as RoundFigures | undefined)?.[figure] || Number.NaN));
+}

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: throughput and CPU of the `/api` proxy against calling the
- * API directly, a refresh storm, memory per session, and the same with Redis.
+ * API directly, a refresh storm, memory per session, the same with Redis, and
+ * what metrics and tracing cost per proxied call (observability.ts).
  *
  * Separate processes, so that CPU figures mean something:
  *   A  demo-process.ts    the embedded provider + demo API (+ a bare server for calibration)
@@ -23,6 +24,8 @@
  *          --layers   what each layer of the app adds to a proxied call: the
  *                     pipeline rebuilt one layer at a time from the app's own
  *                     pieces (layers.ts); writes the layers section.
+ *          --observability  only part 5, the cost of metrics and traces; writes
+ *                     the observability section.
  *          --quick    short durations and 100 logins, nothing written to the
  *                     docs (for trying the script; the memory figure is noise).
  * Environment: BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info as `npm start`),
@@ -36,7 +39,8 @@ import { elapsedSeconds, log } from './format.js';
 import { layersMain } from './layers.js';
 import { stopLoad } from './load.js';
 import { memoryPerSession, redisMemoryPerSession } from './memory.js';
-import { DOC, LAYERS, PROFILE, QUICK, REDIS_LOGINS, ROOT, STORM_TTL_S, WATCHDOG_MS } from './options.js';
+import { observabilityMain } from './observability.js';
+import { DOC, LAYERS, OBSERVABILITY, PROFILE, QUICK, REDIS_LOGINS, ROOT, STORM_TTL_S, WATCHDOG_MS } from './options.js';
 import { profileMain } from './profile.js';
 import { planRedis, startRedis, type BenchRedis } from './redis.js';
 import { storm, type StormResult } from './refresh-storm.js';
@@ -64,7 +68,7 @@ const watchdog = setTimeout(() => {
 }, WATCHDOG_MS);
 watchdog.unref();
 
-/** Parts 1–4: run 1 (long-lived tokens) for throughput and memory, run 2 (short ones) for the storm. */
+/** Parts 1–4 (part 5 is observability.ts): run 1 (long-lived tokens) for throughput and memory, run 2 (short ones) for the storm. */
 async function benchMain(facts: Facts): Promise<void> {
   const redis = planRedis();
   let redisNote = redis.enabled ? undefined : redis.reason;
@@ -151,8 +155,12 @@ try {
   else if (LAYERS) {
     await layersMain(facts);
     rmSync(tmp, { recursive: true, force: true });
+  } else if (OBSERVABILITY) {
+    await observabilityMain(facts);
+    rmSync(tmp, { recursive: true, force: true });
   } else {
     await benchMain(facts);
+    await observabilityMain(facts);
     rmSync(tmp, { recursive: true, force: true });
   }
   process.exit(0);

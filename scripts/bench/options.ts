@@ -15,6 +15,7 @@ export const DOC = path.join(ROOT, 'docs', 'benchmark.md');
 export const PROFILE = args.has('--profile');
 export const LAYERS = args.has('--layers');
 export const QUICK = args.has('--quick');
+export const OBSERVABILITY = args.has('--observability');
 
 export const CONNECTIONS = 50;
 export const WARMUP_S = QUICK ? 1 : 2;
@@ -23,6 +24,8 @@ export const MEASURE_S = QUICK ? 3 : 10;
 export const ROUNDS = 4;
 /** Calibration rows (bare server, bare proxy) get half the time of the main rows. */
 export const CALIBRATION_S = MEASURE_S / 2;
+/** Measured seconds per row of the observability part (four rows, longer rounds: the differences are small). */
+export const OBSERVABILITY_S = QUICK ? 4 : 16;
 /** Measured seconds per row of `--layers`. */
 export const LAYER_S = QUICK ? 2 : 8;
 export const STORM_S = QUICK ? 8 : 20;
@@ -34,7 +37,7 @@ export const WARMUP_LOGINS = 20;
 export const LOGIN_PARALLEL = 4;
 export const LOGIN_BUDGET_MS = QUICK ? 20_000 : 50_000;
 /** Hard stop for the whole benchmark. */
-export const WATCHDOG_MS = 300_000;
+export const WATCHDOG_MS = 480_000;
 /** The app's LOG_LEVEL in the benchmark (default info, as `npm start`). */
 export const BENCH_LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 /**

@@ -6,7 +6,7 @@ import os from 'node:os';
 import { refreshMarginMs } from '../../src/tokens/refresh-margin.js';
 import type { Facts } from './docs-page.js';
 import { fmt, table, verdict } from './format.js';
-import type { Throughput } from './load.js';
+import { median, sameRoundRatios, type Throughput } from './load.js';
 import type { MemoryResult } from './memory.js';
 import {
   APP_CODE,
@@ -39,17 +39,9 @@ const FLOOR_TARGET = {
   redis: { cpu: 1.5, rps: 0.85 },
 };
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 /** Median over rounds of `row`'s figure divided by the floor's in the same round. */
 function floorRatio(row: Throughput, floor: Throughput, figure: 'rps' | 'appCpuUs'): number {
-  const rows = row.rounds ?? [];
-  const floors = floor.rounds ?? [];
-  return median(rows.map((r, i) => r[figure] / ((floors[i] as (typeof floors)[number])[figure] || Number.NaN)));
+  return median(sameRoundRatios(row, floor, figure));
 }
 
 function floorRows(r: Report): string[][] {

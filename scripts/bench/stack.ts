@@ -112,12 +112,17 @@ export async function stopChild(child: BenchChild): Promise<void> {
   children.delete(child);
 }
 
+/** One B to start: its name, and what its environment adds to the run's. */
+export interface InstancePlan {
+  readonly name: string;
+  readonly redisUrl?: string;
+  readonly script?: string;
+  /** Extra variables (e.g. METRICS_PORT). */
+  readonly env?: Record<string, string>;
+}
+
 /** Starts A with `ttlSeconds` access tokens, then one B per entry of `instances`. */
-export async function startRun(
-  label: string,
-  ttlSeconds: number,
-  instances: ReadonlyArray<{ name: string; redisUrl?: string; script?: string; env?: Record<string, string> }>,
-): Promise<Run> {
+export async function startRun(label: string, ttlSeconds: number, instances: readonly InstancePlan[]): Promise<Run> {
   const [providerPort, apiPort, ...appPorts] = await Promise.all([
     freePort(),
     freePort(),
@@ -138,29 +143,29 @@ export async function startRun(
     RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
   };
   const demo = await startChild(`${label}/A demo provider+API`, 'demo-process.ts', common, `${label}-demo`);
-  const started = await Promise.all(
-    instances.map(async (instance, i) => {
-      const port = appPorts[i] as number;
-      const script = instance.script ?? 'app-process.ts';
-      const onBuild = APP_CODE === 'dist' && script === 'app-process.ts';
-      const env = {
-        ...common,
-        ...(onBuild ? productionEnv(providerPort as number, apiPort as number) : {}),
-        PORT: String(port),
-        BASE_URL: `http://localhost:${publicPort}`,
-        ...(instance.redisUrl ? { REDIS_URL: instance.redisUrl } : {}),
-        ...instance.env,
-      };
-      const { child, info } = await startChild(`${label}/B ${instance.name}`, script, env, `${label}-${instance.name}`);
-      return {
-        name: instance.name,
-        child,
-        origin: `http://localhost:${port}`,
-        loadOrigin: `http://127.0.0.1:${port}`,
-        info,
-      };
-    }),
-  );
+  // One after another: on a loaded machine, several processes compiling at once miss their ready deadline.
+  const started: AppInstance[] = [];
+  for (const [i, instance] of instances.entries()) {
+    const port = appPorts[i] as number;
+    const script = instance.script ?? 'app-process.ts';
+    const onBuild = APP_CODE === 'dist' && script === 'app-process.ts';
+    const env = {
+      ...common,
+      ...(onBuild ? productionEnv(providerPort as number, apiPort as number) : {}),
+      PORT: String(port),
+      BASE_URL: `http://localhost:${publicPort}`,
+      ...(instance.redisUrl ? { REDIS_URL: instance.redisUrl } : {}),
+      ...instance.env,
+    };
+    const { child, info } = await startChild(`${label}/B ${instance.name}`, script, env, `${label}-${instance.name}`);
+    started.push({
+      name: instance.name,
+      child,
+      origin: `http://localhost:${port}`,
+      loadOrigin: `http://127.0.0.1:${port}`,
+      info,
+    });
+  }
   return {
     demo: demo.child,
     apiOrigin: `http://127.0.0.1:${apiPort}`,
