@@ -47,6 +47,7 @@ export interface Run {
 }
 
 const SECRET = randomBytes(32).toString('base64url');
+/** Instances sharing Redis must share the key their token records are encrypted with (build or sources). */
 const TOKEN_KEY = randomBytes(32).toString('hex');
 
 let built = false;
@@ -74,7 +75,6 @@ function productionEnv(providerPort: number, apiPort: number): Record<string, st
     // oidc-provider issues a refresh token for offline_access only after a consent prompt (OIDC Core §11).
     OIDC_PROMPT: 'consent',
     API_BASE_URL: `http://127.0.0.1:${apiPort}/`,
-    TOKEN_ENCRYPTION_KEY: TOKEN_KEY,
   };
 }
 
@@ -139,6 +139,7 @@ export async function startRun(label: string, ttlSeconds: number, instances: rea
     DEMO_API_PORT: String(apiPort),
     DEMO_ACCESS_TOKEN_TTL: String(ttlSeconds),
     SESSION_SECRET: SECRET,
+    TOKEN_ENCRYPTION_KEY: TOKEN_KEY,
     RATE_LIMIT_API_PER_MINUTE: '100000000',
     RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
   };

@@ -1,15 +1,20 @@
 /**
  * /metrics after a scripted journey against the real embedded provider: every
- * counter moved by exactly what happened, with low-cardinality labels only.
+ * counter moved by exactly what happened, with low-cardinality labels only; and
+ * Redis errors and reconnects against a real redis-server that hangs, stops and
+ * comes back.
  */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { createClient } from 'redis';
 import { closeServer } from '../../src/http-server.js';
 import { startMetricsServer } from '../../src/observability/metrics-server.js';
 import { apiCall, logIn, sessionIdOf } from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { startRedisServer } from '../helpers/redis-server.js';
+import { startStack, withStack, type Stack } from '../helpers/stack.js';
 
 /** `name{labels}` → value, from the Prometheus text format (histogram buckets included). */
 type Samples = Map<string, number>;
@@ -35,18 +40,21 @@ async function scrape(): Promise<Samples> {
   return parse(await res.text());
 }
 
+// One process-wide registry (as in the app): one listener serves both parts of this file.
+before(async () => {
+  const started = await startMetricsServer(0, '127.0.0.1');
+  metricsServer = started.server;
+  metricsUrl = `http://127.0.0.1:${started.port}/metrics`;
+});
+
+after(() => closeServer(metricsServer, 0));
+
 describe('Prometheus metrics (METRICS_PORT)', () => {
   before(async () => {
     stack = await startStack();
-    const started = await startMetricsServer(0, '127.0.0.1');
-    metricsServer = started.server;
-    metricsUrl = `http://127.0.0.1:${started.port}/metrics`;
   });
 
-  after(async () => {
-    await closeServer(metricsServer, 0);
-    await stack.close();
-  });
+  after(() => stack.close());
 
   it('serves only GET /metrics on its own listener, and nothing on the public port', async () => {
     assert.equal((await fetch(metricsUrl.replace('/metrics', '/'))).status, 404);
@@ -106,6 +114,64 @@ describe('Prometheus metrics (METRICS_PORT)', () => {
       for (const secret of [sessionId, tokens?.accessToken, tokens?.refreshToken, 'appointments', 'alice']) {
         assert.ok(secret && !name.includes(secret), `${name} carries no identifying value`);
       }
+    }
+  });
+});
+
+describe('Redis errors and reconnects (real redis-server)', () => {
+  it('counts a command that times out, the connection errors while Redis is down, and exactly one reconnect', async () => {
+    const redis = await startRedisServer();
+    try {
+      await withStack({ REDIS_URL: redis.url }, async (redisStack) => {
+        const browser = new Browser();
+        await logIn(redisStack, browser);
+        const me = () => apiCall(browser, redisStack, '/me');
+        assert.equal((await me()).status, 200);
+        const before = await scrape();
+        const moved = (samples: Samples, name: string) => (samples.get(name) ?? 0) - (before.get(name) ?? 0);
+
+        // Redis hangs (the socket stays open): the session read times out, one failed command.
+        redis.pause();
+        try {
+          assert.equal((await me()).status, 503);
+        } finally {
+          redis.resume();
+        }
+        const afterHang = await scrape();
+        assert.equal(moved(afterHang, 'oidc_bff_redis_errors_total{kind="command"}'), 1);
+        assert.equal(moved(afterHang, 'oidc_bff_redis_errors_total{kind="connection"}'), 0);
+        assert.equal(moved(afterHang, 'oidc_bff_redis_reconnects_total'), 0);
+
+        // Redis stops: the client reports the lost connection and each failed reconnect attempt.
+        // Production Redis persists its data; this test server does not, so snapshot it first.
+        const raw = createClient({ url: redis.url });
+        await raw.connect();
+        await raw.sendCommand(['SAVE']);
+        await raw.quit();
+        await redis.stop();
+        try {
+          assert.equal((await me()).status, 503);
+          const down = await scrape();
+          assert.ok(
+            moved(down, 'oidc_bff_redis_errors_total{kind="connection"}') >= 1,
+            'the lost connection is counted',
+          );
+          assert.equal(moved(down, 'oidc_bff_redis_reconnects_total'), 0);
+        } finally {
+          await redis.start();
+        }
+        // The client reconnects on its own backoff (at most 2 s apart): wait, bounded, until the session answers.
+        let status = 0;
+        for (let attempt = 0; attempt < 50 && status !== 200; attempt += 1) {
+          status = (await me()).status;
+          if (status !== 200) await delay(200);
+        }
+        assert.equal(status, 200, 'the same session works again once Redis is back');
+        const back = await scrape();
+        assert.equal(moved(back, 'oidc_bff_redis_reconnects_total'), 1);
+      });
+    } finally {
+      await redis.dispose();
     }
   });
 });
