@@ -95,9 +95,9 @@ export class BenchChild {
       const timer = setTimeout(
         () =>
           reject(
-            new Error(`${this.name} not ready within ${options.readyTimeoutMs ?? 40_000} ms${this.diagnostics()}`),
+            new Error(`${this.name} not ready within ${options.readyTimeoutMs ?? 120_000} ms${this.diagnostics()}`),
           ),
-        options.readyTimeoutMs ?? 40_000,
+        options.readyTimeoutMs ?? 120_000,
       );
       this.#proc.on('message', (message: IpcReply | ReadyMessage) => {
         if ('ready' in message) {

@@ -15,6 +15,7 @@ import { MemoryFlowLog } from '../../src/stores/memory/flow-log.js';
 import { MemoryTokenStore } from '../../src/stores/memory/token-store.js';
 import { localRefreshLock } from '../../src/tokens/refresh-lock.js';
 import { TokenService } from '../../src/tokens/token-service.js';
+import { counterValue } from '../helpers/metric-value.js';
 import { ENDPOINT_CLIENT_ID, startTokenEndpoint, type TokenEndpoint } from '../helpers/token-endpoint.js';
 import { createTokenFactory, type TokenFactory } from '../helpers/token-factory.js';
 
@@ -101,8 +102,11 @@ describe('a refresh racing the end of its login', () => {
       assert.deepEqual(endpoint.revoked, ['rt-ended']);
       endpoint.behaviour.mode = 'invalid_grant';
       await tokens.saveLogin('refused', loginTokens({ ...expired(), refreshToken: 'rt-refused' }));
+      const refusedGrant = { reason: 'expiring', outcome: 'invalid_grant' };
+      const refusedBefore = await counterValue('oidc_bff_refresh_grants_total', refusedGrant);
       await rejection(tokens.getTokens('refused'));
       assert.deepEqual(endpoint.revoked, ['rt-ended']);
+      assert.equal((await counterValue('oidc_bff_refresh_grants_total', refusedGrant)) - refusedBefore, 1);
     } finally {
       await endpoint.close();
     }
@@ -154,6 +158,8 @@ describe('a refresh that fails while the access token is still valid', () => {
     const { tokens } = newService(endpoint, { now: () => now });
     await tokens.saveLogin('sid', loginTokens({ ...expired(now), refreshToken: endpoint.current }));
     endpoint.behaviour.mode = 'unavailable';
+    const outage = { reason: 'expiring', outcome: 'provider_unavailable' };
+    const outagesBefore = await counterValue('oidc_bff_refresh_grants_total', outage);
     try {
       const requestsBefore = endpoint.counts.requests;
       const first = await rejection(tokens.getTokens('sid'));
@@ -163,6 +169,7 @@ describe('a refresh that fails while the access token is still valid', () => {
       assert.equal(next.code, 'provider_unavailable');
       assert.ok(Number(next.headers['Retry-After']) >= 1);
       assert.equal(endpoint.counts.requests - requestsBefore, 1, 'the second caller did not ask the provider');
+      assert.equal((await counterValue('oidc_bff_refresh_grants_total', outage)) - outagesBefore, 1);
       assert.ok(await tokens.peek('sid'), 'the tokens are kept');
     } finally {
       endpoint.behaviour.mode = 'rotate';

@@ -13,6 +13,7 @@ import { createServices } from '../../../src/services.js';
 import { refreshLockKey } from '../../../src/stores/redis/refresh-lock.js';
 import { expireAccessToken, logIn, logoutFormToken, refreshGrants, sessionIdOf } from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
+import { counterValue } from '../../helpers/metric-value.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 import { startStack, type AppInstance, type Stack } from '../../helpers/stack.js';
 
@@ -129,11 +130,14 @@ describe('two instances sharing Redis', () => {
     await raw.set(refreshLockKey('oidc-bff:', sid), 'dead-holder', { PX: 1500 });
     await raw.quit();
     const before = refreshGrants(stack);
+    const lockWaits = () => counterValue('oidc_bff_refresh_waits_total', { on: 'cluster_lock' });
+    const waitsBefore = await lockWaits();
     const started = Date.now();
     const res = await callVia(second.url, cookie, '/api/me');
     const waited = Date.now() - started;
     assert.equal(res.status, 200);
     assert.equal(refreshGrants(stack) - before, 1);
+    assert.equal((await lockWaits()) - waitsBefore, 1, 'one caller waited on the cluster lock (metrics)');
     assert.ok(waited >= 1000 && waited < 5000, `waited ${waited} ms for the dead lock`);
   });
 
