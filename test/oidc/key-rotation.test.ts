@@ -67,11 +67,11 @@ describe('signing-key rotation at the provider (fault drill)', () => {
         const STEP_MS = 5_000; // 100 logins over 500 simulated seconds
         const ROTATE_AT = 20; // new key first: it signs, the old one is still published
         const RETIRE_AT = 50; // old key removed
-        const rotatedAt: number[] = [];
+        let rotatedAt = Number.NaN;
         for (let n = 1; n <= 100; n += 1) {
           if (n === ROTATE_AT) {
             await stack.restartProvider({ signingKeys: [newKey, oldKey, accessTokenKey] });
-            rotatedAt.push(Date.now());
+            rotatedAt = Date.now();
           }
           if (n === RETIRE_AT) await stack.restartProvider({ signingKeys: [newKey, accessTokenKey] });
           const kid = await loginKid(stack, `login ${n}`);
@@ -79,7 +79,7 @@ describe('signing-key rotation at the provider (fault drill)', () => {
           clock.tick(STEP_MS);
         }
 
-        assert.ok(fetches.includes(rotatedAt[0] ?? NaN), 'the first token with the new key made the app fetch');
+        assert.ok(fetches.includes(rotatedAt), 'the first token with the new key made the app fetch');
         for (let i = 1; i < fetches.length; i += 1) {
           const gap = (fetches[i] ?? 0) - (fetches[i - 1] ?? 0);
           assert.ok(gap >= MINUTE_MS, `JWKS fetches ${i} and ${i + 1} are ${gap / 1000} s apart`);
@@ -91,7 +91,7 @@ describe('signing-key rotation at the provider (fault drill)', () => {
     );
   });
 
-  it('never fetches more than once a minute, even when every token names a key it just fetched without', async (t) => {
+  it('a key used within a minute of the last fetch: logins refused with a clear page, no second fetch that minute', async (t) => {
     const { idTokenKey: oldKey, accessTokenKey } = await keySet();
     const newKey = await generateSigningKey('RS256');
     await withStack(
