@@ -432,7 +432,7 @@ describe('/api faults, with a recording stub API', () => {
     assert.equal(stub.requests.length, 0, `reached the API: ${stub.requests.map((r) => r.url).join(' ')}`);
   });
 
-  it('refuses TRACE (405) and TRACK without calling the API', async () => {
+  it('refuses TRACE (405), TRACK and CONNECT without calling the API', async () => {
     stub.requests.length = 0;
     const cookie = browser.cookiesFor(new URL(stack.appUrl));
     const headers = { Cookie: cookie, 'X-CSRF': '1', Accept: 'application/json' };
@@ -442,7 +442,12 @@ describe('/api faults, with a recording stub API', () => {
     // Node's HTTP parser knows no TRACK and answers 400 itself; the proxy would refuse it too.
     const track = await rawRequest(stack.appUrl, '/api/x', { method: 'TRACK', headers });
     assert.ok(track.status === 400 || track.status === 405, `TRACK → ${track.status}`);
+    // CONNECT never reaches a request handler: Node's server closes a tunnel request nobody listens for
+    // (status 0 here) or its parser refuses the path (400); the proxy would refuse it with 405.
+    const connect = await rawRequest(stack.appUrl, '/api/x', { method: 'CONNECT', headers });
+    assert.ok([0, 400, 405].includes(connect.status), `CONNECT → ${connect.status}`);
     assert.equal(stub.requests.length, 0);
+    assert.equal((await apiCall(browser, stack, '/me')).status, 200, 'the app keeps serving');
   });
 
   it("passes back no Clear-Site-Data or Refresh, and adds CSP default-src 'none' to the API's answer", async () => {
