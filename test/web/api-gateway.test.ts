@@ -17,6 +17,7 @@ import {
   tokensOf,
 } from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
+import { counterValue } from '../helpers/metric-value.js';
 import { freePort } from '../helpers/free-port.js';
 import { bigPattern, startRecordingApi, type RecordingApi } from '../helpers/recording-api.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -465,11 +466,14 @@ describe('/api faults, with a recording stub API', () => {
 
   it('answers 504 within the timeout when the API hangs, and keeps serving', async () => {
     stub.mode = { kind: 'hang' };
+    const timeouts = () => counterValue('oidc_bff_api_proxy_failures_total', { code: 'upstream_timeout' });
+    const timeoutsBefore = await timeouts();
     const started = Date.now();
     const res = await apiCall(browser, stack, '/slow');
     const elapsed = Date.now() - started;
     assert.equal(res.status, 504);
     assert.equal(((await res.json()) as { error: string }).error, 'upstream_timeout');
+    assert.equal((await timeouts()) - timeoutsBefore, 1, 'counted once in api_proxy_failures_total');
     assert.ok(elapsed < 700 + 1000, `answered in ${elapsed} ms`);
     stub.mode = { kind: 'json' };
     assert.equal((await apiCall(browser, stack, '/ok')).status, 200);
@@ -694,9 +698,12 @@ describe('/api when the API is down', () => {
     try {
       const browser = new Browser();
       await logIn(stack, browser);
+      const unreachable = () => counterValue('oidc_bff_api_proxy_failures_total', { code: 'upstream_unreachable' });
+      const unreachableBefore = await unreachable();
       const res = await apiCall(browser, stack, '/appointments');
       assert.equal(res.status, 502);
       assert.equal(((await res.json()) as { error: string }).error, 'upstream_unreachable');
+      assert.equal((await unreachable()) - unreachableBefore, 1, 'counted once in api_proxy_failures_total');
       assert.equal((await browser.get(`${stack.appUrl}/profile`)).status, 200, 'the app still serves');
     } finally {
       await stack.close();
