@@ -25,7 +25,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { M2M_SCOPES, USER_SCOPES } from '../demo/api/scopes.js';
+import { MANAGEMENT_SCOPES, M2M_SCOPES, USER_SCOPES } from '../demo/api/scopes.js';
+import { DEMO_API_TOP_PATHS } from '../demo/api/paths.js';
 import { DEMO_PROFILE_NAMES, type DemoProfileName } from '../demo/identity-provider/profiles/index.js';
 import { demoAppDefaults, demoProfile, presetForProfile } from './demo-defaults.js';
 import { parseAuthorizationParams } from './authorization-params.js';
@@ -40,9 +41,11 @@ import {
 import { isLoopbackHost } from './loopback.js';
 import { checkTransport } from './production-checks.js';
 import { loadClientKeys, type ClientKeysConfig } from './client-keys.js';
+import { DEFAULT_API_NAME, namedApis, type DownstreamApi } from './apis.js';
 
 export type { ClientAuthMethod, LogoutStyle, ProviderPresetName } from './presets/index.js';
 export type { ClientKeyAlg, ClientKeysConfig, PrivateClientJwk } from './client-keys.js';
+export type { ApiTokenKind, DownstreamApi } from './apis.js';
 
 export interface DemoConfig {
   /** Which real provider the embedded one plays (DEMO_PROVIDER_PROFILE). */
@@ -165,7 +168,10 @@ export interface Config {
   readonly logLevelExplicit: boolean;
   readonly demo: DemoConfig | null;
   readonly oidc: OidcConfig;
+  /** Upstream settings every API shares (timeouts, replay), and the default API's base URL. */
   readonly api: ApiConfig;
+  /** Every API the browser can call: the default one (`/api/*`) first, then the named ones (`/api/<name>/*`). */
+  readonly apis: readonly DownstreamApi[];
   readonly session: SessionConfig;
   readonly m2m: M2mConfig | null;
   /** The app's private keys for `private_key_jwt` (first signs, all published); null when nothing uses them. */
@@ -207,6 +213,9 @@ export const DEMO_M2M_CLIENT = {
 } as const;
 /** The demo API's identifier: an RFC 8707 resource / Auth0 audience, never fetched. */
 export const DEMO_API_AUDIENCE = 'https://demo-api.example/';
+/** The demo management API's identifier (machine clients only, like Auth0's Management API). */
+export const DEMO_MANAGEMENT_AUDIENCE = 'https://management.demo-api.example/api/v2/';
+export const DEMO_MANAGEMENT_SCOPE = MANAGEMENT_SCOPES.join(' ');
 export const DEMO_USER_SCOPES = USER_SCOPES.join(' ');
 export const DEMO_M2M_SCOPE = M2M_SCOPES.join(' ');
 
@@ -514,6 +523,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push('METRICS_PORT: must differ from PORT (metrics never go on the public port)');
   }
 
+  // One definition of each default: the default API's target is what the login asks for.
+  const oidcAudience = e.OIDC_AUDIENCE ?? (e.OIDC_RESOURCE ? undefined : demoDefaults?.audience);
+  const oidcResource = e.OIDC_RESOURCE ?? (e.OIDC_AUDIENCE ? undefined : demoDefaults?.resource);
+  const defaultApi: DownstreamApi = {
+    name: DEFAULT_API_NAME,
+    mountPath: '/api/',
+    baseUrl: apiBaseUrl,
+    audience: oidcAudience,
+    resource: oidcResource,
+    scope: undefined,
+    token: 'user',
+  };
+  const named = namedApis(env, {
+    production,
+    clientCredentials: m2m !== null,
+    defaultApi,
+    // The demo API's routes are known; a real API's are not, so only its own name is reserved.
+    defaultApiPaths: demo && !e.API_BASE_URL ? DEMO_API_TOP_PATHS : [],
+    defaultApiVariables: new Set(Object.keys(envSchema.shape).filter((name) => name.startsWith('API_'))),
+    defaults: demo ? [demoManagementApi(demo, demoDefaults?.audience !== undefined)] : [],
+  });
+  problems.push(...named.problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const secureCookie = baseUrl.protocol === 'https:';
@@ -536,8 +568,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       authMethod: oidcAuthMethod,
       scope: e.OIDC_SCOPE ?? demoDefaults?.scope ?? preset.scope,
       // One of the two names the API; in demo mode the profile decides which, unless one is set.
-      audience: e.OIDC_AUDIENCE ?? (e.OIDC_RESOURCE ? undefined : demoDefaults?.audience),
-      resource: e.OIDC_RESOURCE ?? (e.OIDC_AUDIENCE ? undefined : demoDefaults?.resource),
+      audience: oidcAudience,
+      resource: oidcResource,
       prompt: e.OIDC_PROMPT ?? demoDefaults?.prompt ?? preset.prompt,
       authorizationParams: typeof authorizationParams === 'string' ? {} : authorizationParams,
       organization: e.OIDC_ORGANIZATION,
@@ -563,6 +595,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       replayBodyLimitBytes: e.API_REPLAY_BODY_LIMIT_BYTES,
       replayMethods: e.API_REPLAY_METHODS,
     },
+    apis: [defaultApi, ...named.apis],
     session: {
       secrets,
       ephemeralSecret,
@@ -592,6 +625,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       : null,
   };
   return deepFreeze(config);
+}
+
+/**
+ * Demo mode's second API: the management API on the demo API's server, called with the app's
+ * client-credentials token only. Named the way the profile names APIs to the token endpoint.
+ */
+function demoManagementApi(demo: DemoConfig, byAudience: boolean): DownstreamApi {
+  return {
+    name: 'management',
+    mountPath: '/api/management/',
+    baseUrl: new URL(`http://127.0.0.1:${demo.apiPort}/`),
+    audience: byAudience ? DEMO_MANAGEMENT_AUDIENCE : undefined,
+    resource: byAudience ? undefined : DEMO_MANAGEMENT_AUDIENCE,
+    scope: DEMO_MANAGEMENT_SCOPE,
+    token: 'client',
+  };
 }
 
 /** A 32-byte key as 64 hex characters or as base64url (padding optional), returned as hex; undefined if neither. */

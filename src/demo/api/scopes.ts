@@ -25,3 +25,6 @@ export const USER_SCOPES: readonly ApiScope[] = [
 
 /** Scopes a machine-to-machine (client-credentials) token is asked for. */
 export const M2M_SCOPES: readonly ApiScope[] = [API_SCOPES.readReports];
+
+/** The demo management API's scopes: machine clients only, like Auth0's Management API. */
+export const MANAGEMENT_SCOPES = ['read:clients', 'read:users'] as const;
