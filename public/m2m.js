@@ -2,7 +2,7 @@
 // cross-site page cannot send) and updates the result and the cache state in
 // place; without script the form posts and the server re-renders the page.
 // Timings tick locally. The server never sends the token, so there is none here.
-const form = document.getElementById('m2m-call-form');
+const forms = document.querySelectorAll('form.m2m-call-form');
 const statusEl = document.getElementById('m2m-status');
 const latencyEl = document.getElementById('m2m-latency');
 const retriedEl = document.getElementById('m2m-retried');
@@ -71,7 +71,7 @@ function showError(code, message) {
   );
 }
 
-if (form) {
+for (const form of forms) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     statusEl.textContent = '…';
@@ -80,7 +80,8 @@ if (form) {
     retriedEl.textContent = '';
     errorEl.hidden = true;
     try {
-      const response = await fetch('/m2m/call', {
+      // The form's action names the API (`/m2m/call?api=management`).
+      const response = await fetch(form.action, {
         method: 'POST',
         headers: { 'X-CSRF': '1', Accept: 'application/json' },
         credentials: 'same-origin',

@@ -24,7 +24,8 @@ import type { TokenStore } from './tokens/token-store.js';
 import type { M2mTokenCache } from './m2m/cache.js';
 import { ClientCredentialsTokens } from './m2m/client.js';
 import type { M2mToken } from './m2m/token.js';
-import { ApiProxy } from './proxy/api-proxy.js';
+import type { ApiProxy } from './proxy/api-proxy.js';
+import { ApiRoutes } from './proxy/api-routes.js';
 import { countSessionsWith } from './observability/metrics.js';
 import type { ReplayCache } from './oidc/backchannel-logout.js';
 import { MemoryReplayCache } from './stores/memory/replay-cache.js';
@@ -44,7 +45,10 @@ export interface AppDeps {
   readonly replayCache: ReplayCache;
   /** Logins by the provider's `sid` and `sub`, so a logout token finds them on any instance. */
   readonly logins: LoginIndex;
+  /** The default API's proxy (`/api/*`, the user's token). */
   readonly proxy: ApiProxy;
+  /** Every configured API and its proxies, by browser path (proxy/api-routes.ts). */
+  readonly apiRoutes: ApiRoutes;
   /** Client-credentials tokens for server-to-server calls; null when M2M is not configured. */
   readonly m2m: ClientCredentialsTokens | null;
   /** The `private_key_jwt` keys (signing key, published public halves); null when no client signs. */
@@ -106,13 +110,6 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
 
   const sessionCookies = new SessionCookieVerifier(config.session);
   const apiHeaders = apiSecurityHeaders(config.baseUrl.protocol === 'https:');
-  const proxy = new ApiProxy({
-    api: config.api,
-    tokens,
-    flowLog: stores.flowLog,
-    // What the gateway puts on every answer: the API's copies are dropped, not repeated.
-    gatewayHeaders: [...apiHeaders.filter((_value, index) => index % 2 === 0), REQUEST_ID_HEADER],
-  });
   const m2m = config.m2m
     ? new ClientCredentialsTokens({
         ...config.m2m,
@@ -123,11 +120,23 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
         ...(stores.m2mCache ? { cache: stores.m2mCache } : {}),
       })
     : null;
+  const apiRoutes = new ApiRoutes({
+    settings: config.api,
+    apis: config.apis,
+    tokens,
+    m2m,
+    flowLog: stores.flowLog,
+    // What the gateway puts on every answer: the API's copies are dropped, not repeated.
+    gatewayHeaders: [...apiHeaders.filter((_value, index) => index % 2 === 0), REQUEST_ID_HEADER],
+  });
+  const proxy = apiRoutes.forPath('/api/')?.user;
+  if (!proxy) throw new Error('the default API has no proxy');
 
   return {
     config,
     apiHeaders,
     proxy,
+    apiRoutes,
     m2m,
     clientKeys,
     logger,
@@ -143,7 +152,7 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
     rateLimits: { trustProxy: config.trustProxy, sessionCookies, store: stores.rateLimitStore },
     async close() {
       provider.stop();
-      await proxy.close();
+      await apiRoutes.close();
       await stores.close();
     },
   };

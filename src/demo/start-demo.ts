@@ -11,6 +11,8 @@ import {
   DEMO_CLIENT,
   DEMO_M2M_CLIENT,
   DEMO_M2M_SCOPE,
+  DEMO_MANAGEMENT_AUDIENCE,
+  DEMO_MANAGEMENT_SCOPE,
   DEMO_USER_SCOPES,
   type ClientAuthMethod,
   type Config,
@@ -18,6 +20,8 @@ import {
 import { CLIENT_JWKS_PATH } from '../oidc/client-keys.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { createDemoApi } from './api/app.js';
+import { createManagementApi } from './api/management.js';
+import { DEMO_MANAGEMENT_PATH } from './api/paths.js';
 import {
   createDemoProvider,
   DEMO_PROVIDER_PROFILES,
@@ -66,7 +70,8 @@ export function demoProviderOptions(config: Config, overrides: Partial<DemoProvi
         ...credentials(m2mMethod, DEMO_M2M_CLIENT.clientSecret),
         clientName: 'Demo reports service',
         authMethod: m2mMethod,
-        scope: DEMO_M2M_SCOPE,
+        // The reports of the demo API, and reading the management API.
+        scope: `${DEMO_M2M_SCOPE} ${DEMO_MANAGEMENT_SCOPE}`,
       },
     ],
     api: {
@@ -74,6 +79,8 @@ export function demoProviderOptions(config: Config, overrides: Partial<DemoProvi
       userScopes: DEMO_USER_SCOPES.split(' '),
       m2mScopes: DEMO_M2M_SCOPE.split(' '),
     },
+    // The management API takes machine clients only: no user scopes.
+    extraApis: [{ audience: DEMO_MANAGEMENT_AUDIENCE, userScopes: [], m2mScopes: DEMO_MANAGEMENT_SCOPE.split(' ') }],
     accessTokenTtlSeconds: config.demo.accessTokenTtlSeconds,
     clientCredentialsTtlSeconds: config.demo.m2mTokenTtlSeconds,
     stylesheetPath: path.join(PROJECT_ROOT, 'public', 'styles.css'),
@@ -92,6 +99,23 @@ export async function attachDemoServices(
   servers.providerServer.on('request', provider.handler);
   const jwksUri = new URL(`${provider.issuer.replace(/\/$/, '')}/jwks`);
   const api = createDemoApi({ issuer: provider.issuer, audience: DEMO_API_AUDIENCE, jwksUri });
-  servers.apiServer.on('request', api);
+  const management = createManagementApi({
+    issuer: provider.issuer,
+    audience: DEMO_MANAGEMENT_AUDIENCE,
+    jwksUri,
+    clients: [
+      {
+        clientId: DEMO_CLIENT.clientId,
+        clientName: 'OIDC BFF reference app',
+        grantTypes: ['authorization_code', 'refresh_token'],
+      },
+      { clientId: DEMO_M2M_CLIENT.clientId, clientName: 'Demo reports service', grantTypes: ['client_credentials'] },
+    ],
+  });
+  // One loopback server, two APIs: the management API under /api/v2/, the demo API everywhere else.
+  servers.apiServer.on('request', (req, res) => {
+    if (req.url?.startsWith(DEMO_MANAGEMENT_PATH)) management(req, res);
+    else api(req, res);
+  });
   return provider;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run m2m -- <METHOD> <path> [json-body]`
+ * `npm run m2m -- [--api <name>] <METHOD> <path> [json-body]`
  *
  * Calls the configured API as the M2M client (RFC 6749 §4.4 client
  * credentials), with the same module and configuration as the app:
@@ -9,6 +9,12 @@
  *
  *   npm run m2m -- GET /reports/daily
  *   npm run m2m -- GET /me
+ *   npm run m2m -- --api management GET /api/v2/clients
+ *
+ * `--api <name>` calls a named API (`API_<NAME>_BASE_URL`) with a token for
+ * its own audience/resource and scope (`API_<NAME>_AUDIENCE`/`_RESOURCE`,
+ * `_SCOPE`); without it, the default API with `M2M_AUDIENCE`/`M2M_RESOURCE`
+ * and `M2M_SCOPE`.
  *
  * Prints the API's JSON on stdout and exits 0 on a 2xx answer. Otherwise one
  * line on stderr (the error code and a reason; never the secret or the token)
@@ -19,15 +25,23 @@ import { ConfigError } from '../config/config.js';
 import { readConfig } from '../config/read-config.js';
 import { AppError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { M2mApiClient } from './api-client.js';
+import { M2mApiClient, type M2mApiClientOptions } from './api-client.js';
+import { DEFAULT_API_NAME } from '../config/apis.js';
 import { ClientCredentialsTokens } from './client.js';
 import { importClientKeys } from '../oidc/client-keys.js';
 
-const USAGE = 'usage: npm run m2m -- <METHOD> <path> [json-body]   e.g. npm run m2m -- GET /reports/daily';
+const USAGE =
+  'usage: npm run m2m -- [--api <name>] <METHOD> <path> [json-body]   e.g. npm run m2m -- GET /reports/daily';
 
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): { method: string; path: string; body: unknown } {
+function parseArgs(argv: string[]): { api: string | undefined; method: string; path: string; body: unknown } {
+  let api: string | undefined;
+  if (argv[0] === '--api') {
+    api = argv[1];
+    if (!api) throw new UsageError(`--api needs an API name. ${USAGE}`);
+    argv = argv.slice(2);
+  }
   const [method, path, rawBody, ...extra] = argv;
   if (!method || !path || extra.length > 0) throw new UsageError(USAGE);
   if (!path.startsWith('/'))
@@ -40,7 +54,7 @@ function parseArgs(argv: string[]): { method: string; path: string; body: unknow
       throw new UsageError('the body argument is not valid JSON');
     }
   }
-  return { method, path, body };
+  return { api, method, path, body };
 }
 
 function oneLine(text: string): string {
@@ -54,7 +68,7 @@ export async function main(
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   try {
-    const { method, path, body } = parseArgs(argv);
+    const { api: apiName, method, path, body } = parseArgs(argv);
     const config = readConfig();
     if (!config.m2m) {
       throw new UsageError(
@@ -70,7 +84,20 @@ export async function main(
       timeoutSeconds: config.oidc.timeoutSeconds,
       logger,
     });
-    const api = new M2mApiClient({ tokens, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger });
+    let target: Pick<M2mApiClientOptions, 'baseUrl' | 'tokenRequest'> = { baseUrl: config.api.baseUrl };
+    if (apiName !== undefined) {
+      const named = config.apis.find((a) => a.name === apiName.toLowerCase() && a.name !== DEFAULT_API_NAME);
+      if (!named) {
+        const names = config.apis.filter((a) => a.name !== DEFAULT_API_NAME).map((a) => a.name);
+        throw new UsageError(`no API named "${apiName.slice(0, 40)}" (configured: ${names.join(', ') || 'none'})`);
+      }
+      // Empty values: the API's own target, never M2M_AUDIENCE/M2M_SCOPE, which are the default API's.
+      target = {
+        baseUrl: named.baseUrl,
+        tokenRequest: { audience: named.audience ?? '', resource: named.resource ?? '', scope: named.scope ?? '' },
+      };
+    }
+    const api = new M2mApiClient({ tokens, ...target, timeoutMs: config.api.timeoutMs, logger });
     const result = await api.call(method, path, body);
     if (!result.ok) {
       const described =

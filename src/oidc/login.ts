@@ -20,7 +20,7 @@
  *   or altered on the way (RFC 9126 §1, FAPI 2.0 Security Profile §5.3.1.2).
  */
 import * as client from 'openid-client';
-import type { OidcConfig, ParMode } from '../config/config.js';
+import type { DownstreamApi, OidcConfig, ParMode } from '../config/config.js';
 import {
   ClientAuthenticationError,
   isClientAuthenticationFailure,
@@ -68,6 +68,24 @@ export interface StartLoginInput {
   readonly returnTo: unknown;
   readonly passThrough: Record<string, string>;
   readonly now: number;
+  /** Every configured API: the login asks for the scopes and resources of those that get user tokens. */
+  readonly apis?: readonly DownstreamApi[];
+}
+
+/**
+ * One login for every API that gets the user's token: their scopes join `OIDC_SCOPE`, and each
+ * one named by `resource` is listed, since RFC 8707 §2.1 allows several at /authorize and a
+ * refresh token can only mint tokens for resources granted there (§2.2). Auth0 takes a single
+ * `audience` at /authorize (the default API's); its other APIs come by refresh-token policy.
+ */
+export function loginTargets(
+  settings: Pick<OidcConfig, 'scope' | 'resource'>,
+  apis: readonly DownstreamApi[],
+): { scope: string; resources: string[] } {
+  const userApis = apis.filter((api) => api.token !== 'client');
+  const scopes = [settings.scope, ...userApis.map((api) => api.scope ?? '')].flatMap((s) => s.split(' '));
+  const resources = [settings.resource, ...userApis.map((api) => api.resource)].filter((r): r is string => !!r);
+  return { scope: [...new Set(scopes.filter(Boolean))].join(' '), resources: [...new Set(resources)] };
 }
 
 export async function startLogin(
@@ -81,10 +99,11 @@ export async function startLogin(
   const codeVerifier = client.randomPKCECodeVerifier();
   const codeChallenge = await client.calculatePKCECodeChallenge(codeVerifier);
 
+  const targets = loginTargets(settings, input.apis ?? []);
   const parameters: Record<string, string> = {
     response_type: 'code',
     redirect_uri: redirectUri,
-    scope: settings.scope,
+    scope: targets.scope,
     state,
     nonce,
     code_challenge: codeChallenge,
@@ -92,7 +111,8 @@ export async function startLogin(
   };
   // Auth0 names the API with `audience`; RFC 8707 providers (Logto, oidc-provider) with `resource`.
   if (settings.audience) parameters.audience = settings.audience;
-  if (settings.resource) parameters.resource = settings.resource;
+  const [firstResource, ...moreResources] = targets.resources;
+  if (firstResource) parameters.resource = firstResource;
   // Static provider-specific parameters (Google's access_type=offline); config refuses protocol names.
   Object.assign(parameters, settings.authorizationParams);
   const { prompt: requestedPrompt, organization: requestedOrganization, ...passThrough } = input.passThrough;
@@ -103,10 +123,12 @@ export async function startLogin(
   const organization = chooseOrganization(settings.organization, requestedOrganization);
   if (organization) parameters.organization = organization;
 
+  const search = new URLSearchParams(parameters);
+  for (const resource of moreResources) search.append('resource', resource);
   const pushed = usePushedAuthorizationRequest(configuration.serverMetadata(), settings.par);
   const url = pushed
-    ? await pushAuthorizationRequest(configuration, parameters)
-    : client.buildAuthorizationUrl(configuration, parameters);
+    ? await pushAuthorizationRequest(configuration, search)
+    : client.buildAuthorizationUrl(configuration, search);
   const pending: PendingLogin = {
     state,
     nonce,
@@ -115,9 +137,13 @@ export async function startLogin(
     createdAt: input.now,
     expiresAt: input.now + settings.loginTimeoutSeconds * 1000,
     // With PAR the browser's URL holds only a reference; the inspector shows what was pushed.
-    sentParameters: pushed
-      ? { client_id: configuration.clientMetadata().client_id, ...parameters }
-      : Object.fromEntries(url.searchParams),
+    sentParameters: {
+      ...(pushed
+        ? { client_id: configuration.clientMetadata().client_id, ...parameters }
+        : Object.fromEntries(url.searchParams)),
+      // Several resources: shown as one space-separated value.
+      ...(moreResources.length > 0 && { resource: targets.resources.join(' ') }),
+    },
     ...(organization && { organization }),
   };
   return { url, pending };
@@ -150,7 +176,7 @@ function usePushedAuthorizationRequest(metadata: client.ServerMetadata, mode: Pa
 /** POSTs the parameters to the PAR endpoint (client authentication included) and returns the short URL. */
 async function pushAuthorizationRequest(
   configuration: client.Configuration,
-  parameters: Record<string, string>,
+  parameters: URLSearchParams,
 ): Promise<URL> {
   try {
     return await client.buildAuthorizationUrlWithPAR(configuration, parameters);

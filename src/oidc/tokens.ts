@@ -23,10 +23,23 @@ export interface TokenSet {
   readonly version: number;
   /** Why this set was fetched; absent for sets stored before the field existed. */
   readonly source?: TokenSource;
+  /**
+   * The named APIs' access tokens, by API name, each from a refresh-token grant that named its API
+   * (src/tokens/api-tokens.ts). The access token above is the default API's; the refresh token is one.
+   */
+  readonly apiTokens?: Readonly<Record<string, ApiAccessToken>>;
+  /** Named APIs the provider would not issue a token for this login, with its OAuth error code. */
+  readonly apiRefusals?: Readonly<Record<string, string>>;
 }
 
-/** `login`: the code exchange; otherwise why the refresh ran (token-service.ts). */
-export type TokenSource = 'login' | 'expiring' | 'rejected_by_api' | 'manual';
+/** One named API's access token: the access-token half of a {@link TokenSet}. */
+export type ApiAccessToken = Pick<
+  TokenSet,
+  'accessToken' | 'tokenType' | 'expiresAt' | 'lifetimeSeconds' | 'scope' | 'receivedAt' | 'source'
+>;
+
+/** `login`: the code exchange; `first_use`: a named API's first token; otherwise why the refresh ran (token-service.ts). */
+export type TokenSource = 'login' | 'first_use' | 'expiring' | 'rejected_by_api' | 'manual';
 
 const DEFAULT_LIFETIME_SECONDS = 300;
 
@@ -51,5 +64,8 @@ export function tokenSetFromResponse(
     receivedAt: now,
     version: (previous?.version ?? 0) + 1,
     source,
+    // A refresh of the default API's token leaves the named APIs' tokens as they are.
+    ...(previous?.apiTokens && { apiTokens: previous.apiTokens }),
+    ...(previous?.apiRefusals && { apiRefusals: previous.apiRefusals }),
   };
 }

@@ -37,7 +37,7 @@ import { AppError } from '../errors.js';
 import { isInvalidTokenChallenge } from '../tokens/bearer-challenge.js';
 import type { TokenSet } from '../oidc/tokens.js';
 import type { FlowLog } from '../flow/flow-log.js';
-import type { TokenService } from '../tokens/token-service.js';
+import type { AccessTokenRequest } from '../tokens/token-service.js';
 import { downstreamResponseHeaders, mapApiTarget, upstreamRequestHeaders } from './api-target.js';
 import { metrics, recordProxied } from '../observability/metrics.js';
 
@@ -49,12 +49,25 @@ const upstreamTimeout = (cause?: unknown) =>
 /** The largest 401 body kept while we decide whether to retry (challenge bodies are tiny). */
 const CHALLENGE_BODY_LIMIT = 16 * 1024;
 
+/** Where one API's calls get their access token (proxy/api-credentials.ts): the user's, or the app's own. */
+export interface ApiCredentials {
+  getTokens(sessionId: string, request?: AccessTokenRequest): Promise<{ readonly accessToken: string }>;
+}
+
 export interface ApiProxyDeps {
   readonly api: ApiConfig;
-  readonly tokens: TokenService;
+  /** The API's name (`default` for `API_BASE_URL`) and where the browser calls it (`/api/`, `/api/<name>/`). */
+  readonly target?: { readonly name: string; readonly mountPath: string };
+  readonly tokens: ApiCredentials;
   readonly flowLog: FlowLog;
   /** Headers the gateway puts on every answer (security headers, request id): the API's copies are dropped. */
   readonly gatewayHeaders: readonly string[];
+}
+
+/** The API's origin and prefix, and where the browser calls it: for paths and redirects. */
+interface Upstream {
+  readonly base: URL;
+  readonly mountPath: string;
 }
 
 /** A 401 `invalid_token` answer held back, to be replaced by a retry or passed on as it is. */
@@ -69,7 +82,8 @@ export class ApiProxy {
   readonly #pool: Pool;
   /** Raw `/api/…` target → upstream path: mapping is pure, and the same few paths come again and again. */
   readonly #paths = new LRUCache<string, string>({ max: 1_000 });
-  readonly #baseUrl: URL;
+  readonly #mountPath: string;
+  readonly #upstream: Upstream;
   readonly #gatewayHeaders: ReadonlySet<string>;
   readonly #replayMethods: ReadonlySet<string>;
 
@@ -78,7 +92,8 @@ export class ApiProxy {
     this.#replayMethods = new Set(deps.api.replayMethods);
     this.#gatewayHeaders = new Set(deps.gatewayHeaders.map((name) => name.toLowerCase()));
     const { baseUrl, connectTimeoutMs } = deps.api;
-    this.#baseUrl = baseUrl;
+    this.#mountPath = deps.target?.mountPath ?? '/api/';
+    this.#upstream = { base: baseUrl, mountPath: this.#mountPath };
     this.#pool = new Pool(baseUrl.origin, {
       connections: 256,
       pipelining: 1,
@@ -121,7 +136,13 @@ export class ApiProxy {
       flowLog.append(sessionId, {
         type: 'api_call',
         at: started,
-        data: { method: req.method ?? '', path, status, latencyMs: Date.now() - started },
+        data: {
+          method: req.method ?? '',
+          path,
+          status,
+          latencyMs: Date.now() - started,
+          ...(this.#deps.target && { api: this.#deps.target.name }),
+        },
       });
     };
     const replayable = body !== undefined && replayMethod;
@@ -134,7 +155,7 @@ export class ApiProxy {
     });
     if (refreshed.accessToken === held.accessToken) {
       onStatus(challenge.status);
-      writeChallenge(res, challenge, head, this.#baseUrl, this.#gatewayHeaders);
+      writeChallenge(res, challenge, head, this.#upstream, this.#gatewayHeaders);
       return;
     }
     await this.#exchange(req, res, path, headers, refreshed.accessToken, body, head, onStatus, false);
@@ -143,7 +164,7 @@ export class ApiProxy {
   #upstreamPath(rawUrl: string): string {
     let path = this.#paths.get(rawUrl);
     if (path === undefined) {
-      const target = mapApiTarget(rawUrl, this.#deps.api.baseUrl);
+      const target = mapApiTarget(rawUrl, this.#deps.api.baseUrl, this.#mountPath);
       path = target.pathname + target.search;
       this.#paths.set(rawUrl, path);
     }
@@ -189,7 +210,7 @@ export class ApiProxy {
       const exchange = new UpstreamExchange(
         res,
         head,
-        this.#baseUrl,
+        this.#upstream,
         this.#gatewayHeaders,
         onStatus,
         mayRetry,
@@ -227,7 +248,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   readonly #res: ServerResponse;
   readonly #head: readonly string[];
-  readonly #base: URL;
+  readonly #upstream: Upstream;
   readonly #gatewayHeaders: ReadonlySet<string>;
   readonly #onStatus: (status: number) => void;
   readonly #mayRetry: boolean;
@@ -237,7 +258,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   constructor(
     res: ServerResponse,
     head: readonly string[],
-    base: URL,
+    upstream: Upstream,
     gatewayHeaders: ReadonlySet<string>,
     onStatus: (status: number) => void,
     mayRetry: boolean,
@@ -246,7 +267,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   ) {
     this.#res = res;
     this.#head = head;
-    this.#base = base;
+    this.#upstream = upstream;
     this.#gatewayHeaders = gatewayHeaders;
     this.#onStatus = onStatus;
     this.#mayRetry = mayRetry;
@@ -290,7 +311,10 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#onStatus(status);
     this.#res.writeHead(status, [
       ...this.#head,
-      ...flatten(downstreamResponseHeaders(headers, this.#base), this.#gatewayHeaders),
+      ...flatten(
+        downstreamResponseHeaders(headers, this.#upstream.base, this.#upstream.mountPath),
+        this.#gatewayHeaders,
+      ),
     ]);
     this.#res.on('drain', this.#onDrain);
   }
@@ -408,10 +432,10 @@ function writeChallenge(
   res: ServerResponse,
   challenge: Challenge,
   head: readonly string[],
-  base: URL,
+  upstream: Upstream,
   gatewayHeaders: ReadonlySet<string>,
 ): void {
-  const headers = downstreamResponseHeaders(challenge.headers, base);
+  const headers = downstreamResponseHeaders(challenge.headers, upstream.base, upstream.mountPath);
   delete headers['content-length'];
   // An over-long challenge body was not kept: send the status and headers without it.
   if (challenge.body.length === 0) delete headers['content-encoding'];

@@ -34,10 +34,13 @@ class InvalidApiPathError extends AppError {
   }
 }
 
-/** Maps the raw `/api/…` request target (path + query, undecoded) to the upstream URL. */
-export function mapApiTarget(originalUrl: string, base: URL): URL {
-  if (!originalUrl.startsWith('/api/')) throw new InvalidApiPathError();
-  const rest = originalUrl.slice('/api/'.length);
+/**
+ * Maps the raw `/api/…` request target (path + query, undecoded) to the upstream URL.
+ * `mountPath`: where the API is mounted (`/api/`, or a named API's `/api/<name>/`).
+ */
+export function mapApiTarget(originalUrl: string, base: URL, mountPath = '/api/'): URL {
+  if (!originalUrl.startsWith(mountPath)) throw new InvalidApiPathError();
+  const rest = originalUrl.slice(mountPath.length);
   const queryStart = rest.indexOf('?');
   const rawPath = queryStart === -1 ? rest : rest.slice(0, queryStart);
   const rawQuery = queryStart === -1 ? '' : rest.slice(queryStart);
@@ -178,6 +181,7 @@ export function assertProxyableMethod(method: string | undefined): void {
 export function downstreamResponseHeaders(
   upstream: Record<string, string | string[] | undefined>,
   base: URL,
+  mountPath = '/api/',
 ): Record<string, string | string[]> {
   const listed = connectionListed(upstream.connection);
   const out: Record<string, string | string[]> = {};
@@ -190,7 +194,7 @@ export function downstreamResponseHeaders(
       continue;
     }
     if (key === 'location') {
-      const mapped = mapLocation(String(value), base);
+      const mapped = mapLocation(String(value), base, mountPath);
       if (mapped) out.location = mapped;
       continue;
     }
@@ -222,11 +226,11 @@ function proxiedCacheHeaders(
 }
 
 /** An upstream redirect inside the prefix becomes the matching /api path; anything else is dropped. */
-function mapLocation(location: string, base: URL): string | undefined {
+function mapLocation(location: string, base: URL, mountPath: string): string | undefined {
   try {
     const url = new URL(location, base);
     if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) return undefined;
-    return `/api/${url.pathname.slice(base.pathname.length)}${url.search}`;
+    return `${mountPath}${url.pathname.slice(base.pathname.length)}${url.search}`;
   } catch {
     return undefined;
   }

@@ -33,7 +33,7 @@ export function refreshMarginMs(lifetimeSeconds: number, kind: TokenKind): numbe
   return Math.min(MAX_MARGIN_SECONDS[kind], lifetimeSeconds / 4) * 1000;
 }
 
-/** True when a user's token set is within its refresh margin of expiry (or past it). */
-export function needsRefresh(tokens: TokenSet, now: number): boolean {
+/** True when a user's access token (any API's) is within its refresh margin of expiry (or past it). */
+export function needsRefresh(tokens: Pick<TokenSet, 'expiresAt' | 'lifetimeSeconds'>, now: number): boolean {
   return now >= tokens.expiresAt - refreshMarginMs(tokens.lifetimeSeconds, 'user');
 }

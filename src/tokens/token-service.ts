@@ -50,6 +50,15 @@ import { metrics, refreshOutcome } from '../observability/metrics.js';
 import type { RefreshLock } from './refresh-lock.js';
 import type { TokenStore } from './token-store.js';
 import type { LoginIndex } from './login-index.js';
+import {
+  ApiNotAuthorizedError,
+  apiTokenOf,
+  isApiRefusal,
+  withApiRefusal,
+  withApiToken,
+  type ApiGrantTarget,
+} from './api-tokens.js';
+import type { ApiAccessToken } from '../oidc/tokens.js';
 
 export type RefreshReason = Exclude<TokenSource, 'login'>;
 
@@ -179,28 +188,85 @@ export class TokenService {
     return this.#refreshOnce(sessionId, tokens, 'expiring');
   }
 
+  /**
+   * A usable access token for the named API `api`, by the same rules as the default API's
+   * (`getTokens`): a grant for it on first use, when it is about to expire, or when the API
+   * refused it (api-tokens.ts). An API the provider refused for this login is a 403.
+   */
+  async getApiToken(sessionId: string, api: ApiGrantTarget, request: AccessTokenRequest = {}): Promise<ApiAccessToken> {
+    const tokens = request.stored !== undefined ? request.stored : await this.#deps.store.get(sessionId);
+    if (!tokens) throw new LoginRequiredError();
+    const refused = tokens.apiRefusals?.[api.name];
+    if (refused) throw new ApiNotAuthorizedError(api.name, refused);
+    const held = apiTokenOf(tokens, api.name);
+    const grant = async (reason: RefreshReason, lockOptions?: { wait: boolean }): Promise<ApiAccessToken> => {
+      const next = await this.#refreshOnce(sessionId, tokens, reason, lockOptions, api);
+      const token = apiTokenOf(next, api.name);
+      if (!token) throw new LoginRequiredError('Your session has ended. Please log in again.');
+      return token;
+    };
+    if (!held) return grant('first_use');
+    if (request.force === 'rejected_by_api') {
+      if (request.rejectedAccessToken !== held.accessToken || held.source === 'rejected_by_api') return held;
+      return grant('rejected_by_api');
+    }
+    const now = this.#now();
+    if (!needsRefresh(held, now)) return held;
+    const flight = flightKey(sessionId, api);
+    const retry = this.#retries.get(flight);
+    if (now < held.expiresAt) {
+      if (this.#inFlight.has(flight) || (retry && now < retry.retryAt)) return held;
+      try {
+        return await grant('expiring', { wait: false });
+      } catch (err) {
+        if (err instanceof LoginRequiredError || err instanceof ApiNotAuthorizedError) throw err;
+        return held;
+      }
+    }
+    if (retry && now < retry.retryAt && !this.#inFlight.has(flight)) {
+      throw new ProviderUnavailableError(undefined, Math.ceil((retry.retryAt - now) / 1000));
+    }
+    return grant('expiring');
+  }
+
+  /**
+   * One grant at a time per (session, API) in this process: concurrent callers share it. The
+   * lock is per session, not per API: every grant spends the session's one refresh token, and
+   * with rotation two grants sending the same one at once would be a reuse (RFC 9700 §4.14.2).
+   */
   #refreshOnce(
     sessionId: string,
     seen: TokenSet,
     reason: RefreshReason,
     lockOptions?: { wait: boolean },
+    api?: ApiGrantTarget,
   ): Promise<TokenSet> {
-    const running = this.#inFlight.get(sessionId);
+    const flight = flightKey(sessionId, api);
+    const running = this.#inFlight.get(flight);
     if (running) metrics.refreshWaits.inc({ on: 'single_flight' });
     if (running) return running;
+    const seenAccessToken = api ? apiTokenOf(seen, api.name)?.accessToken : seen.accessToken;
     const refresh = this.#deps.lock
-      .withLock(sessionId, () => this.#refresh(sessionId, seen.version, reason), lockOptions)
-      .finally(() => this.#inFlight.delete(sessionId));
-    this.#inFlight.set(sessionId, refresh);
+      .withLock(sessionId, () => this.#refresh(sessionId, seenAccessToken, reason, api), lockOptions)
+      .finally(() => this.#inFlight.delete(flight));
+    this.#inFlight.set(flight, refresh);
     return refresh;
   }
 
-  async #refresh(sessionId: string, seenVersion: number, reason: RefreshReason): Promise<TokenSet> {
+  async #refresh(
+    sessionId: string,
+    seenAccessToken: string | undefined,
+    reason: RefreshReason,
+    api: ApiGrantTarget | undefined,
+  ): Promise<TokenSet> {
     const { store, provider } = this.#deps;
     const current = await store.get(sessionId);
     if (!current) throw new LoginRequiredError();
-    // Another instance refreshed while we waited for the lock: use its result.
-    if (current.version > seenVersion && !needsRefresh(current, this.#now())) return current;
+    const refused = api && current.apiRefusals?.[api.name];
+    if (api && refused) throw new ApiNotAuthorizedError(api.name, refused);
+    // Another instance (or an earlier holder of the lock) replaced the token meanwhile: use its result.
+    const latest = api ? apiTokenOf(current, api.name) : current;
+    if (latest && latest.accessToken !== seenAccessToken && !needsRefresh(latest, this.#now())) return current;
     if (!current.refreshToken) {
       await this.endLogin(sessionId);
       throw new LoginRequiredError('Your session has expired. Please log in again.');
@@ -210,19 +276,23 @@ export class TokenService {
     let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     try {
       this.refreshCount += 1;
-      response = await client.refreshTokenGrant(provider.get(), current.refreshToken, this.#deps.refreshParameters);
+      const parameters = api ? api.parameters : this.#deps.refreshParameters;
+      response = await client.refreshTokenGrant(provider.get(), current.refreshToken, parameters);
     } catch (err) {
-      throw await this.#failed(sessionId, reason, err);
+      if (api && isApiRefusal(err)) throw await this.#refused(sessionId, current, api, reason, err.error);
+      throw await this.#failed(flightKey(sessionId, api), sessionId, reason, err);
     }
-    this.#retries.delete(sessionId);
+    this.#retries.delete(flightKey(sessionId, api));
     const gotRefreshToken = response.refresh_token !== current.refreshToken ? response.refresh_token : undefined;
     const claims = response.claims();
     const mismatch = claims && refreshedIdTokenMismatch(current.idToken, claims);
     if (mismatch) {
-      throw await this.#failed(sessionId, reason, new IdTokenMismatchError(mismatch), gotRefreshToken);
+      throw await this.#failed(sessionId, sessionId, reason, new IdTokenMismatchError(mismatch), gotRefreshToken);
     }
 
-    const next = tokenSetFromResponse(response, this.#now(), current, reason);
+    const next = api
+      ? withApiToken(current, api.name, response, this.#now(), reason)
+      : tokenSetFromResponse(response, this.#now(), current, reason);
     if (!(await store.update(sessionId, next, this.#recordTtlSeconds))) {
       // Logged out, expired or replaced meanwhile: keep nothing we cannot store.
       if (gotRefreshToken) await this.#revoke(gotRefreshToken);
@@ -230,12 +300,41 @@ export class TokenService {
       if (latest && latest.version > current.version) return latest;
       throw new LoginRequiredError('Your session has ended. Please log in again.');
     }
-    this.#recordRefresh(sessionId, reason, next, gotRefreshToken !== undefined, response, started);
+    this.#recordRefresh(sessionId, reason, next, gotRefreshToken !== undefined, response, started, api);
     return next;
   }
 
-  /** Logs a failed refresh and returns the error for the caller; ends the login when the failure says so. */
-  async #failed(sessionId: string, reason: RefreshReason, err: unknown, gotRefreshToken?: string): Promise<AppError> {
+  /** The provider will not issue this API's token for this login: remembered in the record, a 403 for the caller. */
+  async #refused(
+    sessionId: string,
+    current: TokenSet,
+    api: ApiGrantTarget,
+    reason: RefreshReason,
+    error: string,
+  ): Promise<AppError> {
+    this.#deps.flowLog.append(sessionId, {
+      type: 'refresh_failed',
+      at: this.#now(),
+      data: { reason, api: api.name, ...api.parameters, error, status: 403 },
+    });
+    this.#deps.logger.warn({ api: api.name, error }, 'the provider refused a token for this API');
+    metrics.refreshGrants.inc({ reason, outcome: 'refused' });
+    // Fenced like any write: if the record changed meanwhile, the next call simply asks again.
+    await this.#deps.store.update(sessionId, withApiRefusal(current, api.name, error), this.#recordTtlSeconds);
+    return new ApiNotAuthorizedError(api.name, error);
+  }
+
+  /**
+   * Logs a failed refresh and returns the error for the caller; ends the login when the failure
+   * says so. `retryKey`: whose backoff a passing failure starts (the session's, or one API's).
+   */
+  async #failed(
+    retryKey: string,
+    sessionId: string,
+    reason: RefreshReason,
+    err: unknown,
+    gotRefreshToken?: string,
+  ): Promise<AppError> {
     const failure = this.#classify(err);
     this.#deps.flowLog.append(sessionId, {
       type: 'refresh_failed',
@@ -249,9 +348,9 @@ export class TokenService {
       await this.endLogin(sessionId, { revoke: !isRefusedGrant(err) });
       if (gotRefreshToken) await this.#revoke(gotRefreshToken);
     } else {
-      const failures = (this.#retries.get(sessionId)?.failures ?? 0) + 1;
+      const failures = (this.#retries.get(retryKey)?.failures ?? 0) + 1;
       const delayMs = backoffDelay(failures - 1, RETRY_BACKOFF);
-      this.#retries.set(sessionId, { failures, retryAt: this.#now() + delayMs });
+      this.#retries.set(retryKey, { failures, retryAt: this.#now() + delayMs });
       // The caller's Retry-After says when this instance will try again.
       if (failure instanceof ProviderUnavailableError)
         return new ProviderUnavailableError(err, Math.ceil(delayMs / 1000));
@@ -271,12 +370,15 @@ export class TokenService {
     rotated: boolean,
     response: client.TokenEndpointResponse,
     started: number,
+    api: ApiGrantTarget | undefined,
   ): void {
     this.#deps.flowLog.append(sessionId, {
       type: 'refresh',
       at: this.#now(),
       data: {
         reason,
+        // A named API's grant: which API, and how it was named to the provider (resource/audience, scope).
+        ...(api && { api: api.name, ...api.parameters }),
         rotated,
         lifetimeSeconds: next.lifetimeSeconds,
         newIdToken: response.id_token !== undefined,
@@ -311,6 +413,11 @@ class IdTokenMismatchError extends Error {
     super(`refreshed ID token does not match the login: ${claim}`);
     this.name = 'IdTokenMismatchError';
   }
+}
+
+/** The single-flight and backoff key: the session's own refresh, or one named API's grant. */
+function flightKey(sessionId: string, api: ApiGrantTarget | undefined): string {
+  return api ? `${sessionId} ${api.name}` : sessionId;
 }
 
 /** The provider itself refused the refresh token: revoking it again is pointless. */

@@ -11,8 +11,10 @@
  *   3. the CSRF header `X-CSRF: 1` (web/csrf.ts), before the session is even
  *      read, so a forged call costs nothing and reaches nobody;
  *   4. the session (session/session-reader.ts): a login, within the absolute
- *      lifetime, its idle timeout rolled;
- *   5. the proxy (proxy/api-proxy.ts), which refreshes the token if it must.
+ *      lifetime, its idle timeout rolled; an API whose calls carry the app's own
+ *      token (`API_<NAME>_TOKEN=client`) needs a session, not a login;
+ *   5. the API the path names (proxy/api-routes.ts) and its proxy
+ *      (proxy/api-proxy.ts), which refreshes the token if it must.
  * Errors are the same JSON as everywhere under /api (web/error-handler.ts).
  *
  * Why not Express: express-session re-hashes, re-signs and re-saves the whole
@@ -39,7 +41,7 @@ export function isApiPath(url: string | undefined): boolean {
 }
 
 export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { config, logger, proxy, tokens } = deps;
+  const { config, logger, apiRoutes, tokens } = deps;
   const access = accessLogger(logger);
   const securityHeaders = deps.apiHeaders;
   const sessions = new SessionReader(config.session, deps.sessionStore, {
@@ -60,24 +62,30 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
     if (!hasCsrfHeader(req)) throw new CsrfHeaderMissingError();
     // isApiPath let `/api`, `/api?…` and `/api/…` through: only the last names an API path.
     if (!req.url?.startsWith('/api/')) throw new AppError(404, 'not_found', 'Name an API path: /api/<path>.');
+    const route = apiRoutes.forPath(req.url);
+    if (!route) throw new AppError(404, 'not_found', 'No API is mounted here.');
     const id = sessions.idOf(req);
     if (!id) throw new LoginRequiredError();
     // The session and its tokens are read together: with Redis that is one round trip, not two.
     // The tokens are only used once the session below proves to be a live login.
-    const [session, held] = await Promise.all([sessions.load(id), tokens.peek(id)]);
-    if (!session?.data.user) throw new LoginRequiredError();
+    const wantsUser = route.user !== undefined;
+    const [session, held] = await Promise.all([sessions.load(id), wantsUser ? tokens.peek(id) : undefined]);
+    const loggedIn = Boolean(session?.data.user);
+    // `user_or_client` sends the user's token when there is a login, else the app's.
+    const proxy = loggedIn && route.user ? route.user : route.client;
+    if (!session || !proxy) throw new LoginRequiredError();
     try {
-      if (sessions.expired(session)) {
+      if (loggedIn && sessions.expired(session)) {
         await tokens.endLogin(session.id);
         throw new LoginRequiredError('Your session has expired. Please log in again.');
       }
       const rolled = sessions.keepAlive(req, session);
       if (rolled) head.push('Set-Cookie', rolled);
-      void tokens.keepAlive(session.id);
-      await proxy.forward(req, res, session.id, head, held ?? null);
+      if (loggedIn) void tokens.keepAlive(session.id);
+      await proxy.forward(req, res, session.id, head, proxy === route.user ? (held ?? null) : null);
     } catch (err) {
       // The login has ended (absolute lifetime, or a refresh token the provider refused): the session forgets the user.
-      if (err instanceof LoginRequiredError) await sessions.clearUser(session);
+      if (err instanceof LoginRequiredError && loggedIn) await sessions.clearUser(session);
       throw err;
     }
   }

@@ -83,4 +83,17 @@ describe('CLI: npm run m2m -- <METHOD> <path>', () => {
     assert.equal(code, 1);
     assert.match(stderr, /usage: npm run m2m/);
   });
+
+  test('--api management calls the named API with a token for its own audience and scopes', async () => {
+    const { code, stdout, stderr } = await run(['--api', 'management', 'GET', '/api/v2/clients']);
+    assert.equal(code, 0, stderr);
+    const clients = JSON.parse(stdout) as Array<{ client_id: string }>;
+    assert.ok(clients.some((c) => c.client_id === DEMO_M2M_CLIENT.clientId));
+    // Without --api the default API's target is used, which the management API refuses.
+    const refused = await run(['GET', '/api/v2/clients']);
+    assert.equal(refused.code, 1);
+    const unknown = await run(['--api', 'nope', 'GET', '/x']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no API named "nope" \(configured: management\)/);
+  });
 });

@@ -10,7 +10,7 @@ import { errors, type Configuration, type KoaContextWithOIDC, type ResourceServe
 
 import { findDemoAccountBySub, type DemoAccount } from '../demo-accounts.js';
 import { createMemoryAdapterFactory } from './adapter.js';
-import type { DemoClient, DemoProviderSettings } from './options.js';
+import type { DemoClient, DemoProviderSettings, DemoResourceServer } from './options.js';
 import type { OrganizationLedger } from './organizations.js';
 import { generateSigningKeys } from './signing-keys.js';
 import type { DemoProviderProfile } from './profiles/index.js';
@@ -46,27 +46,19 @@ export async function buildConfiguration(
   const backchannelLogoutUri = `${appBaseUrl}/backchannel-logout`;
   // Entra names the API by prefixing its scopes with the API's identifier.
   const prefixed = profile.apiAudience === 'scope-prefix';
-  const userScopes = prefixed ? api.userScopes.map((scope) => `${api.audience}${scope}`) : api.userScopes;
-
-  const m2mScopesByClient = new Map(
-    settings.m2mClients.map((client) => [
-      client.clientId,
-      // A client never gets more than the API offers to M2M callers, whatever it was registered with.
-      client.scope
-        .split(' ')
-        .filter((scope) => api.m2mScopes.includes(scope))
-        .join(' '),
-    ]),
-  );
+  const userScopesOf = (server: DemoResourceServer): string[] =>
+    prefixed ? server.userScopes.map((scope) => `${server.audience}${scope}`) : server.userScopes;
+  const resourceServers = new Map([api, ...(settings.extraApis ?? [])].map((server) => [server.audience, server]));
+  const m2mScopesByClient = new Map(settings.m2mClients.map((client) => [client.clientId, client.scope.split(' ')]));
 
   // oidc-provider fetches these itself; the app serving them is on this machine (see `fetch` below).
   const clientJwksUris = [webClient, ...settings.m2mClients].flatMap((client) => client.jwksUri ?? []);
   const loopbackUrls = new Set([backchannelLogoutUri, ...clientJwksUris]);
 
-  function apiResourceServer(scope: string, accessTokenTTL: number): ResourceServer {
+  function apiResourceServer(audience: string, scope: string, accessTokenTTL: number): ResourceServer {
     return {
       scope,
-      audience: api.audience,
+      audience,
       accessTokenFormat: 'jwt',
       // RFC 9068 §2.1 allows a single-valued `aud`; Auth0 and Entra put the API there.
       accessTokenTTL,
@@ -197,21 +189,29 @@ export async function buildConfiguration(
           return undefined;
         },
         getResourceServerInfo: (ctx, resourceIndicator, client): ResourceServer => {
-          if (resourceIndicator !== api.audience) {
+          const server = resourceServers.get(resourceIndicator);
+          if (!server) {
             throw new errors.InvalidTarget('unknown resource indicator');
           }
           const audience = requestedAudience(ctx);
           if (audience !== undefined && audience !== resourceIndicator) {
             throw new errors.InvalidTarget('audience and resource must name the same API');
           }
-          // Users and M2M clients get disjoint scope sets, so neither can mint the other's.
-          const m2mScope = m2mScopesByClient.get(client.clientId);
-          if (m2mScope !== undefined) {
-            return apiResourceServer(m2mScope, settings.clientCredentialsTtlSeconds);
+          // Users and M2M clients get disjoint scope sets, so neither can mint the other's. A client
+          // never gets more than the API offers to M2M callers, whatever it was registered with.
+          const registered = m2mScopesByClient.get(client.clientId);
+          if (registered !== undefined) {
+            const scope = registered.filter((s) => server.m2mScopes.includes(s)).join(' ');
+            return apiResourceServer(server.audience, scope, settings.clientCredentialsTtlSeconds);
           }
-          // Google issues user tokens for its own APIs only: none for ours.
-          if (client.clientId === webClient.clientId && profile.apiAudience !== 'none') {
-            return apiResourceServer(userScopes.join(' '), settings.accessTokenTtlSeconds);
+          // Google issues user tokens for its own APIs only: none for ours. An API with no user
+          // scopes (the management API) takes machine clients only.
+          if (
+            client.clientId === webClient.clientId &&
+            profile.apiAudience !== 'none' &&
+            server.userScopes.length > 0
+          ) {
+            return apiResourceServer(server.audience, userScopesOf(server).join(' '), settings.accessTokenTtlSeconds);
           }
           throw new errors.InvalidTarget('this client may not access the API');
         },

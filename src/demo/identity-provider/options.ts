@@ -23,6 +23,13 @@ export interface DemoClient {
   clientName?: string;
 }
 
+/** An API the provider issues tokens for; a web client gets `userScopes`, an M2M client `m2mScopes`. */
+export interface DemoResourceServer {
+  audience: string;
+  userScopes: string[];
+  m2mScopes: string[];
+}
+
 /** Options of {@link createDemoProvider}. */
 export interface DemoProviderOptions {
   /**
@@ -39,7 +46,9 @@ export interface DemoProviderOptions {
   /** Machine-to-machine clients (`client_credentials` only); `scope` lists the API scopes each may get. */
   m2mClients: Array<DemoClient & { scope: string }>;
   /** The demo API (resource server): its audience and the scopes users and M2M clients may receive. */
-  api: { audience: string; userScopes: string[]; m2mScopes: string[] };
+  api: DemoResourceServer;
+  /** More APIs (the management API, a test's second API): each its own audience and scopes. */
+  extraApis?: DemoResourceServer[];
   /** Lifetime of user access tokens, in seconds (demo ~120, tests 2–5). */
   accessTokenTtlSeconds: number;
   /** Lifetime of client-credentials access tokens, in seconds (default 600). */
@@ -140,9 +149,13 @@ export function validateOptions(options: DemoProviderOptions): DemoProviderSetti
   const clientCredentialsTtlSeconds = options.clientCredentialsTtlSeconds ?? DEFAULT_CLIENT_CREDENTIALS_TTL;
   checkTtl('clientCredentialsTtlSeconds', clientCredentialsTtlSeconds);
   if (!isAbsolute(options.stylesheetPath)) problems.push('stylesheetPath must be absolute');
-  if (!options.api.audience) problems.push('api.audience is required');
-  const overlap = options.api.userScopes.filter((scope) => options.api.m2mScopes.includes(scope));
-  if (overlap.length) problems.push(`api.userScopes and api.m2mScopes must not overlap (${overlap.join(', ')})`);
+  const apis = [options.api, ...(options.extraApis ?? [])];
+  if (apis.some((api) => !api.audience)) problems.push('api.audience is required');
+  if (new Set(apis.map((api) => api.audience)).size !== apis.length) problems.push('API audiences must be unique');
+  for (const api of apis) {
+    const overlap = api.userScopes.filter((scope) => api.m2mScopes.includes(scope));
+    if (overlap.length) problems.push(`api.userScopes and api.m2mScopes must not overlap (${overlap.join(', ')})`);
+  }
   for (const client of [options.webClient, ...options.m2mClients]) {
     if (client.authMethod === 'private_key_jwt' ? !client.jwksUri : !client.clientSecret) {
       problems.push(

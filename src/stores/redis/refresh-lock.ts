@@ -19,9 +19,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { AppError } from '../../errors.js';
 import type { RedisConnection } from './connection.js';
-import type { RefreshLock } from '../../tokens/refresh-lock.js';
+import { RefreshBusyError, type RefreshLock } from '../../tokens/refresh-lock.js';
 import { metrics } from '../../observability/metrics.js';
 
 /** KEYS[1] lock key; ARGV[1] owner token; ARGV[2] TTL in ms. Returns 1 when this owner's lock was extended. */
@@ -47,15 +46,6 @@ export interface RedisRefreshLockOptions {
   readonly waitMs: number;
   /** Poll interval in ms (a random 0–100 % is added). Default 25. */
   readonly pollMs?: number;
-}
-
-class RefreshBusyError extends AppError {
-  constructor(retryAfterSeconds: number) {
-    super(503, 'refresh_busy', 'Your session is being refreshed right now. Please try again in a moment.', {
-      headers: { 'Retry-After': String(retryAfterSeconds) },
-    });
-    this.name = 'RefreshBusyError';
-  }
 }
 
 export class RedisRefreshLock implements RefreshLock {

@@ -37,6 +37,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logins, logger, 
       returnTo: req.query.returnTo,
       passThrough: pickPassThroughParameters(req.query),
       now,
+      apis: config.apis,
     });
     req.session.pendingLogins = addPendingLogin(req.session.pendingLogins, pending, now);
     // The store write must finish before the provider can send the browser back.

@@ -1,8 +1,9 @@
 /**
  * GET /m2m: the "Machine-to-machine" page. POST /m2m/call: the server calls
- * the API's machine-only route `GET /reports/daily` with its own
- * client-credentials token (RFC 6749 §4.4) and shows the answer and the token
- * cache state, never the token.
+ * the API's machine-only route `GET /reports/daily` (or, with `api=<name>`, a
+ * management API's `GET /api/v2/clients`) with its own client-credentials
+ * token (RFC 6749 §4.4) and shows the answer and the token cache state, never
+ * the token.
  *
  * Why behind a login although no user is involved in the call: the page makes
  * this server spend its own credentials (and, on a cold cache, a request at
@@ -26,9 +27,22 @@ import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
 import { M2mApiClient, type M2mApiResult } from '../../m2m/api-client.js';
 import type { M2mCacheState } from '../../m2m/description.js';
+import { DEFAULT_API_NAME } from '../../config/apis.js';
 
 /** The API route the page calls: machine clients only, scope `read:reports` in the demo. */
 const M2M_REPORT_PATH = '/reports/daily';
+/**
+ * What the page calls on a named client API called `management`: the client list, a route of
+ * the demo management API and of Auth0's Management API v2 (scope `read:clients`).
+ */
+const MANAGEMENT_PATH = '/api/v2/clients';
+
+/** One API the page can call: its name, the client that calls it, and the route. */
+interface M2mTarget {
+  readonly name: string;
+  readonly path: string;
+  readonly client: M2mApiClient;
+}
 
 /** Dependencies of {@link m2mRoutes}: the app's, plus the token source (`null` when M2M is not configured). */
 
@@ -67,9 +81,33 @@ function shownError(err: AppError): ShownError {
 export function m2mRoutes(deps: AppDeps): Router {
   const { config, m2m, logger } = deps;
   const router = Router();
-  const api = m2m
-    ? new M2mApiClient({ tokens: m2m, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger })
-    : null;
+  // The default API with the configured M2M target, and a named client API `management` with its own.
+  const targets = new Map<string, M2mTarget>();
+  if (m2m) {
+    targets.set(DEFAULT_API_NAME, {
+      name: DEFAULT_API_NAME,
+      path: M2M_REPORT_PATH,
+      client: new M2mApiClient({ tokens: m2m, baseUrl: config.api.baseUrl, timeoutMs: config.api.timeoutMs, logger }),
+    });
+    const management = config.apis.find((a) => a.name === 'management' && a.token !== 'user');
+    if (management) {
+      targets.set(management.name, {
+        name: management.name,
+        path: MANAGEMENT_PATH,
+        client: new M2mApiClient({
+          tokens: m2m,
+          baseUrl: management.baseUrl,
+          timeoutMs: config.api.timeoutMs,
+          tokenRequest: {
+            audience: management.audience ?? '',
+            resource: management.resource ?? '',
+            scope: management.scope ?? '',
+          },
+          logger,
+        }),
+      });
+    }
+  }
   const limit = rateLimiter(deps.rateLimits, {
     name: 'm2m',
     perMinute: config.rateLimit.apiPerMinute,
@@ -96,6 +134,7 @@ export function m2mRoutes(deps: AppDeps): Router {
     error: ShownError | null,
   ): Promise<void> {
     const state: M2mCacheState | null = m2m ? await m2m.cacheState() : null;
+    const calls = [...targets.values()].map(({ name, path }) => ({ name, path }));
     res.status(status).render('m2m', {
       active: 'm2m',
       configured: m2m !== null,
@@ -104,6 +143,7 @@ export function m2mRoutes(deps: AppDeps): Router {
       error,
       reportPath: M2M_REPORT_PATH,
       clientAuthentication: m2m ? describeClientAuthentication(m2m.settings.authMethod, deps.clientKeys) : '',
+      calls,
     });
   }
 
@@ -112,7 +152,13 @@ export function m2mRoutes(deps: AppDeps): Router {
   });
 
   router.post('/m2m/call', noStore, limit, csrf, requireLogin, async (req, res, next) => {
-    if (!m2m || !api) {
+    const requested = typeof req.query['api'] === 'string' ? req.query['api'] : DEFAULT_API_NAME;
+    const target = targets.get(requested);
+    if (m2m && !target) {
+      next(new AppError(404, 'not_found', 'This page calls no API by that name.'));
+      return;
+    }
+    if (!m2m || !target) {
       next(
         new AppError(
           404,
@@ -126,11 +172,12 @@ export function m2mRoutes(deps: AppDeps): Router {
     const requestsBefore = m2m.stats().tokenRequests;
     let result: M2mApiResult;
     try {
-      result = await api.call('GET', M2M_REPORT_PATH);
+      result = await target.client.call('GET', target.path);
       deps.flowLog.append(req.sessionID, {
         type: 'm2m_call',
         at: Date.now() - result.durationMs,
         data: {
+          api: target.name,
           path: result.path,
           status: result.status,
           cached: m2m.stats().tokenRequests === requestsBefore,

@@ -5,6 +5,7 @@ import type { AppDeps } from '../../services.js';
 import { buildTimeline } from '../../flow/timeline.js';
 import { describeClientAuthentication } from '../../oidc/client-keys.js';
 import { LoginRequiredError } from '../../errors.js';
+import { DEFAULT_API_NAME } from '../../config/apis.js';
 import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
 
@@ -54,15 +55,33 @@ export function pageRoutes({ config, tokens, flowLog, clientKeys }: AppDeps): Ro
   router.get('/tokens', noStore, requireLogin, async (req, res) => {
     const held = await tokens.peek(req.sessionID);
     if (!held) throw new LoginRequiredError();
+    // One access token per API: the default API's from the login, each named API's from its own grant.
+    const named = config.apis.filter((api) => api.name !== DEFAULT_API_NAME);
+    const apis = named.map((api) => {
+      const token = held.apiTokens?.[api.name];
+      return {
+        name: api.name,
+        target: api.resource ?? api.audience ?? '',
+        kind: api.token,
+        refused: held.apiRefusals?.[api.name],
+        token: token && { expiresAt: token.expiresAt, lifetimeSeconds: token.lifetimeSeconds, scope: token.scope },
+      };
+    });
+    const defaultLabel = named.length > 0 ? 'Access token: default API (/api/)' : 'Access token';
     res.render('tokens', {
       active: 'tokens',
       tokens: held,
       clientAuthentication,
       now: Date.now(),
       scopes: (held.scope ?? '').split(' ').filter(Boolean),
-      decoded: [decodeForDisplay('ID token', held.idToken), decodeForDisplay('Access token', held.accessToken)].filter(
-        (part) => part !== null,
-      ),
+      apis,
+      decoded: [
+        decodeForDisplay('ID token', held.idToken),
+        decodeForDisplay(defaultLabel, held.accessToken),
+        ...named.map((api) =>
+          decodeForDisplay(`Access token: ${api.name} API (${api.mountPath})`, held.apiTokens?.[api.name]?.accessToken),
+        ),
+      ].filter((part) => part !== null),
     });
   });
 
