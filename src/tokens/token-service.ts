@@ -1,5 +1,8 @@
 /**
- * Hands out a usable access token for a session, refreshing only when needed.
+ * Hands out a usable access token for a session, refreshing only when needed:
+ * the default API's (`getTokens`) and each named API's (`getApiToken`, whose
+ * tokens come from refresh-token grants naming the API: api-tokens.ts), by
+ * one rule (`#usable`).
  *
  * Rules enforced here:
  * - Refresh only when the token is about to expire (oidc/tokens.ts), or when
@@ -8,9 +11,11 @@
  *   session (then 429); a token that came from a refresh forced by the API's
  *   `invalid_token` is not force-refreshed again when the API refuses it too
  *   (an API that refuses every token would otherwise cost one grant per call).
- * - One refresh at a time per session: concurrent callers share the same
- *   promise (single-flight), and across instances the RefreshLock serializes.
- *   After taking the lock, re-read the store: someone else may have refreshed.
+ * - One refresh at a time per session and API: concurrent callers share the
+ *   same promise (single-flight). Grants of one session take turns under the
+ *   RefreshLock (refresh-lock.ts: they all spend the one refresh token), in
+ *   this process and across instances. After taking the lock, re-read the
+ *   store: someone else may have refreshed, or rotated the refresh token.
  * - An early refresh (the token is still valid) never fails a call: while it
  *   runs, other calls use the valid token; if it fails, the call uses the
  *   valid token and the refresh is retried after a backoff. Only an expired
@@ -25,28 +30,27 @@
  *   login: tokens are deleted and callers get `login_required`.
  * - The token record expires with the session's idle timeout; activity
  *   extends it (`keepAlive`), so an idle session leaves no refresh token behind.
+ *
+ * Why this file is long: the steps of a refresh (single-flight, lock, re-read,
+ * grant, fenced write, failure and backoff) share the service's private state;
+ * the failure rules (refresh-failure.ts), the events (refresh-events.ts) and
+ * the per-API record (api-tokens.ts) already live beside it.
  */
 import * as client from 'openid-client';
 import { LRUCache } from 'lru-cache';
-import {
-  AppError,
-  ClientAuthenticationError,
-  errorSummary,
-  isClientAuthenticationFailure,
-  isProviderOutage,
-  LoginRequiredError,
-  ProviderUnavailableError,
-} from '../errors.js';
+import { AppError, errorSummary, LoginRequiredError, ProviderUnavailableError } from '../errors.js';
 import type { FlowLog } from '../flow/flow-log.js';
 import type { Logger } from '../logger.js';
 import type { ProviderConnection } from '../oidc/client.js';
 import { revokeRefreshToken } from '../oidc/logout.js';
-import { isIdTokenClaimMismatch, refreshedIdTokenMismatch } from '../oidc/refreshed-id-token.js';
+import { refreshedIdTokenMismatch } from '../oidc/refreshed-id-token.js';
+import { classifyRefreshFailure, IdTokenMismatchError, isRefusedGrant } from './refresh-failure.js';
+import { recordApiRefusal, recordRefresh, recordRefreshFailure } from './refresh-events.js';
 import { tokenSetFromResponse, type TokenSet, type TokenSource } from '../oidc/tokens.js';
 import { needsRefresh } from './refresh-margin.js';
 import { backoffDelay } from '../retry.js';
 import { keepAliveIntervalMs } from '../session/session-cookie.js';
-import { metrics, refreshOutcome } from '../observability/metrics.js';
+import { metrics } from '../observability/metrics.js';
 import type { RefreshLock } from './refresh-lock.js';
 import type { TokenStore } from './token-store.js';
 import type { LoginIndex } from './login-index.js';
@@ -155,69 +159,66 @@ export class TokenService {
     return tokens;
   }
 
-  /** Returns tokens whose access token is usable now, refreshing if needed. */
+  /** Returns tokens whose access token (the default API's) is usable now, refreshing if needed. */
   async getTokens(sessionId: string, request: AccessTokenRequest = {}): Promise<TokenSet> {
     const tokens = request.stored !== undefined ? request.stored : await this.#deps.store.get(sessionId);
     if (!tokens) throw new LoginRequiredError();
-    const now = this.#now();
-    if (request.force === 'rejected_by_api') {
-      if (request.rejectedAccessToken !== tokens.accessToken) return tokens; // Already replaced since that call started.
-      if (tokens.source === 'rejected_by_api') return tokens; // The API refuses fresh tokens too: do not loop.
-      return this.#refreshOnce(sessionId, tokens, 'rejected_by_api');
-    }
     if (request.force === 'manual') {
-      const waitMs = tokens.source === 'manual' ? tokens.receivedAt + MANUAL_REFRESH_INTERVAL_MS - now : 0;
+      const waitMs = tokens.source === 'manual' ? tokens.receivedAt + MANUAL_REFRESH_INTERVAL_MS - this.#now() : 0;
       if (waitMs > 0) throw new RefreshTooFrequentError(Math.ceil(waitMs / 1000));
       return this.#refreshOnce(sessionId, tokens, 'manual');
     }
-    if (!needsRefresh(tokens, now)) return tokens;
-    const retry = this.#retries.get(sessionId);
-    if (now < tokens.expiresAt) {
-      // Early: the token still works, so nobody waits for a refresh that is running or backing off.
-      if (this.#inFlight.has(sessionId) || (retry && now < retry.retryAt)) return tokens;
-      try {
-        return await this.#refreshOnce(sessionId, tokens, 'expiring', { wait: false });
-      } catch (err) {
-        if (err instanceof LoginRequiredError) throw err;
-        return tokens;
-      }
-    }
-    if (retry && now < retry.retryAt && !this.#inFlight.has(sessionId)) {
-      throw new ProviderUnavailableError(undefined, Math.ceil((retry.retryAt - now) / 1000));
-    }
-    return this.#refreshOnce(sessionId, tokens, 'expiring');
+    return this.#usable(sessionId, tokens, tokens, request, undefined, (next) => next);
   }
 
   /**
-   * A usable access token for the named API `api`, by the same rules as the default API's
-   * (`getTokens`): a grant for it on first use, when it is about to expire, or when the API
-   * refused it (api-tokens.ts). An API the provider refused for this login is a 403.
+   * A usable access token for the named API `api`, by the same rules as the default API's: a
+   * grant for it on first use, when it is about to expire, or when the API refused it
+   * (api-tokens.ts). An API the provider refused for this login is a 403.
    */
   async getApiToken(sessionId: string, api: ApiGrantTarget, request: AccessTokenRequest = {}): Promise<ApiAccessToken> {
     const tokens = request.stored !== undefined ? request.stored : await this.#deps.store.get(sessionId);
     if (!tokens) throw new LoginRequiredError();
     const refused = tokens.apiRefusals?.[api.name];
     if (refused) throw new ApiNotAuthorizedError(api.name, refused);
-    const held = apiTokenOf(tokens, api.name);
-    const grant = async (reason: RefreshReason, lockOptions?: { wait: boolean }): Promise<ApiAccessToken> => {
-      const next = await this.#refreshOnce(sessionId, tokens, reason, lockOptions, api);
+    const pick = (next: TokenSet): ApiAccessToken => {
       const token = apiTokenOf(next, api.name);
       if (!token) throw new LoginRequiredError('Your session has ended. Please log in again.');
       return token;
     };
-    if (!held) return grant('first_use');
+    const held = apiTokenOf(tokens, api.name);
+    if (!held) return pick(await this.#refreshOnce(sessionId, tokens, 'first_use', undefined, api));
+    return this.#usable(sessionId, tokens, held, request, api, pick);
+  }
+
+  /**
+   * The one refresh rule, for the default API's token (`api` undefined) and each named API's:
+   * `held` as it is, or refreshed first; `pick` finds the token in the refreshed record.
+   */
+  async #usable<T extends ApiAccessToken>(
+    sessionId: string,
+    tokens: TokenSet,
+    held: T,
+    request: AccessTokenRequest,
+    api: ApiGrantTarget | undefined,
+    pick: (next: TokenSet) => T,
+  ): Promise<T> {
+    const refresh = async (reason: RefreshReason, lockOptions?: { wait: boolean }): Promise<T> =>
+      pick(await this.#refreshOnce(sessionId, tokens, reason, lockOptions, api));
     if (request.force === 'rejected_by_api') {
-      if (request.rejectedAccessToken !== held.accessToken || held.source === 'rejected_by_api') return held;
-      return grant('rejected_by_api');
+      if (request.rejectedAccessToken !== held.accessToken) return held; // Already replaced since that call started.
+      if (held.source === 'rejected_by_api') return held; // The API refuses fresh tokens too: do not loop.
+      return refresh('rejected_by_api');
     }
     const now = this.#now();
     if (!needsRefresh(held, now)) return held;
     const flight = flightKey(sessionId, api);
     const retry = this.#retries.get(flight);
     if (now < held.expiresAt) {
+      // Early: the token still works, so nobody waits for a refresh that is running or backing off.
       if (this.#inFlight.has(flight) || (retry && now < retry.retryAt)) return held;
       try {
-        return await grant('expiring', { wait: false });
+        return await refresh('expiring', { wait: false });
       } catch (err) {
         if (err instanceof LoginRequiredError || err instanceof ApiNotAuthorizedError) throw err;
         return held;
@@ -226,7 +227,7 @@ export class TokenService {
     if (retry && now < retry.retryAt && !this.#inFlight.has(flight)) {
       throw new ProviderUnavailableError(undefined, Math.ceil((retry.retryAt - now) / 1000));
     }
-    return grant('expiring');
+    return refresh('expiring');
   }
 
   /**
@@ -280,14 +281,14 @@ export class TokenService {
       response = await client.refreshTokenGrant(provider.get(), current.refreshToken, parameters);
     } catch (err) {
       if (api && isApiRefusal(err)) throw await this.#refused(sessionId, current, api, reason, err.error);
-      throw await this.#failed(flightKey(sessionId, api), sessionId, reason, err);
+      throw await this.#failed(sessionId, api, reason, err);
     }
     this.#retries.delete(flightKey(sessionId, api));
     const gotRefreshToken = response.refresh_token !== current.refreshToken ? response.refresh_token : undefined;
     const claims = response.claims();
     const mismatch = claims && refreshedIdTokenMismatch(current.idToken, claims);
     if (mismatch) {
-      throw await this.#failed(sessionId, sessionId, reason, new IdTokenMismatchError(mismatch), gotRefreshToken);
+      throw await this.#failed(sessionId, api, reason, new IdTokenMismatchError(mismatch), gotRefreshToken);
     }
 
     const next = api
@@ -300,7 +301,14 @@ export class TokenService {
       if (latest && latest.version > current.version) return latest;
       throw new LoginRequiredError('Your session has ended. Please log in again.');
     }
-    this.#recordRefresh(sessionId, reason, next, gotRefreshToken !== undefined, response, started, api);
+    recordRefresh(this.#deps, sessionId, this.#now(), {
+      reason,
+      api,
+      rotated: gotRefreshToken !== undefined,
+      lifetimeSeconds: (api ? apiTokenOf(next, api.name) : next)?.lifetimeSeconds ?? next.lifetimeSeconds,
+      newIdToken: response.id_token !== undefined,
+      latencyMs: this.#now() - started,
+    });
     return next;
   }
 
@@ -312,13 +320,7 @@ export class TokenService {
     reason: RefreshReason,
     error: string,
   ): Promise<AppError> {
-    this.#deps.flowLog.append(sessionId, {
-      type: 'refresh_failed',
-      at: this.#now(),
-      data: { reason, api: api.name, ...api.parameters, error, status: 403 },
-    });
-    this.#deps.logger.warn({ api: api.name, error }, 'the provider refused a token for this API');
-    metrics.refreshGrants.inc({ reason, outcome: 'refused' });
+    recordApiRefusal(this.#deps, sessionId, this.#now(), { reason, api, error });
     // Fenced like any write: if the record changed meanwhile, the next call simply asks again.
     await this.#deps.store.update(sessionId, withApiRefusal(current, api.name, error), this.#recordTtlSeconds);
     return new ApiNotAuthorizedError(api.name, error);
@@ -326,23 +328,18 @@ export class TokenService {
 
   /**
    * Logs a failed refresh and returns the error for the caller; ends the login when the failure
-   * says so. `retryKey`: whose backoff a passing failure starts (the session's, or one API's).
+   * says so. A passing failure starts a backoff for the session's refresh, or for one API's grant.
    */
   async #failed(
-    retryKey: string,
     sessionId: string,
+    api: ApiGrantTarget | undefined,
     reason: RefreshReason,
     err: unknown,
     gotRefreshToken?: string,
   ): Promise<AppError> {
-    const failure = this.#classify(err);
-    this.#deps.flowLog.append(sessionId, {
-      type: 'refresh_failed',
-      at: this.#now(),
-      data: { reason, error: failure.code, status: failure.status },
-    });
-    this.#deps.logger.warn({ reason, error: failure.code, detail: errorSummary(err) }, 'token refresh failed');
-    metrics.refreshGrants.inc({ reason, outcome: refreshOutcome(failure) });
+    const failure = classifyRefreshFailure(err);
+    recordRefreshFailure(this.#deps, sessionId, this.#now(), { reason, api, failure, detail: errorSummary(err) });
+    const retryKey = flightKey(sessionId, api);
     if (failure instanceof LoginRequiredError) {
       // A refresh token the provider refused is dead already; any other we hold is revoked.
       await this.endLogin(sessionId, { revoke: !isRefusedGrant(err) });
@@ -362,65 +359,9 @@ export class TokenService {
     if (!this.#deps.provider.ready) return;
     await revokeRefreshToken(this.#deps.provider.get(), refreshToken, this.#deps.logger);
   }
-
-  #recordRefresh(
-    sessionId: string,
-    reason: RefreshReason,
-    next: TokenSet,
-    rotated: boolean,
-    response: client.TokenEndpointResponse,
-    started: number,
-    api: ApiGrantTarget | undefined,
-  ): void {
-    this.#deps.flowLog.append(sessionId, {
-      type: 'refresh',
-      at: this.#now(),
-      data: {
-        reason,
-        // A named API's grant: which API, and how it was named to the provider (resource/audience, scope).
-        ...(api && { api: api.name, ...api.parameters }),
-        rotated,
-        lifetimeSeconds: next.lifetimeSeconds,
-        newIdToken: response.id_token !== undefined,
-        latencyMs: this.#now() - started,
-      },
-    });
-    this.#deps.logger.info({ reason, rotated, lifetimeSeconds: next.lifetimeSeconds }, 'tokens refreshed');
-    metrics.refreshGrants.inc({ reason, outcome: 'ok' });
-  }
-
-  #classify(err: unknown): AppError {
-    if (err instanceof AppError) return err;
-    if (err instanceof IdTokenMismatchError || isIdTokenClaimMismatch(err)) {
-      return new LoginRequiredError('The identity provider answered for a different login. Please log in again.');
-    }
-    if (isProviderOutage(err)) return new ProviderUnavailableError(err);
-    if (isRefusedGrant(err)) return new LoginRequiredError('Your session has ended. Please log in again.');
-    // Our credentials, not the login, were refused: keep the tokens, the fix is in the deployment.
-    if (isClientAuthenticationFailure(err)) return new ClientAuthenticationError({ cause: err });
-    if (err instanceof client.ResponseBodyError) {
-      return new AppError(502, 'refresh_failed', 'The identity provider refused to refresh the session.', {
-        cause: err,
-      });
-    }
-    return new AppError(502, 'refresh_failed', 'The session could not be refreshed.', { cause: err });
-  }
-}
-
-/** A refreshed ID token that does not continue the login (the mismatching claim's name only). */
-class IdTokenMismatchError extends Error {
-  constructor(claim: string) {
-    super(`refreshed ID token does not match the login: ${claim}`);
-    this.name = 'IdTokenMismatchError';
-  }
 }
 
 /** The single-flight and backoff key: the session's own refresh, or one named API's grant. */
 function flightKey(sessionId: string, api: ApiGrantTarget | undefined): string {
   return api ? `${sessionId} ${api.name}` : sessionId;
-}
-
-/** The provider itself refused the refresh token: revoking it again is pointless. */
-function isRefusedGrant(err: unknown): boolean {
-  return err instanceof client.ResponseBodyError && err.error === 'invalid_grant';
 }
