@@ -94,6 +94,19 @@ for (const button of document.querySelectorAll('#calls button')) {
     void call(button.dataset.method, button.dataset.path, body);
   });
 }
+// The API selector: GET <mount><path> on the chosen API (the path is checked again by the server).
+const apiForm = document.getElementById('api-call-form');
+if (apiForm) {
+  const select = document.getElementById('api-select');
+  const pathInput = document.getElementById('api-path');
+  select.addEventListener('change', () => {
+    pathInput.value = select.selectedOptions[0]?.dataset.example ?? '';
+  });
+  apiForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void call('GET', `${select.value}${pathInput.value.replace(/^\/+/, '')}`);
+  });
+}
 document.getElementById('refresh-now').addEventListener('click', async () => {
   label.textContent = 'POST /session/refresh';
   const response = await fetch('/session/refresh', {

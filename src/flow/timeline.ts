@@ -59,7 +59,32 @@ const REFRESH_REASONS: Record<string, string> = {
   expiring: 'the access token was about to expire',
   rejected_by_api: 'the API rejected a token we believed valid (one forced refresh, one retry)',
   manual: 'a developer pressed “Refresh now”',
+  first_use: 'this API was called for the first time since the login',
 };
+
+/** How a named API's grant named its API to the provider (tokens/refresh-events.ts), as facts. */
+function apiGrantFacts(d: Readonly<Record<string, unknown>>): Array<readonly [string, string]> {
+  if (typeof d['api'] !== 'string') return [];
+  return (['api', 'resource', 'audience', 'scope'] as const)
+    .filter((name) => typeof d[name] === 'string')
+    .map((name) => [name, String(d[name])] as const);
+}
+
+/** The RFC 8707 §2.2 / multi-resource refresh-token links of a named API's grant. */
+function apiGrantSpecs(d: Readonly<Record<string, unknown>>): SpecLink[] {
+  if (typeof d['api'] !== 'string') return [];
+  return [
+    RFC(8707, '2.2', 'RFC 8707 §2.2 Resource at the token endpoint'),
+    ...(typeof d['audience'] === 'string'
+      ? [
+          {
+            label: 'Auth0 multi-resource refresh token',
+            href: 'https://auth0.com/docs/secure/tokens/refresh-tokens/multi-resource-refresh-token',
+          },
+        ]
+      : []),
+  ];
+}
 
 export interface TimelineContext {
   /** How the app authenticates at the token endpoint: the method, and its description for people. */
@@ -167,12 +192,16 @@ function describeEvent(event: FlowEvent): TimelineStep {
       return {
         kind: 'refresh',
         at: event.at,
-        title: 'Access token refreshed',
-        what: `The app used the refresh token because ${REFRESH_REASONS[String(d.reason)] ?? String(d.reason)}.`,
+        title: typeof d.api === 'string' ? `Access token for the ${d.api} API` : 'Access token refreshed',
+        what:
+          typeof d.api === 'string'
+            ? `The app used the login's refresh token to get a token for the ${d.api} API only, because ${REFRESH_REASONS[String(d.reason)] ?? String(d.reason)}.`
+            : `The app used the refresh token because ${REFRESH_REASONS[String(d.reason)] ?? String(d.reason)}.`,
         why: d.rotated
           ? 'The provider rotated the refresh token: the old one is now invalid, and the new one was saved before any request used the new access token, so a late request can never bring the old one back.'
           : 'The provider kept the same refresh token; the new access token replaced the old one.',
         facts: [
+          ...apiGrantFacts(d),
           ['refresh token', d.rotated ? 'rotated' : 'kept'],
           ['new lifetime', `${String(d.lifetimeSeconds)} s`],
           ['new ID token', d.newIdToken ? 'yes' : 'no'],
@@ -181,6 +210,7 @@ function describeEvent(event: FlowEvent): TimelineStep {
         specs: [
           RFC(6749, '6', 'RFC 6749 §6 Refreshing an access token'),
           RFC(9700, '4.14.2', 'RFC 9700 §4.14.2 Refresh token rotation'),
+          ...apiGrantSpecs(d),
         ],
         tone: 'ok',
       };
@@ -193,23 +223,25 @@ function describeEvent(event: FlowEvent): TimelineStep {
         why:
           d.error === 'login_required'
             ? 'The provider no longer accepts the refresh token (revoked or expired), so the login ended and the tokens were deleted.'
-            : 'The provider could not be reached; the tokens were kept so the next attempt can succeed.',
-        facts: [['status', String(d.status)]],
-        specs: [RFC(6749, '5.2', 'RFC 6749 §5.2 Error response')],
+            : Number(d.status) === 403
+              ? 'The provider will not issue a token for this API to this login: its calls get 403 api_not_authorized until the next login, and the other APIs keep working.'
+              : 'The provider could not be reached; the tokens were kept so the next attempt can succeed.',
+        facts: [...apiGrantFacts(d), ['status', String(d.status)]],
+        specs: [RFC(6749, '5.2', 'RFC 6749 §5.2 Error response'), ...apiGrantSpecs(d)],
         tone: 'error',
       };
     case 'api_call':
       return {
         kind: 'api_call',
         at: event.at,
-        title: `API call: ${String(d.method)} ${String(d.path)}`,
+        title: `API call: ${String(d.method)} ${typeof d.api === 'string' && d.api !== 'default' ? `${d.api}: ` : ''}${String(d.path)}`,
         what: `Proxied through /api with the access token in the Authorization header; the API answered ${String(d.status)}.`,
         why: 'The browser never sees the token: the app attaches it, and only after checking the X-CSRF header.',
         facts: [],
         calls: [
           {
             at: event.at,
-            request: `${String(d.method)} ${String(d.path)}`,
+            request: `${String(d.method)} ${typeof d.api === 'string' && d.api !== 'default' ? `${d.api}: ` : ''}${String(d.path)}`,
             status: Number(d.status),
             latencyMs: Number(d.latencyMs),
           },

@@ -57,4 +57,44 @@ describe('buildTimeline', () => {
     );
     assert.equal(steps[0]?.tone, 'info', 'not all calls succeeded');
   });
+
+  it('shows a named API’s grant with the resource/audience and scope that named it, and a refusal as such', () => {
+    const grant: FlowEvent = {
+      type: 'refresh',
+      at: 5_000,
+      data: {
+        reason: 'first_use',
+        api: 'billing',
+        resource: 'https://billing.example/',
+        scope: 'read:invoices',
+        rotated: true,
+        lifetimeSeconds: 60,
+        newIdToken: false,
+        latencyMs: 4,
+      },
+    };
+    const refused: FlowEvent = {
+      type: 'refresh_failed',
+      at: 6_000,
+      data: {
+        reason: 'first_use',
+        api: 'admin',
+        audience: 'https://admin.example/',
+        error: 'invalid_target',
+        status: 403,
+      },
+    };
+    const [first, second] = buildTimeline(undefined, [grant, refused]);
+    assert.equal(first?.title, 'Access token for the billing API');
+    assert.deepEqual(first?.facts.slice(0, 3), [
+      ['api', 'billing'],
+      ['resource', 'https://billing.example/'],
+      ['scope', 'read:invoices'],
+    ]);
+    assert.ok(first?.specs.some((spec) => spec.label.startsWith('RFC 8707 §2.2')));
+    assert.match(second?.what ?? '', /invalid_target/);
+    assert.match(second?.why ?? '', /api_not_authorized/);
+    assert.ok(second?.facts.some(([name, value]) => name === 'audience' && value === 'https://admin.example/'));
+    assert.ok(second?.specs.some((spec) => spec.label === 'Auth0 multi-resource refresh token'));
+  });
 });

@@ -48,10 +48,12 @@ describe('several APIs, one login', () => {
   let billing: RecordingApi;
   let audit: RecordingApi;
   let refused: RecordingApi;
+  let mixed: RecordingApi;
   const browser = new Browser();
 
   before(async () => {
-    [main, billing, audit, refused] = await Promise.all([
+    [main, billing, audit, refused, mixed] = await Promise.all([
+      startRecordingApi(),
       startRecordingApi(),
       startRecordingApi(),
       startRecordingApi(),
@@ -72,6 +74,11 @@ describe('several APIs, one login', () => {
         API_SECRETS_BASE_URL: refused.url,
         API_SECRETS_RESOURCE: BILLING,
         API_SECRETS_SCOPE: 'read:secrets',
+        // The user's token with a login, else the app's.
+        API_MIXED_BASE_URL: mixed.url,
+        API_MIXED_RESOURCE: BILLING,
+        API_MIXED_SCOPE: 'read:invoices',
+        API_MIXED_TOKEN: 'user_or_client',
       },
       {
         demoProvider: {
@@ -86,7 +93,7 @@ describe('several APIs, one login', () => {
   });
   after(async () => {
     await stack?.close();
-    await Promise.all([main, billing, audit, refused].map((api) => api?.close()));
+    await Promise.all([main, billing, audit, refused, mixed].map((api) => api?.close()));
   });
 
   it('sends each user API a token with its own audience and only its own scopes', async () => {
@@ -159,5 +166,27 @@ describe('several APIs, one login', () => {
     assert.equal(stack.provider.stats.grantErrors['refresh_token'] ?? 0, 1);
     assert.equal((await apiCall(browser, stack, '/me')).status, 200);
     assert.equal((await apiCall(browser, stack, '/billing/invoices')).status, 200);
+  });
+
+  it('user_or_client: the user’s token with a login, the app’s with a session that has none; user APIs need a login', async () => {
+    assert.equal((await apiCall(browser, stack, '/mixed/x')).status, 200);
+    assert.equal(tokenClaims(mixed).sub, ALICE.sub);
+
+    // A session without a login: a sign-in started and not finished.
+    const visitor = new Browser();
+    await visitor.get(`${stack.appUrl}/login`);
+    assert.ok(sessionIdOf(visitor, stack), 'the visitor has a session');
+    assert.equal((await apiCall(visitor, stack, '/mixed/x')).status, 200);
+    assert.equal(tokenClaims(mixed).sub, DEMO_M2M_CLIENT.clientId);
+    assert.equal((await apiCall(visitor, stack, '/audit/reports/daily')).status, 200);
+    for (const path of ['/me', '/billing/invoices']) {
+      const res = await apiCall(visitor, stack, path);
+      assert.equal(res.status, 401);
+      assert.equal(((await res.json()) as { error: string }).error, 'login_required');
+    }
+    // No session at all: nothing is sent anywhere.
+    const calls = mixed.requests.length;
+    assert.equal((await apiCall(new Browser(), stack, '/mixed/x')).status, 401);
+    assert.equal(mixed.requests.length, calls);
   });
 });

@@ -40,7 +40,9 @@ export function pageRoutes({ config, tokens, flowLog, clientKeys }: AppDeps): Ro
   });
 
   router.get('/console', noStore, requireLogin, (_req, res) => {
-    res.render('console', { active: 'console' });
+    // The selector's choices: every configured API, where it is mounted and whose token it gets.
+    const apis = config.apis.map(({ name, mountPath, token }) => ({ name, mountPath, token }));
+    res.render('console', { active: 'console', apis });
   });
 
   router.get('/flow', noStore, requireLogin, async (req, res) => {
