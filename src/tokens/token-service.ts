@@ -297,8 +297,8 @@ export class TokenService {
     if (!(await store.update(sessionId, next, this.#recordTtlSeconds))) {
       // Logged out, expired or replaced meanwhile: keep nothing we cannot store.
       if (gotRefreshToken) await this.#revoke(gotRefreshToken);
-      const latest = await store.get(sessionId);
-      if (latest && latest.version > current.version) return latest;
+      const newest = await store.get(sessionId);
+      if (newest && newest.version > current.version) return newest;
       throw new LoginRequiredError('Your session has ended. Please log in again.');
     }
     recordRefresh(this.#deps, sessionId, this.#now(), {

@@ -440,6 +440,15 @@ async function tour(page: Page, stack: Stack, visit: Visit): Promise<void> {
   await navigate(page, 'API console', '/console');
   await waitForText(page.locator('#token-version'), /^\d+$/);
   await callFromConsole(page, 'List appointments', 200);
+  // The selector reaches the demo management API, which takes only the app's own (client) token.
+  await page.locator('#api-select').selectOption('/api/management/');
+  assert.equal(await page.locator('#api-path').inputValue(), 'api/v2/clients');
+  const [managementCall] = await Promise.all([
+    page.waitForResponse((response) => new URL(response.url()).pathname === '/api/management/api/v2/clients'),
+    page.locator('#api-call-form').getByRole('button', { name: 'Call', exact: true }).click(),
+  ]);
+  assert.equal(managementCall.status(), 200);
+  await waitForText(page.locator('#call-status'), /^200\b/);
   await visit('console', 'API console');
 
   const m2m = await page.goto(`${stack.appUrl}/m2m`);
@@ -451,12 +460,18 @@ async function tour(page: Page, stack: Stack, visit: Visit): Promise<void> {
     await page.locator('#m2m-call-form').getByRole('button').click();
     await waitForText(page.locator('#m2m-status'), /^HTTP 200$/);
     assert.doesNotMatch(await page.content(), /eyJ/, 'the machine token is not in the page');
+    // The management API, with a token for its own audience and scopes.
+    await page.locator('#m2m-call-form-management').getByRole('button').click();
+    await waitForText(page.locator('#m2m-output'), /"client_id"/);
+    await waitForText(page.locator('#m2m-status'), /^HTTP 200$/);
     await visit('m2m', 'machine-to-machine', 'm2m.png');
   }
 
   await navigate(page, 'How it works', '/flow');
   await visit('flow-after-login', 'flow inspector');
   await navigate(page, 'Tokens', '/tokens');
+  assert.equal(await page.locator('tr[data-api="management"]').count(), 1, 'the tokens page lists the named API');
+  assert.doesNotMatch(await page.content(), /eyJ/, 'no raw token on the tokens page');
   await visit('tokens-after-login', 'tokens');
 
   await page.goto(`${stack.appUrl}/logout`);

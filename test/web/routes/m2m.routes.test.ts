@@ -5,7 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEMO_API_AUDIENCE, DEMO_M2M_CLIENT, DEMO_M2M_SCOPE } from '../../../src/config/config.js';
+import {
+  DEMO_API_AUDIENCE,
+  DEMO_M2M_CLIENT,
+  DEMO_M2M_SCOPE,
+  DEMO_MANAGEMENT_AUDIENCE,
+  DEMO_MANAGEMENT_SCOPE,
+} from '../../../src/config/config.js';
 import { ClientCredentialsTokens } from '../../../src/m2m/client.js';
 import { logIn, tokensOf } from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
@@ -103,6 +109,29 @@ describe('Machine-to-machine page', () => {
     assert.equal(second.cache.stats['tokenRequests'], 1);
     assert.equal(second.cache.stats['cacheHits'], 1);
     assert.equal(m2mGrants(), 1, 'one token request at the provider for both calls');
+  });
+
+  test('POST /m2m/call?api=management calls the management API with a token for its own audience and scopes', async () => {
+    const res = await browser.request(`${stack.appUrl}/m2m/call?api=management`, {
+      method: 'POST',
+      headers: { 'X-CSRF': '1', Accept: 'application/json' },
+    });
+    assert.equal(res.status, 200);
+    const body = await json<CallResponse>(browser, res);
+    assert.equal(body.result?.status, 200);
+    // The client list of the demo management API, which takes only machine tokens with read:clients.
+    assert.ok(Array.isArray(body.result?.body));
+    assert.ok(
+      body.cache.entries.some(
+        (entry) => entry.grantedScopes.join(' ') === DEMO_MANAGEMENT_SCOPE && entry.audience === undefined,
+      ),
+      `a cache entry for ${DEMO_MANAGEMENT_AUDIENCE} with its own scopes`,
+    );
+    const unknown = await browser.request(`${stack.appUrl}/m2m/call?api=nope`, {
+      method: 'POST',
+      headers: { 'X-CSRF': '1', Accept: 'application/json' },
+    });
+    assert.equal(unknown.status, 404);
   });
 
   test('without script: the form with the session CSRF token re-renders the page with the result', async () => {
