@@ -111,29 +111,6 @@ describe('Machine-to-machine page', () => {
     assert.equal(m2mGrants(), 1, 'one token request at the provider for both calls');
   });
 
-  test('POST /m2m/call?api=management calls the management API with a token for its own audience and scopes', async () => {
-    const res = await browser.request(`${stack.appUrl}/m2m/call?api=management`, {
-      method: 'POST',
-      headers: { 'X-CSRF': '1', Accept: 'application/json' },
-    });
-    assert.equal(res.status, 200);
-    const body = await json<CallResponse>(browser, res);
-    assert.equal(body.result?.status, 200);
-    // The client list of the demo management API, which takes only machine tokens with read:clients.
-    assert.ok(Array.isArray(body.result?.body));
-    assert.ok(
-      body.cache.entries.some(
-        (entry) => entry.grantedScopes.join(' ') === DEMO_MANAGEMENT_SCOPE && entry.audience === undefined,
-      ),
-      `a cache entry for ${DEMO_MANAGEMENT_AUDIENCE} with its own scopes`,
-    );
-    const unknown = await browser.request(`${stack.appUrl}/m2m/call?api=nope`, {
-      method: 'POST',
-      headers: { 'X-CSRF': '1', Accept: 'application/json' },
-    });
-    assert.equal(unknown.status, 404);
-  });
-
   test('without script: the form with the session CSRF token re-renders the page with the result', async () => {
     const html = await browser.text(await browser.get(`${stack.appUrl}/m2m`));
     const form = parseForm(html, (f) => f.action === '/m2m/call');
@@ -290,5 +267,28 @@ describe('Machine-to-machine page', () => {
     // The same user token is fine on its own routes.
     const appointments = await fetch(`${stack.apiUrl}/appointments`, { headers: { Authorization: `Bearer ${user}` } });
     assert.equal(appointments.status, 200);
+  });
+
+  test('POST /m2m/call?api=management calls the management API with a token for its own audience and scopes', async () => {
+    const res = await browser.request(`${stack.appUrl}/m2m/call?api=management`, {
+      method: 'POST',
+      headers: { 'X-CSRF': '1', Accept: 'application/json' },
+    });
+    assert.equal(res.status, 200);
+    const body = await json<CallResponse>(browser, res);
+    assert.equal(body.result?.status, 200);
+    // The client list of the demo management API, which takes only machine tokens with read:clients.
+    assert.ok(Array.isArray(body.result?.body));
+    assert.ok(
+      body.cache.entries.some(
+        (entry) => entry.grantedScopes.join(' ') === DEMO_MANAGEMENT_SCOPE && entry.audience === undefined,
+      ),
+      `a cache entry for ${DEMO_MANAGEMENT_AUDIENCE} with its own scopes`,
+    );
+    const unknown = await browser.request(`${stack.appUrl}/m2m/call?api=nope`, {
+      method: 'POST',
+      headers: { 'X-CSRF': '1', Accept: 'application/json' },
+    });
+    assert.equal(unknown.status, 404);
   });
 });
