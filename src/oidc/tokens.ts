@@ -6,6 +6,7 @@
  * - When it needs a refresh is src/tokens/refresh-margin.ts's `needsRefresh`.
  */
 import type { TokenEndpointResponse } from 'openid-client';
+import type { DPoPKeyRecord } from '../dpop/dpop-key.js';
 
 export interface TokenSet {
   readonly accessToken: string;
@@ -23,6 +24,8 @@ export interface TokenSet {
   readonly version: number;
   /** Why this set was fetched; absent for sets stored before the field existed. */
   readonly source?: TokenSource;
+  /** The login's DPoP key (RFC 9449), when its tokens are sender-constrained: kept for the whole login. */
+  readonly dpopKey?: DPoPKeyRecord;
 }
 
 /** `login`: the code exchange; otherwise why the refresh ran (token-service.ts). */
@@ -51,5 +54,7 @@ export function tokenSetFromResponse(
     receivedAt: now,
     version: (previous?.version ?? 0) + 1,
     source,
+    // RFC 9449 §5: a refresh is proved with the login's key, and its tokens are bound to it too.
+    ...(previous?.dpopKey && { dpopKey: previous.dpopKey }),
   };
 }

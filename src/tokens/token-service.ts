@@ -25,6 +25,8 @@
  *   login: tokens are deleted and callers get `login_required`.
  * - The token record expires with the session's idle timeout; activity
  *   extends it (`keepAlive`), so an idle session leaves no refresh token behind.
+ * - A login with a DPoP key proves it on every refresh (RFC 9449 §5), so the
+ *   new tokens stay bound to the same key (dpop/dpop-key.ts).
  */
 import * as client from 'openid-client';
 import { LRUCache } from 'lru-cache';
@@ -50,6 +52,7 @@ import { metrics, refreshOutcome } from '../observability/metrics.js';
 import type { RefreshLock } from './refresh-lock.js';
 import type { TokenStore } from './token-store.js';
 import type { LoginIndex } from './login-index.js';
+import { DPoPKeys } from '../dpop/dpop-key.js';
 
 export type RefreshReason = Exclude<TokenSource, 'login'>;
 
@@ -79,6 +82,8 @@ export interface TokenServiceDeps {
   readonly idleSeconds: number;
   /** Sent with every refresh grant (oidc/token-request.ts), e.g. the RFC 8707 `resource`. */
   readonly refreshParameters?: Readonly<Record<string, string>>;
+  /** The logins' DPoP keys, imported once per instance (default: a cache of its own). */
+  readonly dpopKeys?: DPoPKeys;
   readonly now?: () => number;
 }
 
@@ -102,9 +107,12 @@ export class TokenService {
   readonly #recentlyTouched: LRUCache<string, true>;
   /** Refresh grants sent by this instance (for the benchmark and tests). */
   refreshCount = 0;
+  /** The logins' DPoP keys: made at login, used by refreshes and by the proxy's proofs. */
+  readonly dpopKeys: DPoPKeys;
 
   constructor(deps: TokenServiceDeps) {
     this.#deps = deps;
+    this.dpopKeys = deps.dpopKeys ?? new DPoPKeys();
     this.#now = deps.now ?? Date.now;
     const interval = keepAliveIntervalMs(deps.idleSeconds);
     this.#recordTtlSeconds = deps.idleSeconds + interval / 1000;
@@ -210,7 +218,14 @@ export class TokenService {
     let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     try {
       this.refreshCount += 1;
-      response = await client.refreshTokenGrant(provider.get(), current.refreshToken, this.#deps.refreshParameters);
+      const configuration = provider.get();
+      const dpop = current.dpopKey && (await this.dpopKeys.load(current.dpopKey));
+      response = await client.refreshTokenGrant(
+        configuration,
+        current.refreshToken,
+        this.#deps.refreshParameters,
+        dpop ? { DPoP: dpop.grantHandle(configuration) } : undefined,
+      );
     } catch (err) {
       throw await this.#failed(sessionId, reason, err);
     }

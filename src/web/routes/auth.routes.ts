@@ -61,15 +61,23 @@ export function authRoutes({ config, provider, tokens, flowLog, logins, logger, 
         req.session.pendingLogins = pendingLogins;
       }
     }
+    // RFC 9449: the login's own DPoP key, made here and kept with its tokens (dpop/dpop-key.ts).
+    const dpop = config.oidc.dpop ? await tokens.dpopKeys.create() : undefined;
     const outcome = await finishLogin(
       provider.get(),
       callbackUrl,
       login,
       Date.now,
       tokenEndpointParameters(config.oidc),
+      dpop,
     );
     const userinfo = config.oidc.fetchUserinfo
-      ? await fetchUserClaims(provider.get(), outcome.tokens.accessToken, outcome.claims.sub)
+      ? await fetchUserClaims(
+          provider.get(),
+          outcome.tokens.accessToken,
+          outcome.claims.sub,
+          outcome.tokens.tokenType === 'dpop' ? dpop : undefined,
+        )
       : {};
     if (userinfo.error) logger.warn({ reason: userinfo.error }, 'userinfo not available; using ID token claims');
     checkIdTokenContext(outcome.claims, {

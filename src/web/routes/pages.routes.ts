@@ -52,12 +52,15 @@ export function pageRoutes({ config, tokens, flowLog, clientKeys }: AppDeps): Ro
   });
 
   router.get('/tokens', noStore, requireLogin, async (req, res) => {
-    const held = await tokens.peek(req.sessionID);
-    if (!held) throw new LoginRequiredError();
+    const stored = await tokens.peek(req.sessionID);
+    if (!stored) throw new LoginRequiredError();
+    // The DPoP private key never reaches a template: the page shows its thumbprint only.
+    const { dpopKey, ...held } = stored;
     res.render('tokens', {
       active: 'tokens',
       tokens: held,
       clientAuthentication,
+      dpopJkt: dpopKey?.jkt,
       now: Date.now(),
       scopes: (held.scope ?? '').split(' ').filter(Boolean),
       decoded: [decodeForDisplay('ID token', held.idToken), decodeForDisplay('Access token', held.accessToken)].filter(
