@@ -79,6 +79,10 @@ export function authRoutes({ config, provider, tokens, flowLog, logins, logger, 
           outcome.tokens.tokenType === 'dpop' ? dpop : undefined,
         )
       : {};
+    if (dpop && outcome.tokens.tokenType !== 'dpop') {
+      // RFC 9449 §5: a provider without DPoP for this client ignores the proof; the login works, unbound.
+      logger.warn({ tokenType: outcome.tokens.tokenType }, 'OIDC_DPOP=on, but the provider issued unbound tokens');
+    }
     if (userinfo.error) logger.warn({ reason: userinfo.error }, 'userinfo not available; using ID token claims');
     checkIdTokenContext(outcome.claims, {
       organization: login.organization,
