@@ -136,10 +136,10 @@ export class ApiProxy {
       });
     };
     const replayable = body !== undefined && replayMethod;
-    let sent = await this.#credentials.apply(headers, held, method, htu, origin);
+    const sent = await this.#credentials.apply(headers, held, method, htu, origin);
     let challenge = await this.#exchange(req, res, path, headers, body, head, onStatus, replayable);
     if (challenge && this.#credentials.wantsNonceRetry(origin, challenge.headers, sent)) {
-      sent = await this.#credentials.apply(headers, held, method, htu, origin);
+      await this.#credentials.apply(headers, held, method, htu, origin);
       challenge = await this.#exchange(req, res, path, headers, body, head, onStatus, replayable);
     }
     if (!challenge) return;
