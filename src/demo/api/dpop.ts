@@ -14,9 +14,22 @@
  * 7. `jti` not seen before within the window (§11.1): a copied proof cannot be replayed. Checked
  *    last, so proofs that fail other checks do not fill the cache; the cache is bounded, and an
  *    entry outlives the window in which its proof is acceptable.
+ *
+ * Importing a JWK costs more than verifying a signature, and a client proves many calls with one
+ * key, so imported proof keys are kept by algorithm and thumbprint (bounded); the header's `jwk`
+ * is still checked on every proof (public, `use` and `alg` fitting).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWTPayload } from 'jose';
+import {
+  calculateJwkThumbprint,
+  EmbeddedJWK,
+  jwtVerify,
+  type CryptoKey,
+  type FlattenedJWSInput,
+  type JWK,
+  type JWSHeaderParameters,
+  type JWTPayload,
+} from 'jose';
 import { LRUCache } from 'lru-cache';
 
 /** Proof signature algorithms accepted (RFC 9449 §4.3 item 5: asymmetric, never `none`). */
@@ -57,6 +70,8 @@ export interface ProofTarget {
 export class DPoPProofChecker {
   readonly #requireNonce: boolean;
   readonly #seen: LRUCache<string, true>;
+  /** `<alg>:<thumbprint>` → the imported public key. */
+  readonly #keys = new LRUCache<string, CryptoKey>({ max: 10_000 });
   #nonces = { current: newNonce(), previous: '', rotatedAt: Date.now() };
 
   constructor(options: DPoPCheckOptions = {}) {
@@ -85,15 +100,25 @@ export class DPoPProofChecker {
       throw invalid('Send exactly one DPoP proof (a compact JWS) in the DPoP header.');
     }
     let payload: JWTPayload;
-    let jwk: unknown;
+    let thumbprint = '';
+    const proofKey = async (header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> => {
+      const jwk = header.jwk as JWK | undefined;
+      // What EmbeddedJWK checks, for a key found in the cache: a public JWK fit for this signature.
+      if (typeof jwk !== 'object' || jwk === null || 'd' in jwk) throw new Error('the proof key is not a public JWK');
+      if ((jwk.use !== undefined && jwk.use !== 'sig') || (jwk.alg !== undefined && jwk.alg !== header.alg)) {
+        throw new Error('the proof key is not for this signature');
+      }
+      thumbprint = await calculateJwkThumbprint(jwk);
+      const cacheKey = `${String(header.alg)}:${thumbprint}`;
+      let key = this.#keys.get(cacheKey);
+      if (!key) {
+        key = await EmbeddedJWK(header, token);
+        this.#keys.set(cacheKey, key);
+      }
+      return key;
+    };
     try {
-      ({
-        payload,
-        protectedHeader: { jwk },
-      } = await jwtVerify(proof, EmbeddedJWK, {
-        typ: 'dpop+jwt',
-        algorithms: [...DPOP_ALGORITHMS],
-      }));
+      ({ payload } = await jwtVerify(proof, proofKey, { typ: 'dpop+jwt', algorithms: [...DPOP_ALGORITHMS] }));
     } catch {
       throw invalid('The DPoP proof is not a valid dpop+jwt signed by the key in its header.');
     }
@@ -112,7 +137,7 @@ export class DPoPProofChecker {
     if (payload['ath'] !== createHash('sha256').update(accessToken).digest('base64url')) {
       throw invalid('The DPoP proof is for another access token (ath).');
     }
-    if ((await calculateJwkThumbprint(jwk as Parameters<typeof calculateJwkThumbprint>[0])) !== jkt) {
+    if (thumbprint !== jkt) {
       throw invalid('The DPoP proof is signed with a key the access token is not bound to (cnf.jkt).');
     }
     const replayKey = `${jkt}:${payload.jti}`;

@@ -62,7 +62,10 @@ describe('DPoPProofChecker (RFC 9449 §4.3)', () => {
       ['short jti', await proof({ claims: { jti: 'x' } })],
       ['ath', await proof({ claims: { ath: 'A'.repeat(43) } })],
       ['no ath', await proof({ claims: { ath: undefined } })],
+      // After the proofs above verified, the key is cached: the header is still checked on every proof.
       ['private key in header', await proof({ header: { jwk: privateJwk } })],
+      ['key marked for encryption', await proof({ header: { jwk: { ...publicJwk, use: 'enc' } } })],
+      ['key marked for another alg', await proof({ header: { jwk: { ...publicJwk, alg: 'ES384' } } })],
       // Signed with one key, naming another: the signature does not verify.
       ['wrong embedded key', await proof({ header: { jwk: await exportJWK(otherPublic) } })],
       [
