@@ -96,7 +96,7 @@ export async function attachDemoServices(
     issuer: provider.issuer,
     audience: DEMO_API_AUDIENCE,
     jwksUri,
-    dpopNonce: config.demo.dpopNonce,
+    dpopNonce: config.demo?.dpopNonce ?? false,
   });
   servers.apiServer.on('request', api);
   return provider;
