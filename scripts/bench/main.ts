@@ -47,6 +47,7 @@ import { storm, type StormResult } from './refresh-storm.js';
 import { renderReport, type Report } from './report.js';
 import { children, startRun, tmp, type AppInstance } from './stack.js';
 import { measureThroughput } from './throughput.js';
+import { measureDPoPCosts } from './dpop.js';
 
 let redisServer: BenchRedis | undefined;
 
@@ -83,6 +84,7 @@ async function benchMain(facts: Facts): Promise<void> {
   log('run 1: starting A (provider + API, 3600 s tokens) and B');
   const run1 = await startRun('run1', 3600, [
     { name: 'app' },
+    { name: 'app-dpop', env: { OIDC_DPOP: 'on' } },
     ...(redisUrl
       ? [
           { name: 'app-redis', redisUrl },
@@ -95,10 +97,11 @@ async function benchMain(facts: Facts): Promise<void> {
   const { session, ...throughput } = await measureThroughput(run1, redisServer);
   const records = await app.child.call<Report['records']>('records', session.sid);
   const memory = await memoryPerSession(run1, app);
-  const redisApp = run1.instances[1];
+  const redisApp = run1.instances.find((instance) => instance.name === 'app-redis');
   const redisMemory =
     redisServer && redisApp ? await redisMemoryPerSession(run1, redisApp, redisServer, REDIS_LOGINS) : undefined;
   await run1.stop();
+  const dpopCosts = await measureDPoPCosts();
 
   log(`run 2: starting A (${STORM_TTL_S} s tokens) and B`);
   const run2 = await startRun('run2', STORM_TTL_S, [
@@ -132,6 +135,7 @@ async function benchMain(facts: Facts): Promise<void> {
     records,
     memory,
     ...(redisMemory ? { redisMemory } : {}),
+    dpopCosts,
     storm: stormResult,
     durationS: elapsedSeconds(),
     ...(redisStorm ? { redisStorm } : {}),

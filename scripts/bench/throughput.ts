@@ -4,7 +4,8 @@
  * cookie, with two calibration rows that say what the machine gives right
  * now: a bare node:http server (in A) and a bare undici proxy (P,
  * floor-process.ts), the floor for any Node proxy here. With Redis, the app
- * on Redis is one more row.
+ * on Redis is one more row; the app with OIDC_DPOP=on (a proof signed per
+ * call, checked by the demo API) is another.
  */
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
 import { measureInterleaved, type Target, type Throughput } from './load.js';
@@ -21,13 +22,20 @@ export interface ThroughputRows {
   readonly redisProxied?: Throughput;
   /** The app on Redis with REDIS_CLIENT_CACHE=off. */
   readonly redisUncached?: Throughput;
+  readonly dpopProxied: Throughput;
   /** The session of the proxied row (its stored records are reported too). */
   readonly session: LoggedIn;
 }
 
-/** Part 1 on `run`: its first instance is the app, its second (if any) the app on Redis. */
+/** Part 1 on `run`: its first instance is the app; `app-redis` (if any) and `app-dpop` are named. */
 export async function measureThroughput(run: Run, redis?: BenchRedis): Promise<ThroughputRows> {
   const app = run.instances[0] as AppInstance;
+  const dpopApp = run.instances.find((instance) => instance.name === 'app-dpop');
+  if (!dpopApp) throw new Error('run 1 needs the app-dpop instance');
+  const dpopSession = await login(run, dpopApp, DEMO_ACCOUNTS[0] as DemoAccount);
+  if ((await statusOf(`${dpopApp.loadOrigin}/api/me`, apiHeaders(dpopSession))) !== 200) {
+    throw new Error('sanity check: the DPoP app could not call /api/me');
+  }
   const session = await login(run, app, DEMO_ACCOUNTS[0] as DemoAccount);
   const token = await app.child.call<string | null>('accessToken', session.sid);
   if (!token) throw new Error('no access token for the logged-in session');
@@ -48,9 +56,9 @@ export async function measureThroughput(run: Run, redis?: BenchRedis): Promise<T
     'run1-floor',
   );
   await floor.child.call('setToken', token);
-  const redisApp = run.instances[1];
+  const redisApp = run.instances.find((instance) => instance.name === 'app-redis');
   const redisSession = redisApp ? await login(run, redisApp, DEMO_ACCOUNTS[0] as DemoAccount) : undefined;
-  const uncachedApp = run.instances[2];
+  const uncachedApp = run.instances.find((instance) => instance.name === 'app-redis-nocache');
   const uncachedSession = uncachedApp ? await login(run, uncachedApp, DEMO_ACCOUNTS[0] as DemoAccount) : undefined;
   const demo = run.demo;
   const targets: Target[] = [
@@ -81,6 +89,14 @@ export async function measureThroughput(run: Run, redis?: BenchRedis): Promise<T
       demo,
       seconds: MEASURE_S,
     },
+    {
+      label: 'proxied GET /api/me, DPoP (OIDC_DPOP=on)',
+      url: `${dpopApp.loadOrigin}/api/me`,
+      headers: apiHeaders(dpopSession),
+      app: dpopApp.child,
+      demo,
+      seconds: MEASURE_S,
+    },
     ...(redisApp && redisSession
       ? [
           {
@@ -108,20 +124,16 @@ export async function measureThroughput(run: Run, redis?: BenchRedis): Promise<T
         ]
       : []),
   ];
-  const [calibration, direct, floorRow, proxied, redisProxied, redisUncached] = (await measureInterleaved(targets)) as [
-    Throughput,
-    Throughput,
-    Throughput,
-    Throughput,
-    Throughput?,
-    Throughput?,
-  ];
+  const [calibration, direct, floorRow, proxied, dpopProxied, redisProxied, redisUncached] = (await measureInterleaved(
+    targets,
+  )) as [Throughput, Throughput, Throughput, Throughput, Throughput, Throughput?, Throughput?];
   await stopChild(floor.child);
   return {
     calibration,
     direct,
     floor: floorRow,
     proxied,
+    dpopProxied,
     session,
     ...(redisProxied ? { redisProxied } : {}),
     ...(redisUncached ? { redisUncached } : {}),

@@ -58,6 +58,8 @@ export interface DemoConfig {
   readonly accessTokenTtlSeconds: number;
   /** Client-credentials token lifetime the demo provider issues. */
   readonly m2mTokenTtlSeconds: number;
+  /** The provider and the demo API demand DPoP nonces (RFC 9449 §8, §9), so the nonce retry is visible. */
+  readonly dpopNonce: boolean;
 }
 
 export interface OidcConfig {
@@ -93,6 +95,8 @@ export interface OidcConfig {
   readonly loginTimeoutSeconds: number;
   /** Pushed authorization requests (RFC 9126): `auto` uses them when the provider offers them. */
   readonly par: ParMode;
+  /** Sender-constrained tokens (RFC 9449): each login gets its own DPoP key pair. */
+  readonly dpop: boolean;
 }
 
 export type ParMode = 'auto' | 'on' | 'off';
@@ -268,6 +272,7 @@ const envSchema = z.object({
   OIDC_USERINFO: z.enum(['true', 'false']).default('false'),
   LOGIN_TIMEOUT_SECONDS: positiveInt.default(600),
   OIDC_PAR: z.enum(['auto', 'on', 'off']).default('auto'),
+  OIDC_DPOP: z.enum(['on', 'off']).default('off'),
 
   API_BASE_URL: absoluteUrl.optional(),
   API_CONNECT_TIMEOUT_MS: positiveInt.default(3000),
@@ -319,6 +324,7 @@ const envSchema = z.object({
   DEMO_API_PORT: port.optional(),
   DEMO_ACCESS_TOKEN_TTL: positiveInt.default(120),
   DEMO_M2M_TOKEN_TTL: positiveInt.default(600),
+  DEMO_DPOP_NONCE: z.enum(['on', 'off']).default('off'),
 
   RATE_LIMIT_LOGIN_PER_MINUTE: positiveInt.default(300),
   RATE_LIMIT_LOGIN_PER_SESSION_PER_MINUTE: positiveInt.default(20),
@@ -377,6 +383,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         apiPort: e.DEMO_API_PORT ?? e.PORT + 2,
         accessTokenTtlSeconds: e.DEMO_ACCESS_TOKEN_TTL,
         m2mTokenTtlSeconds: e.DEMO_M2M_TOKEN_TTL,
+        dpopNonce: e.DEMO_DPOP_NONCE === 'on',
       }
     : null;
   if (demo && production) {
@@ -586,6 +593,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutSeconds: e.OIDC_TIMEOUT_SECONDS,
       loginTimeoutSeconds: e.LOGIN_TIMEOUT_SECONDS,
       par: e.OIDC_PAR,
+      dpop: e.OIDC_DPOP === 'on',
     },
     api: {
       baseUrl: apiBaseUrl,

@@ -85,6 +85,7 @@ export function demoProviderOptions(config: Config, overrides: Partial<DemoProvi
     clientCredentialsTtlSeconds: config.demo.m2mTokenTtlSeconds,
     stylesheetPath: path.join(PROJECT_ROOT, 'public', 'styles.css'),
     ...(PAR_PROFILES.has(config.demo.profile) && { pushedAuthorizationRequests: 'offered' }),
+    dpopNonce: config.demo.dpopNonce,
     ...overrides,
   };
 }
@@ -98,7 +99,12 @@ export async function attachDemoServices(
   const provider = await createDemoProvider(demoProviderOptions(config, overrides));
   servers.providerServer.on('request', provider.handler);
   const jwksUri = new URL(`${provider.issuer.replace(/\/$/, '')}/jwks`);
-  const api = createDemoApi({ issuer: provider.issuer, audience: DEMO_API_AUDIENCE, jwksUri });
+  const api = createDemoApi({
+    issuer: provider.issuer,
+    audience: DEMO_API_AUDIENCE,
+    jwksUri,
+    dpopNonce: config.demo?.dpopNonce ?? false,
+  });
   const management = createManagementApi({
     issuer: provider.issuer,
     audience: DEMO_MANAGEMENT_AUDIENCE,

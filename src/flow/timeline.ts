@@ -139,7 +139,10 @@ export function buildTimeline(
         ...(context.clientAuthentication
           ? [['client authentication', context.clientAuthentication.description] as const]
           : []),
-        ['token type', trace.token.tokenType],
+        ['token type', trace.token.tokenType === 'dpop' ? 'DPoP' : trace.token.tokenType],
+        ...(trace.token.dpopJkt
+          ? [['sender constraint', `DPoP: bound to this login's key, cnf.jkt ${trace.token.dpopJkt}`] as const]
+          : []),
         ['access token lifetime', `${trace.token.lifetimeSeconds} s`],
         ['granted scope', trace.token.scope || '(not reported)'],
         ['refresh token', trace.token.refreshToken ? 'issued (offline_access)' : 'not issued'],

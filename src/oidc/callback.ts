@@ -24,6 +24,7 @@ import {
   ProviderTimeoutError,
   ProviderUnavailableError,
 } from '../errors.js';
+import type { DPoPKey } from '../dpop/dpop-key.js';
 import { CLOCK_TOLERANCE_SECONDS } from './client.js';
 import type { PendingLogin } from './login.js';
 import { tokenSetFromResponse, type TokenSet } from './tokens.js';
@@ -74,7 +75,8 @@ export function matchPendingLogin(
 
 /**
  * Exchanges the code; `login` must already be removed from the session. `tokenParameters` are
- * sent with the token request (token-request.ts).
+ * sent with the token request (token-request.ts). With `dpop`, the request carries a proof of
+ * that key (RFC 9449 §5) and the tokens are bound to it: the record keeps the key.
  */
 export async function finishLogin(
   configuration: client.Configuration,
@@ -82,6 +84,7 @@ export async function finishLogin(
   login: PendingLogin,
   now: () => number,
   tokenParameters: Readonly<Record<string, string>> = {},
+  dpop?: DPoPKey,
 ): Promise<CallbackOutcome> {
   let response: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
   try {
@@ -95,6 +98,7 @@ export async function finishLogin(
         idTokenExpected: true,
       },
       tokenParameters,
+      dpop && { DPoP: dpop.grantHandle(configuration) },
     );
   } catch (err) {
     throw translateGrantError(
@@ -114,7 +118,7 @@ export async function finishLogin(
     });
   }
   return {
-    tokens: tokenSetFromResponse(response, now()),
+    tokens: { ...tokenSetFromResponse(response, now()), ...(dpop && { dpopKey: dpop.record }) },
     claims,
     returnTo: login.returnTo,
     checks: ['state', 'iss', 'pkce', 'id_token_signature', 'id_token_claims', 'nonce'],
@@ -149,15 +153,19 @@ function translateGrantError(err: unknown, code: string, message: string): AppEr
  * them. The response's `sub` must equal the ID token's (§5.3.4), which
  * openid-client checks. An access token issued for another audience (an API
  * resource) may be refused here; that is logged and the ID token's claims stay.
+ * `dpop`: the login's key, when the access token is bound to it.
  */
 export async function fetchUserClaims(
   configuration: client.Configuration,
   accessToken: string,
   subject: string,
+  dpop?: DPoPKey,
 ): Promise<{ claims?: Record<string, unknown>; error?: string }> {
   if (!configuration.serverMetadata().userinfo_endpoint) return { error: 'no_userinfo_endpoint' };
   try {
-    return { claims: await client.fetchUserInfo(configuration, accessToken, subject) };
+    // RFC 9449 §7: a DPoP-bound token is presented with a proof, at UserInfo too.
+    const options = dpop && { DPoP: dpop.grantHandle(configuration) };
+    return { claims: await client.fetchUserInfo(configuration, accessToken, subject, options) };
   } catch (err) {
     if (err instanceof client.WWWAuthenticateChallengeError)
       return { error: err.cause[0]?.parameters.error ?? 'refused' };

@@ -19,6 +19,7 @@ type Settings = Pick<
   | 'authorizationParams'
   | 'allowedTenants'
   | 'logout'
+  | 'dpop'
 > & {
   /** The `alg` of the client assertions, with `private_key_jwt`. */
   readonly signingAlg?: string | undefined;
@@ -53,6 +54,12 @@ export function checkProviderSetup(settings: Settings, metadata: ServerMetadata)
   if (settings.logout !== 'local' && !leavesForProvider(metadata, settings.logout)) {
     warnings.push(
       'The provider has no end_session_endpoint: logout ends only this app’s session (set OIDC_LOGOUT=local to say so).',
+    );
+  }
+  // RFC 9449 §5.1: a provider that supports DPoP lists the proof algorithms it accepts.
+  if (settings.dpop && !metadata.dpop_signing_alg_values_supported?.includes('ES256')) {
+    warnings.push(
+      'OIDC_DPOP=on, but the provider does not list ES256 in dpop_signing_alg_values_supported: it may ignore the proofs and issue bearer tokens, or refuse them.',
     );
   }
   if (metadata.issuer.includes(TENANT_TEMPLATE) && settings.allowedTenants.length === 0) {

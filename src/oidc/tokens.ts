@@ -6,6 +6,7 @@
  * - When it needs a refresh is src/tokens/refresh-margin.ts's `needsRefresh`.
  */
 import type { TokenEndpointResponse } from 'openid-client';
+import type { DPoPKeyRecord } from '../dpop/dpop-key.js';
 
 export interface TokenSet {
   readonly accessToken: string;
@@ -30,6 +31,8 @@ export interface TokenSet {
   readonly apiTokens?: Readonly<Record<string, ApiAccessToken>>;
   /** Named APIs the provider would not issue a token for this login, with its OAuth error code. */
   readonly apiRefusals?: Readonly<Record<string, string>>;
+  /** The login's DPoP key (RFC 9449), when its tokens are sender-constrained: kept for the whole login. */
+  readonly dpopKey?: DPoPKeyRecord;
 }
 
 /** One named API's access token: the access-token half of a {@link TokenSet}. */
@@ -67,5 +70,7 @@ export function tokenSetFromResponse(
     // A refresh of the default API's token leaves the named APIs' tokens as they are.
     ...(previous?.apiTokens && { apiTokens: previous.apiTokens }),
     ...(previous?.apiRefusals && { apiRefusals: previous.apiRefusals }),
+    // RFC 9449 §5: a refresh is proved with the login's key, and its tokens are bound to it too.
+    ...(previous?.dpopKey && { dpopKey: previous.dpopKey }),
   };
 }

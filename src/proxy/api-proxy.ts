@@ -18,6 +18,8 @@
  *   token we believed valid, we refresh once and retry once, only for requests
  *   we can replay: an idempotent method (RFC 9110 §9.2.2; `API_REPLAY_METHODS`)
  *   with no body or a small buffered one. Never a loop.
+ * - A DPoP-bound token goes with a fresh proof per request, and an API's
+ *   `use_dpop_nonce` answer gets one retry with its nonce (credentials.ts).
  *
  * The HTTP client is undici (the engine of Node's own fetch), driven through
  * its low-level `dispatch` API: one keep-alive pool for the API origin, no
@@ -34,11 +36,13 @@ import { LRUCache } from 'lru-cache';
 import { Pool, type Dispatcher } from 'undici';
 import type { ApiConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
-import { isInvalidTokenChallenge } from '../tokens/bearer-challenge.js';
+import { isInvalidTokenChallenge, isUseDPoPNonceChallenge } from '../tokens/bearer-challenge.js';
 import type { TokenSet } from '../oidc/tokens.js';
 import type { FlowLog } from '../flow/flow-log.js';
 import type { AccessTokenRequest } from '../tokens/token-service.js';
 import { downstreamResponseHeaders, mapApiTarget, upstreamRequestHeaders } from './api-target.js';
+import { UpstreamCredentials, type UpstreamToken } from './credentials.js';
+import type { DPoPKeys } from '../dpop/dpop-key.js';
 import { metrics, recordProxied } from '../observability/metrics.js';
 
 const upstreamUnreachable = (cause: unknown) =>
@@ -49,9 +53,9 @@ const upstreamTimeout = (cause?: unknown) =>
 /** The largest 401 body kept while we decide whether to retry (challenge bodies are tiny). */
 const CHALLENGE_BODY_LIMIT = 16 * 1024;
 
-/** Where one API's calls get their access token (proxy/api-credentials.ts): the user's, or the app's own. */
+/** Where one API's calls get their access token (proxy/api-routes.ts): the user's, or the app's own. */
 export interface ApiCredentials {
-  getTokens(sessionId: string, request?: AccessTokenRequest): Promise<{ readonly accessToken: string }>;
+  getTokens(sessionId: string, request?: AccessTokenRequest): Promise<UpstreamToken>;
 }
 
 export interface ApiProxyDeps {
@@ -59,6 +63,8 @@ export interface ApiProxyDeps {
   /** The API's name (`default` for `API_BASE_URL`) and where the browser calls it (`/api/`, `/api/<name>/`). */
   readonly target?: { readonly name: string; readonly mountPath: string };
   readonly tokens: ApiCredentials;
+  /** The logins' DPoP keys, imported once per instance (dpop/dpop-key.ts). */
+  readonly dpopKeys: DPoPKeys;
   readonly flowLog: FlowLog;
   /** Headers the gateway puts on every answer (security headers, request id): the API's copies are dropped. */
   readonly gatewayHeaders: readonly string[];
@@ -80,8 +86,12 @@ interface Challenge {
 export class ApiProxy {
   readonly #deps: ApiProxyDeps;
   readonly #pool: Pool;
-  /** Raw `/api/…` target → upstream path: mapping is pure, and the same few paths come again and again. */
-  readonly #paths = new LRUCache<string, string>({ max: 1_000 });
+  /**
+   * Raw `/api/…` target → upstream path, and the URL a DPoP proof names (`htu`): mapping is
+   * pure, and the same few paths come again and again.
+   */
+  readonly #targets = new LRUCache<string, { path: string; htu: string }>({ max: 1_000 });
+  readonly #credentials: UpstreamCredentials;
   readonly #mountPath: string;
   readonly #upstream: Upstream;
   readonly #gatewayHeaders: ReadonlySet<string>;
@@ -94,6 +104,7 @@ export class ApiProxy {
     const { baseUrl, connectTimeoutMs } = deps.api;
     this.#mountPath = deps.target?.mountPath ?? '/api/';
     this.#upstream = { base: baseUrl, mountPath: this.#mountPath };
+    this.#credentials = new UpstreamCredentials(deps.dpopKeys);
     this.#pool = new Pool(baseUrl.origin, {
       connections: 256,
       pipelining: 1,
@@ -124,14 +135,17 @@ export class ApiProxy {
   ): Promise<void> {
     const { tokens, flowLog } = this.#deps;
     const started = Date.now();
-    const path = this.#upstreamPath(req.url ?? '');
+    const { path, htu } = this.#target(req.url ?? '');
+    const method = req.method ?? 'GET';
+    const origin = this.#upstream.base.origin;
     const headers = upstreamRequestHeaders(req.headers);
     // Only a method that may safely be sent twice is ever replayed (API_REPLAY_METHODS, idempotent ones by default).
-    const replayMethod = this.#replayMethods.has(req.method ?? 'GET');
+    const replayMethod = this.#replayMethods.has(method);
     const body = await this.#readReplayableBody(req, replayMethod);
 
     const held = await tokens.getTokens(sessionId, { stored });
-    const onStatus = (status: number) => {
+    const onStatus = (status: number, upstreamHeaders?: Challenge['headers']) => {
+      if (upstreamHeaders) this.#credentials.noteNonce(origin, upstreamHeaders);
       recordProxied(req.method, status, (Date.now() - started) / 1000);
       flowLog.append(sessionId, {
         type: 'api_call',
@@ -146,29 +160,35 @@ export class ApiProxy {
       });
     };
     const replayable = body !== undefined && replayMethod;
-    const challenge = await this.#exchange(req, res, path, headers, held.accessToken, body, head, onStatus, replayable);
+    const sent = await this.#credentials.apply(headers, held, method, htu, origin);
+    let challenge = await this.#exchange(req, res, path, headers, body, head, onStatus, replayable);
+    if (challenge && this.#credentials.wantsNonceRetry(origin, challenge.headers, sent)) {
+      await this.#credentials.apply(headers, held, method, htu, origin);
+      challenge = await this.#exchange(req, res, path, headers, body, head, onStatus, replayable);
+    }
     if (!challenge) return;
 
-    const refreshed = await tokens.getTokens(sessionId, {
-      force: 'rejected_by_api',
-      rejectedAccessToken: held.accessToken,
-    });
+    const refreshed = isInvalidTokenChallenge(challenge.headers['www-authenticate'])
+      ? await tokens.getTokens(sessionId, { force: 'rejected_by_api', rejectedAccessToken: held.accessToken })
+      : held;
     if (refreshed.accessToken === held.accessToken) {
       onStatus(challenge.status);
       writeChallenge(res, challenge, head, this.#upstream, this.#gatewayHeaders);
       return;
     }
-    await this.#exchange(req, res, path, headers, refreshed.accessToken, body, head, onStatus, false);
+    await this.#credentials.apply(headers, refreshed, method, htu, origin);
+    await this.#exchange(req, res, path, headers, body, head, onStatus, false);
   }
 
-  #upstreamPath(rawUrl: string): string {
-    let path = this.#paths.get(rawUrl);
-    if (path === undefined) {
-      const target = mapApiTarget(rawUrl, this.#deps.api.baseUrl, this.#mountPath);
-      path = target.pathname + target.search;
-      this.#paths.set(rawUrl, path);
+  #target(rawUrl: string): { path: string; htu: string } {
+    let target = this.#targets.get(rawUrl);
+    if (target === undefined) {
+      const url = mapApiTarget(rawUrl, this.#deps.api.baseUrl, this.#mountPath);
+      // RFC 9449 §4.2: `htu` is the target URL without query and fragment (URL already normalized it).
+      target = { path: url.pathname + url.search, htu: url.origin + url.pathname };
+      this.#targets.set(rawUrl, target);
     }
-    return path;
+    return target;
   }
 
   /**
@@ -189,7 +209,8 @@ export class ApiProxy {
   /**
    * One upstream exchange, streamed into `res`. Resolves when the answer has
    * been passed on (or the browser left), or with the held-back answer when
-   * `mayRetry` and the API refused the token. Rejects only before any byte
+   * `mayRetry` and the API refused the token or asked for a DPoP nonce. `headers` carry the
+   * credential already (credentials.ts). Rejects only before any byte
    * went to the browser, with a 502/504 for the gateway to render.
    */
   #exchange(
@@ -197,14 +218,11 @@ export class ApiProxy {
     res: ServerResponse,
     path: string,
     headers: Record<string, string | string[]>,
-    accessToken: string,
     body: Buffer | undefined,
     head: readonly string[],
-    onStatus: (status: number) => void,
+    onStatus: (status: number, headers?: Challenge['headers']) => void,
     mayRetry: boolean,
   ): Promise<Challenge | undefined> {
-    // RFC 6750 §2.1: the token goes in the Authorization header, never in the URL.
-    headers.authorization = `Bearer ${accessToken}`;
     if (body !== undefined && body.length > 0) headers['content-length'] = String(body.length);
     return new Promise((resolve, reject) => {
       const exchange = new UpstreamExchange(
@@ -250,7 +268,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly #head: readonly string[];
   readonly #upstream: Upstream;
   readonly #gatewayHeaders: ReadonlySet<string>;
-  readonly #onStatus: (status: number) => void;
+  readonly #onStatus: (status: number, headers?: Challenge['headers']) => void;
   readonly #mayRetry: boolean;
   readonly #resolve: (challenge: Challenge | undefined) => void;
   readonly #reject: (error: AppError) => void;
@@ -260,7 +278,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     head: readonly string[],
     upstream: Upstream,
     gatewayHeaders: ReadonlySet<string>,
-    onStatus: (status: number) => void,
+    onStatus: (status: number, headers?: Challenge['headers']) => void,
     mayRetry: boolean,
     resolve: (challenge: Challenge | undefined) => void,
     reject: (error: AppError) => void,
@@ -304,11 +322,11 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#streamedBody = undefined;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(this.#timedOut.bind(this), this.#idleTimeoutMs);
-    if (this.#mayRetry && status === 401 && isInvalidTokenChallenge(headers['www-authenticate'])) {
+    if (this.#mayRetry && status === 401 && isRetryableChallenge(headers['www-authenticate'])) {
       this.#challenge = { status, headers, chunks: [], size: 0 };
       return;
     }
-    this.#onStatus(status);
+    this.#onStatus(status, headers);
     this.#res.writeHead(status, [
       ...this.#head,
       ...flatten(
@@ -404,6 +422,11 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A 401 a second attempt may cure: an unusable token (refresh) or a missing DPoP nonce (RFC 9449 §9). */
+function isRetryableChallenge(header: string | string[] | undefined): boolean {
+  return isInvalidTokenChallenge(header) || isUseDPoPNonceChallenge(header);
+}
 
 /** undici's errors: its only timer left on (connect) is a 504, anything else a 502. */
 function classify(error: unknown): AppError {

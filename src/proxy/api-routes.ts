@@ -44,6 +44,7 @@ export class ApiRoutes {
           api: { ...deps.settings, baseUrl: api.baseUrl },
           target: { name: api.name, mountPath: api.mountPath },
           tokens,
+          dpopKeys: deps.tokens.dpopKeys,
           flowLog: deps.flowLog,
           gatewayHeaders: deps.gatewayHeaders,
         });

@@ -15,7 +15,8 @@
  * - Request headers: credentials (`Cookie`, `Authorization`), our CSRF header,
  *   every `Forwarded`/`X-Forwarded-*`/client-IP header in any spelling
  *   (`_` counts as `-`: CVE-2025-64484), and hop-by-hop headers (RFC 9110 §7.6.1)
- *   stay here. The only credential sent upstream is our Bearer token.
+ *   stay here. The only credential sent upstream is our token (with our own `DPoP` proof when
+ *   it is DPoP-bound: a browser's `DPoP` header stays here too).
  * - Methods: TRACE, TRACK and CONNECT are refused (405).
  * - Response headers: `Cache-Control: no-store` unless the API said `private`,
  *   and `Vary: Cookie`, so no shared cache hands one user's answer to another; no `Set-Cookie` (the upstream must not set cookies on our
@@ -94,6 +95,8 @@ const NEVER_UPSTREAM = new Set([
   'cookie',
   'cookie2',
   'authorization',
+  // RFC 9449 §4.1: a proof is ours to make; one from the browser must not ride along with our token.
+  'dpop',
   'x-csrf',
   'forwarded',
   'via',
@@ -159,9 +162,10 @@ export function upstreamRequestHeaders(
 /**
  * Response headers an API must not send to the browser under our origin:
  * `Clear-Site-Data` would wipe our cookies and storage (W3C Clear Site Data
- * §3.1), `Refresh` is a redirect we would not check like `Location`.
+ * §3.1), `Refresh` is a redirect we would not check like `Location`. `DPoP-Nonce`
+ * is for the proxy, which makes the proofs (RFC 9449 §9), not for the browser.
  */
-const NEVER_DOWNSTREAM = new Set(['set-cookie', 'set-cookie2', 'clear-site-data', 'refresh']);
+const NEVER_DOWNSTREAM = new Set(['set-cookie', 'set-cookie2', 'clear-site-data', 'refresh', 'dpop-nonce']);
 
 /** Methods never proxied: TRACE/TRACK echo the request, credentials included (cross-site tracing); CONNECT opens a tunnel. */
 const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);

@@ -65,6 +65,8 @@ export interface LoginTrace {
   readonly token: {
     readonly at: number;
     readonly tokenType: string;
+    /** The DPoP key's thumbprint (RFC 9449 `cnf.jkt`) when the tokens are bound to one. */
+    readonly dpopJkt?: string;
     readonly lifetimeSeconds: number;
     readonly scope: string;
     readonly refreshToken: boolean;
@@ -79,6 +81,7 @@ export function loginTrace(login: PendingLogin, outcome: CallbackOutcome, now: n
     token: {
       at: now,
       tokenType: outcome.tokens.tokenType,
+      ...(outcome.tokens.dpopKey && { dpopJkt: outcome.tokens.dpopKey.jkt }),
       lifetimeSeconds: outcome.tokens.lifetimeSeconds,
       scope: outcome.tokens.scope ?? '',
       refreshToken: outcome.tokens.refreshToken !== undefined,

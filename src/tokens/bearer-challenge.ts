@@ -15,3 +15,10 @@ export function isInvalidTokenChallenge(header: string | readonly string[] | nul
   const value = typeof header === 'string' ? header : header.join(', ');
   return /\b(bearer|dpop)\b/i.test(value) && /\berror\s*=\s*(?:"invalid_token"|invalid_token(?![\w-]))/i.test(value);
 }
+
+/** True for a `DPoP` challenge with `error="use_dpop_nonce"` (RFC 9449 §9): send the proof again with its nonce. */
+export function isUseDPoPNonceChallenge(header: string | readonly string[] | null | undefined): boolean {
+  if (header === null || header === undefined) return false;
+  const value = typeof header === 'string' ? header : header.join(', ');
+  return /\bdpop\b/i.test(value) && /\berror\s*=\s*(?:"use_dpop_nonce"|use_dpop_nonce(?![\w-]))/i.test(value);
+}

@@ -30,6 +30,8 @@
  *   login: tokens are deleted and callers get `login_required`.
  * - The token record expires with the session's idle timeout; activity
  *   extends it (`keepAlive`), so an idle session leaves no refresh token behind.
+ * - A login with a DPoP key proves it on every refresh (RFC 9449 §5), so the
+ *   new tokens stay bound to the same key (dpop/dpop-key.ts).
  *
  * Why this file is long: the steps of a refresh (single-flight, lock, re-read,
  * grant, fenced write, failure and backoff) share the service's private state;
@@ -63,6 +65,7 @@ import {
   type ApiGrantTarget,
 } from './api-tokens.js';
 import type { ApiAccessToken } from '../oidc/tokens.js';
+import { DPoPKeys } from '../dpop/dpop-key.js';
 
 export type RefreshReason = Exclude<TokenSource, 'login'>;
 
@@ -92,6 +95,8 @@ export interface TokenServiceDeps {
   readonly idleSeconds: number;
   /** Sent with every refresh grant (oidc/token-request.ts), e.g. the RFC 8707 `resource`. */
   readonly refreshParameters?: Readonly<Record<string, string>>;
+  /** The logins' DPoP keys, imported once per instance (default: a cache of its own). */
+  readonly dpopKeys?: DPoPKeys;
   readonly now?: () => number;
 }
 
@@ -115,9 +120,12 @@ export class TokenService {
   readonly #recentlyTouched: LRUCache<string, true>;
   /** Refresh grants sent by this instance (for the benchmark and tests). */
   refreshCount = 0;
+  /** The logins' DPoP keys: made at login, used by refreshes and by the proxy's proofs. */
+  readonly dpopKeys: DPoPKeys;
 
   constructor(deps: TokenServiceDeps) {
     this.#deps = deps;
+    this.dpopKeys = deps.dpopKeys ?? new DPoPKeys();
     this.#now = deps.now ?? Date.now;
     const interval = keepAliveIntervalMs(deps.idleSeconds);
     this.#recordTtlSeconds = deps.idleSeconds + interval / 1000;
@@ -176,15 +184,20 @@ export class TokenService {
    * grant for it on first use, when it is about to expire, or when the API refused it
    * (api-tokens.ts). An API the provider refused for this login is a 403.
    */
-  async getApiToken(sessionId: string, api: ApiGrantTarget, request: AccessTokenRequest = {}): Promise<ApiAccessToken> {
+  async getApiToken(
+    sessionId: string,
+    api: ApiGrantTarget,
+    request: AccessTokenRequest = {},
+  ): Promise<ApiAccessToken & Pick<TokenSet, 'dpopKey'>> {
     const tokens = request.stored !== undefined ? request.stored : await this.#deps.store.get(sessionId);
     if (!tokens) throw new LoginRequiredError();
     const refused = tokens.apiRefusals?.[api.name];
     if (refused) throw new ApiNotAuthorizedError(api.name, refused);
-    const pick = (next: TokenSet): ApiAccessToken => {
+    const pick = (next: TokenSet): ApiAccessToken & Pick<TokenSet, 'dpopKey'> => {
       const token = apiTokenOf(next, api.name);
       if (!token) throw new LoginRequiredError('Your session has ended. Please log in again.');
-      return token;
+      // Its grant was proved with the login's DPoP key (RFC 9449 §5): the proxy proves its calls with it too.
+      return next.dpopKey ? { ...token, dpopKey: next.dpopKey } : token;
     };
     const held = apiTokenOf(tokens, api.name);
     if (!held) return pick(await this.#refreshOnce(sessionId, tokens, 'first_use', undefined, api));
@@ -277,8 +290,16 @@ export class TokenService {
     let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     try {
       this.refreshCount += 1;
+      const configuration = provider.get();
       const parameters = api ? api.parameters : this.#deps.refreshParameters;
-      response = await client.refreshTokenGrant(provider.get(), current.refreshToken, parameters);
+      // RFC 9449 §5: every grant of a DPoP login is proved with its key, a named API's too.
+      const dpop = current.dpopKey && (await this.dpopKeys.load(current.dpopKey));
+      response = await client.refreshTokenGrant(
+        configuration,
+        current.refreshToken,
+        parameters,
+        dpop ? { DPoP: dpop.grantHandle(configuration) } : undefined,
+      );
     } catch (err) {
       if (api && isApiRefusal(err)) throw await this.#refused(sessionId, current, api, reason, err.error);
       throw await this.#failed(sessionId, api, reason, err);

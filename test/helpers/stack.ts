@@ -28,6 +28,8 @@ export interface Stack {
   readonly logs: string[];
   readonly appServer: Server;
   readonly providerServer: Server;
+  /** The demo API's server (tests may listen to its requests). */
+  readonly apiServer: Server;
   /** Stops the provider's listener (connections refused) until `startProvider()`. */
   stopProvider(): Promise<void>;
   startProvider(): Promise<void>;
@@ -135,6 +137,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     logs,
     appServer: app.server,
     providerServer: providerServer.server,
+    apiServer: apiServer.server,
     async stopProvider() {
       await closeServer(providerServer.server, 0);
     },

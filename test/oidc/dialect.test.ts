@@ -96,6 +96,15 @@ describe('start-up check against discovery and the preset', () => {
   const warningsFor = (env: Record<string, string>, meta: client.ServerMetadata = metadata) =>
     checkProviderSetup(loadConfig({ ...REAL, ...env }).oidc, meta);
 
+  it('warns about OIDC_DPOP=on against a provider that lists no ES256 DPoP proofs, and is off by default', () => {
+    const dpopWarning = (w: string) => w.includes('dpop_signing_alg_values_supported');
+    assert.equal(loadConfig(REAL).oidc.dpop, false);
+    assert.ok(warningsFor({ OIDC_DPOP: 'on' }).some(dpopWarning));
+    assert.ok(!warningsFor({ OIDC_DPOP: 'off' }).some(dpopWarning));
+    const withDPoP = { ...metadata, dpop_signing_alg_values_supported: ['ES256', 'PS256'] };
+    assert.ok(!warningsFor({ OIDC_DPOP: 'on' }, withDPoP).some(dpopWarning));
+  });
+
   it('warns about Logto without a resource: opaque tokens', () => {
     const warnings = warningsFor({ OIDC_PROVIDER: 'logto' });
     assert.ok(warnings.some((w) => w.includes('access tokens will be opaque and your API will refuse them')));

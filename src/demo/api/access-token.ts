@@ -2,8 +2,8 @@
  * Checking an access token, in this order, before anything else is done with
  * the request (the body is not even read):
  *
- * 1. The token arrives in the `Authorization: Bearer` header only (RFC 6750
- *    §2.1). `access_token` in the query (§2.3) is refused with 400
+ * 1. The token arrives in the `Authorization` header only, as `Bearer` (RFC 6750
+ *    §2.1) or `DPoP` (RFC 9449 §7.1). `access_token` in the query (§2.3) is refused with 400
  *    `invalid_request`: it would land in logs and `Referer` headers (§5.3).
  *    Form bodies (§2.2) are never parsed for a token, so such a request simply
  *    has no credentials (401 without an error code, §3.1).
@@ -19,14 +19,26 @@
  *    identifier, `exp` is present and not past, `nbf` not in the future
  *    (RFC 9068 §4), with a small clock tolerance. `sub` is required
  *    (RFC 9068 §2.2) because all data is keyed by it.
+ * 5. Sender constraint (RFC 9449): a token with `cnf.jkt` is DPoP-bound. It is
+ *    accepted only with the DPoP scheme and a proof of its key for this very
+ *    request (dpop.ts); presented as `Bearer` it is refused (§7.2), as is a
+ *    token without `cnf.jkt` presented as `DPoP`.
  * If the JWKS cannot be fetched (provider down, timeout), the answer is 503
  * `temporarily_unavailable`, not 401: the token may be perfectly good, and a
  * 401 would push the BFF to throw away a valid session.
  */
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
-import { headerSafe, sendChallenge, sendJson, sendMissingToken } from './challenges.js';
+import {
+  headerSafe,
+  sendChallenge,
+  sendDPoPProofError,
+  sendJson,
+  sendMissingToken,
+  type Scheme,
+} from './challenges.js';
+import { boundKeyThumbprint, DPoPProofRejected, type DPoPProofChecker } from './dpop.js';
 
 /** Signature algorithms accepted: asymmetric only (RFC 9068 §4; RFC 8725 §3.1-3.2). */
 const ACCEPTED_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
@@ -43,8 +55,11 @@ export interface AccessTokenInfo {
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
 /** Generous for a JWT (a few hundred bytes to a few kB); stops absurd inputs early. */
 const MAX_TOKEN_LENGTH = 8192;
-/** RFC 6750 §2.1: `Bearer 1*SP b64token`; the scheme is case-insensitive (RFC 9110 §11.1). */
-const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/**
+ * RFC 6750 §2.1: `Bearer 1*SP b64token`, and the same for `DPoP` (RFC 9449 §7.1); the scheme is
+ * case-insensitive (RFC 9110 §11.1).
+ */
+const CREDENTIALS = /^(?:Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /** Token-related jose errors: these mean "this token is not acceptable" (401). */
 const TOKEN_ERROR_CODES: ReadonlySet<string> = new Set([
@@ -181,6 +196,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): (token: stri
 export function bearerAuthentication(
   verify: (token: string) => Promise<AccessTokenInfo>,
   verified: WeakMap<Request, AccessTokenInfo>,
+  dpop: DPoPProofChecker,
   onError?: (error: unknown) => void,
 ): RequestHandler {
   const authenticate: RequestHandler = async (req, res, next) => {
@@ -198,20 +214,27 @@ export function bearerAuthentication(
       sendMissingToken(res);
       return;
     }
-    const scheme = header.trimStart().split(' ', 1)[0] ?? '';
-    if (scheme.toLowerCase() !== 'bearer') {
-      // Another scheme (Basic, DPoP...) is "an unsupported authentication method": no error code (§3.1).
+    const schemeName = (header.trimStart().split(' ', 1)[0] ?? '').toLowerCase();
+    if (schemeName !== 'bearer' && schemeName !== 'dpop') {
+      // Another scheme (Basic...) is "an unsupported authentication method": no error code (§3.1).
       sendMissingToken(res);
       return;
     }
-    const match = BEARER_CREDENTIALS.exec(header.trim());
+    const scheme: Scheme = schemeName === 'dpop' ? 'DPoP' : 'Bearer';
+    const match = CREDENTIALS.exec(header.trim());
     const token = match?.[1];
     if (token === undefined) {
-      sendChallenge(res, 400, 'invalid_request', 'The Authorization header is not of the form: Bearer <token>.');
+      sendChallenge(
+        res,
+        400,
+        'invalid_request',
+        `The Authorization header is not of the form: ${scheme} <token>.`,
+        scheme,
+      );
       return;
     }
     if (token.length > MAX_TOKEN_LENGTH) {
-      sendChallenge(res, 401, 'invalid_token', 'The access token is too long.');
+      sendChallenge(res, 401, 'invalid_token', 'The access token is too long.', scheme);
       return;
     }
     let info: AccessTokenInfo;
@@ -220,7 +243,7 @@ export function bearerAuthentication(
     } catch (error) {
       const description = describeTokenError(error);
       if (description !== undefined) {
-        sendChallenge(res, 401, 'invalid_token', description);
+        sendChallenge(res, 401, 'invalid_token', description, scheme);
         return;
       }
       // JWKS unreachable, timed out, or not valid JSON: the token was not judged at all.
@@ -232,8 +255,63 @@ export function bearerAuthentication(
       });
       return;
     }
+    if (!(await senderConstraintHolds(req, res, scheme, token, info, dpop))) return;
     verified.set(req, info);
     next();
   };
   return authenticate;
+}
+
+/**
+ * RFC 9449 §7: a DPoP-bound token (`cnf.jkt`) needs the DPoP scheme and a proof of its key for
+ * this request; an unbound token is a bearer token. Answers the request and returns false when
+ * the presentation does not fit the token.
+ */
+async function senderConstraintHolds(
+  req: Request,
+  res: Response,
+  scheme: Scheme,
+  token: string,
+  info: AccessTokenInfo,
+  dpop: DPoPProofChecker,
+): Promise<boolean> {
+  const jkt = boundKeyThumbprint(info.claims);
+  if (scheme === 'Bearer') {
+    if (jkt === undefined) return true;
+    // §7.2: a stolen DPoP-bound token must not work as a bearer token.
+    sendChallenge(
+      res,
+      401,
+      'invalid_token',
+      'This access token is DPoP-bound: present it with the DPoP scheme and a proof.',
+    );
+    return false;
+  }
+  if (jkt === undefined) {
+    sendChallenge(
+      res,
+      401,
+      'invalid_token',
+      'This access token is not DPoP-bound: present it as a Bearer token.',
+      'DPoP',
+    );
+    return false;
+  }
+  try {
+    await dpop.check(req.headers.dpop, { method: req.method, url: requestUrl(req) }, token, jkt);
+    return true;
+  } catch (error) {
+    if (!(error instanceof DPoPProofRejected)) throw error;
+    sendDPoPProofError(res, error.error, error.description, dpop.nonce());
+    return false;
+  }
+}
+
+/**
+ * The URL the client called, as a proof's `htu` names it. Only the BFF calls this API, directly,
+ * so its `Host` header is the origin it used; an API behind a reverse proxy would configure its
+ * public origin instead.
+ */
+function requestUrl(req: Request): URL {
+  return new URL(req.originalUrl, `${req.protocol}://${req.headers.host ?? 'invalid.invalid'}`);
 }

@@ -1,6 +1,7 @@
 /**
  * The demo downstream API: an OAuth 2.0 resource server that accepts JWT access
- * tokens (RFC 9068) sent as bearer tokens (RFC 6750). access-token.ts checks
+ * tokens (RFC 9068) sent as bearer tokens (RFC 6750) or, when bound to a key,
+ * with a DPoP proof of that key (RFC 9449). access-token.ts checks
  * the token; the routes here check the kind of caller (user or machine) and
  * the route's scope (RFC 6750 §3.1 `insufficient_scope`, RFC 9068 §2.2.3
  * `scope` claim), and challenges.ts words every refusal.
@@ -12,6 +13,7 @@
 import express from 'express';
 import type { ErrorRequestHandler, Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { bearerAuthentication, createTokenVerifier, type AccessTokenInfo } from './access-token.js';
+import { DPoPProofChecker } from './dpop.js';
 import { sendChallenge, sendInsufficientScope, sendJson, sendWrongKind } from './challenges.js';
 import { z } from 'zod';
 import { DemoDataStore } from './data.js';
@@ -39,6 +41,11 @@ export interface DemoApiOptions {
   jwksCooldownMs?: number;
   /** Milliseconds a JWKS fetch may take (jose `timeoutDuration`). Default 5,000. */
   jwksTimeoutMs?: number;
+  /**
+   * Demand a nonce this API issued in every DPoP proof (RFC 9449 §9), so a client's nonce retry
+   * can be seen. Default: no.
+   */
+  dpopNonce?: boolean;
   /** Limits of the in-memory data (defaults: 1,000 users × 100 items). */
   data?: DemoDataStoreOptions;
   /** Called with any unexpected error (the caller's logger). The response is a bare 500 either way. */
@@ -73,7 +80,8 @@ export function createDemoApi(options: DemoApiOptions): Express {
   const store = new DemoDataStore(options.data);
   /** Verified claims per request; a WeakMap rather than widening Express' global `Request` type. */
   const tokens = new WeakMap<Request, AccessTokenInfo>();
-  const authenticate = bearerAuthentication(createTokenVerifier(options), tokens, options.onError);
+  const dpop = new DPoPProofChecker({ requireNonce: options.dpopNonce ?? false });
+  const authenticate = bearerAuthentication(createTokenVerifier(options), tokens, dpop, options.onError);
 
   const auth = (req: Request): AccessTokenInfo => {
     const info = tokens.get(req);

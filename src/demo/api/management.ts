@@ -22,6 +22,7 @@ import {
 import { sendInsufficientScope, sendJson, sendWrongKind } from './challenges.js';
 import { DEMO_MANAGEMENT_PATH } from './paths.js';
 import { MANAGEMENT_SCOPES } from './scopes.js';
+import { DPoPProofChecker } from './dpop.js';
 
 export interface ManagementApiOptions extends TokenVerifierOptions {
   /** The applications the demo provider knows: what `GET /api/v2/clients` lists. */
@@ -38,7 +39,13 @@ const [READ_CLIENTS, READ_USERS] = MANAGEMENT_SCOPES;
 /** The management API as an Express app, for requests whose path starts with `/api/v2/`. */
 export function createManagementApi(options: ManagementApiOptions): Express {
   const tokens = new WeakMap<Request, AccessTokenInfo>();
-  const authenticate = bearerAuthentication(createTokenVerifier(options), tokens, options.onError);
+  // Client-credentials tokens are bearer tokens here; a DPoP-bound one would be checked like the demo API's.
+  const authenticate = bearerAuthentication(
+    createTokenVerifier(options),
+    tokens,
+    new DPoPProofChecker({ requireNonce: false }),
+    options.onError,
+  );
   const auth = (req: Request): AccessTokenInfo => {
     const info = tokens.get(req);
     if (!info) throw new Error('route reached without a verified token');

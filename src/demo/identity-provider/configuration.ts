@@ -131,6 +131,12 @@ export async function buildConfiguration(
         enabled: settings.pushedAuthorizationRequests !== undefined,
         requirePushedAuthorizationRequests: settings.pushedAuthorizationRequests === 'required',
       },
+      // RFC 9449: a client that sends DPoP proofs gets tokens bound to its key (`cnf.jkt`,
+      // `token_type: DPoP`); with `dpopNonce` every proof must carry a nonce the provider issued (§8).
+      dPoP: {
+        enabled: true,
+        ...(settings.dpopNonce && { nonceSecret: randomBytes(32), requireNonce: () => true }),
+      },
       revocation: {
         enabled: profile.revocation,
         // RFC 7009 §2.1: a client may revoke only the tokens issued to it.

@@ -65,6 +65,11 @@ export interface DemoProviderOptions {
    * fresh keys. A provider started again on the same port with the next key set plays a key rotation.
    */
   signingKeys?: JWK[];
+  /**
+   * DPoP (RFC 9449) is always accepted; with this, every DPoP proof must carry a nonce the
+   * provider issued (§8), so a client's nonce retry can be seen. Default: no nonces.
+   */
+  dpopNonce?: boolean;
 }
 
 /** Counters the tests read to assert what happened at the provider. Mutated in place. */

@@ -62,16 +62,28 @@ export function authRoutes({ config, provider, tokens, flowLog, logins, logger, 
         req.session.pendingLogins = pendingLogins;
       }
     }
+    // RFC 9449: the login's own DPoP key, made here and kept with its tokens (dpop/dpop-key.ts).
+    const dpop = config.oidc.dpop ? await tokens.dpopKeys.create() : undefined;
     const outcome = await finishLogin(
       provider.get(),
       callbackUrl,
       login,
       Date.now,
       tokenEndpointParameters(config.oidc),
+      dpop,
     );
     const userinfo = config.oidc.fetchUserinfo
-      ? await fetchUserClaims(provider.get(), outcome.tokens.accessToken, outcome.claims.sub)
+      ? await fetchUserClaims(
+          provider.get(),
+          outcome.tokens.accessToken,
+          outcome.claims.sub,
+          outcome.tokens.tokenType === 'dpop' ? dpop : undefined,
+        )
       : {};
+    if (dpop && outcome.tokens.tokenType !== 'dpop') {
+      // RFC 9449 §5: a provider without DPoP for this client ignores the proof; the login works, unbound.
+      logger.warn({ tokenType: outcome.tokens.tokenType }, 'OIDC_DPOP=on, but the provider issued unbound tokens');
+    }
     if (userinfo.error) logger.warn({ reason: userinfo.error }, 'userinfo not available; using ID token claims');
     checkIdTokenContext(outcome.claims, {
       organization: login.organization,

@@ -55,8 +55,10 @@ export function pageRoutes({ config, tokens, flowLog, clientKeys }: AppDeps): Ro
   });
 
   router.get('/tokens', noStore, requireLogin, async (req, res) => {
-    const held = await tokens.peek(req.sessionID);
-    if (!held) throw new LoginRequiredError();
+    const stored = await tokens.peek(req.sessionID);
+    if (!stored) throw new LoginRequiredError();
+    // The DPoP private key never reaches a template: the page shows its thumbprint only.
+    const { dpopKey, ...held } = stored;
     // One access token per API: the default API's from the login, each named API's from its own grant.
     const named = config.apis.filter((api) => api.name !== DEFAULT_API_NAME);
     const apis = named.map((api) => {
@@ -74,6 +76,7 @@ export function pageRoutes({ config, tokens, flowLog, clientKeys }: AppDeps): Ro
       active: 'tokens',
       tokens: held,
       clientAuthentication,
+      dpopJkt: dpopKey?.jkt,
       now: Date.now(),
       scopes: (held.scope ?? '').split(' ').filter(Boolean),
       apis,

@@ -123,17 +123,20 @@ describe('GET /health and response headers', () => {
   });
 });
 
+/** RFC 6750 §3.1 and RFC 9449 §7.1: both schemes offered, the DPoP one with its proof algorithms. */
+const MISSING_TOKEN_CHALLENGE = 'Bearer realm="demo-api", DPoP realm="demo-api", algs="ES256 EdDSA PS256 RS256"';
+
 describe('how the token is sent (RFC 6750 §2)', () => {
-  it('401 with a bare Bearer challenge when there is no token (§3.1: no error code)', async () => {
+  it('401 with bare Bearer and DPoP challenges when there is no token (§3.1: no error code)', async () => {
     const reply = await call('/appointments');
     assertError(reply, 401, 'missing_token');
-    assert.equal(reply.headers.get('www-authenticate'), 'Bearer realm="demo-api"');
+    assert.equal(reply.headers.get('www-authenticate'), MISSING_TOKEN_CHALLENGE);
   });
 
   it('treats another scheme like no credentials', async () => {
     const reply = await call('/appointments', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
     assertError(reply, 401, 'missing_token');
-    assert.equal(reply.headers.get('www-authenticate'), 'Bearer realm="demo-api"');
+    assert.equal(reply.headers.get('www-authenticate'), MISSING_TOKEN_CHALLENGE);
   });
 
   it('accepts the scheme in any case', async () => {
