@@ -7,11 +7,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
-import * as client from 'openid-client';
 import { DEMO_CLIENT } from '../../../src/config/config.js';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../../src/oidc/backchannel-logout.js';
-import { endLoginsNamedBy } from '../../../src/tokens/end-logins.js';
-import { ALICE, apiCall, BOB, logIn, sessionIdOf, tokensOf } from '../../helpers/app-login.js';
+import { ALICE, apiCall, BOB, logIn, refreshTokenWorks, sessionIdOf, tokensOf } from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
 import { confirmLogoutAtProvider } from '../../helpers/provider-login.js';
 import { startStack, type Stack } from '../../helpers/stack.js';
@@ -34,17 +32,6 @@ async function forgedToken(claims: Record<string, string>): Promise<string> {
     .sign(privateKey);
 }
 
-/** Whether the provider still honours this refresh token (RFC 6749 §6). */
-async function refreshWorks(refreshToken: string): Promise<boolean> {
-  try {
-    await client.refreshTokenGrant(stack.services.provider.get(), refreshToken);
-    return true;
-  } catch (err) {
-    if (err instanceof client.ResponseBodyError && err.error === 'invalid_grant') return false;
-    throw err;
-  }
-}
-
 async function loggedIn(account = ALICE, provider?: Browser): Promise<Browser> {
   const browser = new Browser();
   // Same provider session as `provider`: the second login is single sign-on, with the same `sid`.
@@ -52,6 +39,15 @@ async function loggedIn(account = ALICE, provider?: Browser): Promise<Browser> {
   await logIn(stack, browser, account);
   assert.ok(await tokensOf(browser, stack));
   return browser;
+}
+
+/** Makes the embedded provider send its own logout token for `sub` (and `sid`, when given) to the app. */
+async function sendLogoutToken(sub: string, sid: string | undefined): Promise<void> {
+  // oidc-provider's Client#backchannelLogout, what its end-session action calls (missing from its type definitions).
+  const registered = (await stack.provider.provider.Client.find(DEMO_CLIENT.clientId)) as unknown as {
+    backchannelLogout(sub: string, sid: string | undefined): Promise<void>;
+  };
+  await registered.backchannelLogout(sub, sid);
 }
 
 function post(body: string, contentType = 'application/x-www-form-urlencoded'): Promise<Response> {
@@ -100,7 +96,7 @@ describe('POST /backchannel-logout: logouts the provider sends', () => {
     const bob = await loggedIn(BOB);
     const held = [await tokensOf(first, stack), await tokensOf(second, stack)];
     assert.notEqual(sessionIdOf(first, stack), sessionIdOf(second, stack));
-    for (const tokens of held) assert.ok(tokens?.refreshToken && (await refreshWorks(tokens.refreshToken)));
+    for (const tokens of held) assert.ok(tokens?.refreshToken && (await refreshTokenWorks(stack, tokens.refreshToken)));
 
     // The provider's own end-session page, as a user would reach it from another app.
     const endSession = new URL(stack.services.provider.get().serverMetadata().end_session_endpoint ?? '');
@@ -114,7 +110,7 @@ describe('POST /backchannel-logout: logouts the provider sends', () => {
       assert.equal(api.status, 401);
       assert.equal(((await api.json()) as { error: string }).error, 'login_required');
     }
-    for (const tokens of held) assert.equal(await refreshWorks(tokens?.refreshToken ?? ''), false);
+    for (const tokens of held) assert.equal(await refreshTokenWorks(stack, tokens?.refreshToken ?? ''), false);
     // The next page says why.
     const page = await second.get(`${stack.appUrl}/profile`);
     assert.equal(page.status, 401);
@@ -128,15 +124,9 @@ describe('POST /backchannel-logout: logouts the provider sends', () => {
     const alice = [await loggedIn(ALICE), await loggedIn(ALICE)];
     const bob = await loggedIn(BOB);
     const sub = ALICE.sub;
-    const result = await endLoginsNamedBy(
-      { sub, sid: undefined },
-      {
-        logins: stack.services.logins,
-        tokens: stack.services.tokens,
-        noticeTtlSeconds: 60,
-      },
-    );
-    assert.ok(result.ended >= 2);
+    // What an administrator ending all of a user's sessions makes the provider send: a logout token with
+    // only `sub`, signed with the provider's key and POSTed to our back-channel logout URI.
+    await sendLogoutToken(sub, undefined);
     for (const browser of alice) assert.equal(await tokensOf(browser, stack), undefined);
     assert.ok(await tokensOf(bob, stack));
     assert.deepEqual(
