@@ -270,7 +270,7 @@ export function describeEnding(ending: LoginEnding): TimelineStep {
       kind: 'ended_by_user',
       at: ending.at,
       title: 'Signed out from another device',
-      what: `You pressed “sign out” for this session on the Sessions list of your profile, in ${ending.from}.`,
+      what: `You signed this session out from the Sessions list of your profile, in ${ending.from}.`,
       why: 'Ending a session must work from anywhere: the tokens were deleted on the server and the refresh token revoked, so this browser holds nothing that still works.',
       facts: [['ended from', ending.from], ['tokens', 'deleted on the server'], revoked],
       specs: [RFC(7009, '2', 'RFC 7009 §2 Token revocation')],
