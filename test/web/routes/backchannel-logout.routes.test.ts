@@ -11,13 +11,25 @@ import { DEMO_CLIENT } from '../../../src/config/config.js';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../../src/oidc/backchannel-logout.js';
 import { ALICE, apiCall, BOB, logIn, refreshTokenWorks, sessionIdOf, tokensOf } from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
-import { confirmLogoutAtProvider } from '../../helpers/provider-login.js';
+import { confirmLogoutAtProvider, loginAtProvider } from '../../helpers/provider-login.js';
+import * as client from 'openid-client';
 import { startStack, type Stack } from '../../helpers/stack.js';
 
 let stack: Stack;
 
+/** Another web app of the same provider: the user signs in there too, then signs out there. */
+const OTHER_APP = {
+  clientId: 'demo-other-app',
+  clientSecret: 'demo-other-app-secret-for-tests',
+  authMethod: 'client_secret_basic',
+  clientName: 'Another app',
+  redirectUri: 'https://other-app.example/callback',
+  postLogoutRedirectUri: 'https://other-app.example/',
+} as const;
+const atOtherApp = (url: URL): boolean => url.origin === new URL(OTHER_APP.redirectUri).origin;
+
 before(async () => {
-  stack = await startStack();
+  stack = await startStack({}, { demoProvider: { otherApps: [OTHER_APP] } });
   await stack.services.provider.whenReady();
 });
 after(() => stack.close());
@@ -118,6 +130,50 @@ describe('POST /backchannel-logout: logouts the provider sends', () => {
     assert.equal((await second.get(`${stack.appUrl}/profile`)).status, 303, 'then simply a login like any other');
     // Another user's login is untouched.
     assert.equal((await apiCall(bob, stack, '/appointments')).status, 200);
+  });
+
+  it("RP-initiated logout from another app of the provider ends this app's logins of that provider session", async () => {
+    const first = await loggedIn(ALICE);
+    const second = await loggedIn(ALICE, first);
+    const held = [await tokensOf(first, stack), await tokensOf(second, stack)];
+    const metadata = stack.services.provider.get().serverMetadata();
+
+    // The user signs in to the other app as well (single sign-on: the provider session already exists).
+    const authorize = new URL(metadata.authorization_endpoint ?? '');
+    authorize.search = new URLSearchParams({
+      client_id: OTHER_APP.clientId,
+      redirect_uri: OTHER_APP.redirectUri,
+      response_type: 'code',
+      scope: 'openid',
+      state: client.randomState(),
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    }).toString();
+    const signedIn = await loginAtProvider(second, authorize, { ...ALICE, stopAt: atOtherApp });
+    assert.ok(signedIn.stoppedAt?.startsWith(`${OTHER_APP.redirectUri}?code=`), 'the other app got a code');
+
+    // ...and signs out there: the other app's RP-initiated logout, with its own client_id.
+    const endSession = new URL(metadata.end_session_endpoint ?? '');
+    endSession.searchParams.set('client_id', OTHER_APP.clientId);
+    endSession.searchParams.set('post_logout_redirect_uri', OTHER_APP.postLogoutRedirectUri);
+    const signedOut = await confirmLogoutAtProvider(second, endSession, { stopAt: atOtherApp });
+    assert.ok(signedOut.stoppedAt?.startsWith(OTHER_APP.postLogoutRedirectUri), 'back to the other app');
+
+    // The provider told this app, server to server: both logins ended, both refresh tokens revoked.
+    for (const browser of [first, second]) {
+      assert.equal(await tokensOf(browser, stack), undefined);
+      const api = await apiCall(browser, stack, '/appointments');
+      assert.equal(api.status, 401);
+      assert.equal(((await api.json()) as { error: string }).error, 'login_required');
+    }
+    for (const tokens of held) assert.equal(await refreshTokenWorks(stack, tokens?.refreshToken ?? ''), false);
+    // The flow inspector's last step, on the next page: who sent the logout token and what matched.
+    const html = await first.text(await first.get(`${stack.appUrl}/flow`));
+    assert.match(html, /Logout token received from your identity provider/);
+    assert.ok(html.includes(stack.issuer));
+    assert.match(html, /sid: the provider session this login was made in/);
+    assert.match(html, /revoked at the provider \(RFC 7009\)/);
+    assert.match(html, /Back-Channel Logout 1.0 §2.6/);
   });
 
   it("a logout token with only a sub ends all of that user's logins and none of another's", async () => {
