@@ -26,8 +26,13 @@ redis.call('HSET', KEYS[1], 'seen', ARGV[1])
 return 1
 `;
 
-/** The fields `find` and `listForUser` read, in this order. */
+/** The hash fields `find` and `listForUser` read, in this order. */
 const FIELDS = ['sub', 'sid', 'created', 'seen', 'browser'];
+
+/** A login as the hash holds it, `seen` included. */
+interface StoredLogin extends LoginRecord {
+  readonly lastSeenAt: number;
+}
 
 function digest(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
@@ -80,30 +85,35 @@ export class RedisLoginIndex implements LoginIndex {
     });
   }
 
-  /** The hash fields of each session id (null for a login that has expired), in one pipelined round trip. */
-  async #read(operation: string, ids: readonly string[]): Promise<(Record<string, string> | null)[]> {
-    const replies = await this.#redis.run(operation, (c) =>
+  /** Each session id's login as stored (undefined once it has expired), in one pipelined round trip. */
+  async #read(ids: readonly string[]): Promise<(StoredLogin | undefined)[]> {
+    const replies = await this.#redis.run('logins.read', (c) =>
       Promise.all(ids.map((id) => c.hmGet(this.#loginKey(id), FIELDS))),
     );
-    return replies.map((values) => {
-      const [sub, sid, created, seen, browser] = values.map((v) => (typeof v === 'string' ? v : undefined));
-      return sub === undefined
-        ? null
-        : { sub, sid: sid ?? '', created: created ?? '0', seen: seen ?? '0', browser: browser ?? '' };
-    });
+    return replies.map(([sub, sid, created, seen, browser]) =>
+      typeof sub === 'string'
+        ? {
+            sub,
+            sid: typeof sid === 'string' ? sid : undefined,
+            createdAt: Number(created),
+            lastSeenAt: Number(seen ?? created),
+            browser: typeof browser === 'string' ? browser : '',
+          }
+        : undefined,
+    );
   }
 
-  /** Members of an index set that still name a login, with their fields; drops the others from the set. */
-  async #members(setKey: string): Promise<{ id: string; fields: Record<string, string> }[]> {
+  /** Members of an index set that still name a login, with the login; drops the others from the set. */
+  async #members(setKey: string): Promise<{ sessionId: string; login: StoredLogin }[]> {
     const ids = await this.#redis.run('logins.members', (c) => c.sMembers(setKey));
     if (ids.length === 0) return [];
-    const records = await this.#read('logins.read', ids);
-    const live: { id: string; fields: Record<string, string> }[] = [];
+    const logins = await this.#read(ids);
+    const live: { sessionId: string; login: StoredLogin }[] = [];
     const expired: string[] = [];
-    ids.forEach((id, i) => {
-      const fields = records[i];
-      if (fields) live.push({ id, fields });
-      else expired.push(id);
+    ids.forEach((sessionId, i) => {
+      const login = logins[i];
+      if (login) live.push({ sessionId, login });
+      else expired.push(sessionId);
     });
     if (expired.length > 0) await this.#redis.run('logins.prune', (c) => c.sRem(setKey, expired));
     return live;
@@ -113,18 +123,18 @@ export class RedisLoginIndex implements LoginIndex {
     const setKey = match.sid ? this.#setKey('sid', match.sid) : match.sub ? this.#setKey('sub', match.sub) : undefined;
     if (!setKey) return [];
     const live = await this.#members(setKey);
-    return live.filter(({ fields }) => match.sub === undefined || fields.sub === match.sub).map(({ id }) => id);
+    return live.filter(({ login }) => match.sub === undefined || login.sub === match.sub).map((l) => l.sessionId);
   }
 
   async listForUser(sub: string): Promise<LoginSummary[]> {
     const live = await this.#members(this.#setKey('sub', sub));
     return live
-      .filter(({ fields }) => fields.sub === sub)
-      .map(({ id, fields }) => ({
-        sessionId: id,
-        createdAt: Number(fields.created),
-        lastSeenAt: Number(fields.seen),
-        browser: fields.browser ?? '',
+      .filter(({ login }) => login.sub === sub)
+      .map(({ sessionId, login }) => ({
+        sessionId,
+        createdAt: login.createdAt,
+        lastSeenAt: login.lastSeenAt,
+        browser: login.browser,
       }));
   }
 
