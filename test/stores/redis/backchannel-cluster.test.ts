@@ -47,32 +47,41 @@ after(async () => {
 });
 
 describe('back-channel logout with two instances on Redis', () => {
-  it('a logout token that reaches instance B ends the login made on instance A', async () => {
-    const browser = new Browser();
-    await logIn(stack, browser, ALICE);
+  it('a logout token that reaches instance B ends both logins made on instance A', async () => {
+    // Two browsers of one user on A; the second signs in through the first's provider session (same sid).
+    const first = new Browser();
+    await logIn(stack, first, ALICE);
+    const second = new Browser();
+    second.copyCookies(first, stack.issuer);
+    await logIn(stack, second, ALICE);
     const bob = new Browser();
     await logIn(stack, bob, BOB);
-    const held = await tokensOf(browser, stack);
-    assert.ok(held?.refreshToken && (await refreshTokenWorks(stack, held.refreshToken)));
-    assert.equal((await apiCall(browser, stack, '/appointments')).status, 200, 'the login works on A');
-    // Instance B has never seen this session in its own process: nothing it knows comes from memory.
+    const held = [await tokensOf(first, stack), await tokensOf(second, stack)];
+    for (const [i, browser] of [first, second].entries()) {
+      const refreshToken = held[i]?.refreshToken ?? '';
+      assert.ok(await refreshTokenWorks(stack, refreshToken));
+      assert.equal((await apiCall(browser, stack, '/appointments')).status, 200, 'the login works on A');
+    }
+    // Instance B has never served these sessions: nothing it knows of them comes from its own memory.
     assert.equal(instanceB.services.tokens.refreshCount, 0);
 
-    // The user signs out on the provider's own end-session page.
+    // The user signs out on the provider's own end-session page (from the browser holding its newest cookie).
     const endSession = new URL(stack.services.provider.get().serverMetadata().end_session_endpoint ?? '');
     endSession.searchParams.set('client_id', DEMO_CLIENT.clientId);
-    await confirmLogoutAtProvider(browser, endSession);
+    await confirmLogoutAtProvider(second, endSession);
     assert.deepEqual(deliveredToB, [200], 'the provider’s logout token was answered by instance B');
 
-    // On instance A: tokens gone, the API refuses, the refresh token is dead at the provider.
-    assert.equal(await stack.services.tokens.peek(sessionIdOf(browser, stack) ?? ''), undefined);
-    const api = await apiCall(browser, stack, '/appointments');
-    assert.equal(api.status, 401);
-    assert.equal(((await api.json()) as { error: string }).error, 'login_required');
-    assert.equal(await refreshTokenWorks(stack, held.refreshToken), false, 'revoked at the provider');
-    const page = await browser.get(`${stack.appUrl}/profile`);
+    // On instance A: tokens gone, the API refuses, the refresh tokens are dead at the provider.
+    for (const [i, browser] of [first, second].entries()) {
+      assert.equal(await stack.services.tokens.peek(sessionIdOf(browser, stack) ?? ''), undefined);
+      const api = await apiCall(browser, stack, '/appointments');
+      assert.equal(api.status, 401);
+      assert.equal(((await api.json()) as { error: string }).error, 'login_required');
+      assert.equal(await refreshTokenWorks(stack, held[i]?.refreshToken ?? ''), false, 'revoked at the provider');
+    }
+    const page = await first.get(`${stack.appUrl}/profile`);
     assert.equal(page.status, 401);
-    const html = await browser.text(page);
+    const html = await first.text(page);
     assert.match(html, /signed out at your identity provider/);
     assert.match(html, /Logout token received from your identity provider/);
     assert.ok(html.includes(stack.issuer), 'names who sent it');

@@ -62,6 +62,45 @@ async function sendLogoutToken(sub: string, sid: string | undefined): Promise<vo
   await registered.backchannelLogout(sub, sid);
 }
 
+/**
+ * A logout token signed by the embedded provider's own key, built the way its Client#backchannelLogout
+ * builds one (oidc-provider's IdToken with `use: 'logout'`), with `changes` applied: each refused case
+ * below breaks exactly one rule of §2.6 and nothing else. `sub: undefined` leaves the claim out.
+ */
+async function providerLogoutToken(
+  changes: Record<string, unknown>,
+  options: { clientId?: string; events?: boolean } = {},
+): Promise<string> {
+  // Reached behind the provider's HTTP API; these members are missing from its type definitions.
+  const oidc = stack.provider.provider as unknown as {
+    Client: { find(id: string): Promise<unknown> };
+    IdToken: new (
+      claims: Record<string, unknown>,
+      context: { client: unknown; ctx: undefined },
+    ) => { mask: unknown; set(name: string, value: unknown): void; issue(o: { use: 'logout' }): Promise<string> };
+  };
+  const registered = await oidc.Client.find(options.clientId ?? DEMO_CLIENT.clientId);
+  const { sub, ...extra } = changes;
+  const token = new oidc.IdToken(sub === undefined ? {} : { sub }, { client: registered, ctx: undefined });
+  token.mask = { sub: null };
+  if (options.events !== false) token.set('events', { [BACKCHANNEL_LOGOUT_EVENT]: {} });
+  token.set('jti', randomUUID());
+  for (const [name, value] of Object.entries(extra)) token.set(name, value);
+  return token.issue({ use: 'logout' });
+}
+
+/** The `sub` and `sid` of a browser's login, from its ID token. */
+async function namesOf(browser: Browser): Promise<{ sub: string; sid: string }> {
+  const idToken = (await tokensOf(browser, stack))?.idToken ?? '';
+  const claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as Record<string, string>;
+  assert.ok(claims.sub && claims.sid, 'the ID token carries sub and sid');
+  return { sub: claims.sub, sid: claims.sid };
+}
+
+function postToken(token: string): Promise<Response> {
+  return post(new URLSearchParams({ logout_token: token }).toString());
+}
+
 function post(body: string, contentType = 'application/x-www-form-urlencoded'): Promise<Response> {
   return fetch(`${stack.appUrl}/backchannel-logout`, {
     method: 'POST',
@@ -81,15 +120,41 @@ async function assertRefused(res: Response): Promise<void> {
 describe('POST /backchannel-logout: refused requests', () => {
   it('refuses a token signed with a key the provider does not publish', async () => {
     const browser = await loggedIn();
-    const claims = (await tokensOf(browser, stack))?.idToken;
-    const { sub, sid } = claims
-      ? (JSON.parse(Buffer.from(claims.split('.')[1] ?? '', 'base64url').toString()) as Record<string, string>)
-      : {};
-    assert.ok(sub && sid, 'the ID token carries sub and sid');
-    const token = await forgedToken({ sub, sid });
-    await assertRefused(await post(new URLSearchParams({ logout_token: token }).toString()));
+    await assertRefused(await postToken(await forgedToken(await namesOf(browser))));
     assert.ok(await tokensOf(browser, stack), 'nothing ended');
     assert.equal((await apiCall(browser, stack, '/appointments')).status, 200);
+  });
+
+  // Signed by the provider's real key, each breaking one rule of §2.6: 400, and the login it names lives on.
+  const oneRuleBroken: Array<[string, (names: { sub: string; sid: string }) => Promise<string>]> = [
+    ['a wrong aud (a logout token for another app)', (n) => providerLogoutToken(n, { clientId: OTHER_APP.clientId })],
+    ['a nonce', (n) => providerLogoutToken({ ...n, nonce: 'n-1' })],
+    ['no events claim', (n) => providerLogoutToken(n, { events: false })],
+    ['neither sid nor sub', () => providerLogoutToken({ sub: undefined })],
+    ['an old iat', (n) => providerLogoutToken({ ...n, iat: Math.floor(Date.now() / 1000) - 3600 })],
+  ];
+  for (const [rule, token] of oneRuleBroken) {
+    it(`refuses a provider-signed token with ${rule}, and ends nothing`, async () => {
+      const browser = await loggedIn();
+      await assertRefused(await postToken(await token(await namesOf(browser))));
+      assert.ok(await tokensOf(browser, stack), 'nothing ended');
+      assert.equal((await apiCall(browser, stack, '/appointments')).status, 200);
+    });
+  }
+
+  it('refuses a replayed token: a login made after the first use is not ended by the replay', async () => {
+    const browser = await loggedIn(BOB);
+    const token = await providerLogoutToken(await namesOf(browser));
+    assert.equal((await postToken(token)).status, 200, 'the first use is accepted (a valid token)');
+    assert.equal(await tokensOf(browser, stack), undefined, 'and ends the login');
+    // Signing in again in the same browser: single sign-on, the same provider session and sid.
+    await logIn(stack, browser, BOB);
+    assert.equal(
+      (await namesOf(browser)).sid,
+      JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).sid,
+    );
+    await assertRefused(await postToken(token));
+    assert.ok(await tokensOf(browser, stack), 'the new login lives on');
   });
 
   it('refuses a body that is not form-encoded', async () => {
