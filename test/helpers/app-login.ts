@@ -93,3 +93,11 @@ export async function refreshTokenWorks(stack: Stack, refreshToken: string): Pro
     throw err;
   }
 }
+
+/** The provider's names for a browser's login (`sub`, `sid`), read from its ID token. */
+export async function loginNamesOf(browser: Browser, stack: Stack): Promise<{ sub: string; sid: string }> {
+  const idToken = (await tokensOf(browser, stack))?.idToken ?? '';
+  const claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as Record<string, string>;
+  assert.ok(claims.sub && claims.sid, 'the ID token carries sub and sid');
+  return { sub: claims.sub, sid: claims.sid };
+}

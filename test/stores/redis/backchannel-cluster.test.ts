@@ -10,9 +10,18 @@ import type { RequestListener } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { DEMO_CLIENT } from '../../../src/config/config.js';
 import { createApp } from '../../../src/web/app.js';
-import { ALICE, apiCall, BOB, logIn, refreshTokenWorks, sessionIdOf, tokensOf } from '../../helpers/app-login.js';
+import {
+  ALICE,
+  apiCall,
+  BOB,
+  logIn,
+  loginNamesOf,
+  refreshTokenWorks,
+  sessionIdOf,
+  tokensOf,
+} from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
-import { confirmLogoutAtProvider } from '../../helpers/provider-login.js';
+import { confirmLogoutAtProvider, providerLogoutToken } from '../../helpers/provider-login.js';
 import { startRedisServer, type RedisServer } from '../../helpers/redis-server.js';
 import { startStack, type AppInstance, type Stack } from '../../helpers/stack.js';
 
@@ -87,5 +96,24 @@ describe('back-channel logout with two instances on Redis', () => {
     assert.ok(html.includes(stack.issuer), 'names who sent it');
 
     assert.equal((await apiCall(bob, stack, '/appointments')).status, 200, "another user's login stays");
+  });
+
+  it('a logout token replayed to another instance is refused: the jti is remembered in Redis', async () => {
+    const browser = new Browser();
+    await logIn(stack, browser, BOB);
+    const token = await providerLogoutToken(stack, await loginNamesOf(browser, stack));
+    const post = (url: string) =>
+      fetch(`${url}/backchannel-logout`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }).toString(),
+      });
+    assert.equal((await post(instanceB.url)).status, 200);
+    assert.equal(await tokensOf(browser, stack), undefined);
+    // Signed in again (single sign-on: the same sid), then the same token is sent to a third instance.
+    await logIn(stack, browser, BOB);
+    const instanceC = await stack.addInstance();
+    assert.equal((await post(instanceC.url)).status, 400);
+    assert.ok(await tokensOf(browser, stack), 'the new login lives on');
   });
 });

@@ -9,9 +9,18 @@ import { after, before, describe, it } from 'node:test';
 import { generateKeyPair, SignJWT } from 'jose';
 import { DEMO_CLIENT } from '../../../src/config/config.js';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../../src/oidc/backchannel-logout.js';
-import { ALICE, apiCall, BOB, logIn, refreshTokenWorks, sessionIdOf, tokensOf } from '../../helpers/app-login.js';
+import {
+  ALICE,
+  apiCall,
+  BOB,
+  logIn,
+  loginNamesOf,
+  refreshTokenWorks,
+  sessionIdOf,
+  tokensOf,
+} from '../../helpers/app-login.js';
 import { Browser } from '../../helpers/browser.js';
-import { confirmLogoutAtProvider, loginAtProvider } from '../../helpers/provider-login.js';
+import { confirmLogoutAtProvider, loginAtProvider, providerLogoutToken } from '../../helpers/provider-login.js';
 import * as client from 'openid-client';
 import { startStack, type Stack } from '../../helpers/stack.js';
 
@@ -62,41 +71,6 @@ async function sendLogoutToken(sub: string, sid: string | undefined): Promise<vo
   await registered.backchannelLogout(sub, sid);
 }
 
-/**
- * A logout token signed by the embedded provider's own key, built the way its Client#backchannelLogout
- * builds one (oidc-provider's IdToken with `use: 'logout'`), with `changes` applied: each refused case
- * below breaks exactly one rule of §2.6 and nothing else. `sub: undefined` leaves the claim out.
- */
-async function providerLogoutToken(
-  changes: Record<string, unknown>,
-  options: { clientId?: string; events?: boolean } = {},
-): Promise<string> {
-  // Reached behind the provider's HTTP API; these members are missing from its type definitions.
-  const oidc = stack.provider.provider as unknown as {
-    Client: { find(id: string): Promise<unknown> };
-    IdToken: new (
-      claims: Record<string, unknown>,
-      context: { client: unknown; ctx: undefined },
-    ) => { mask: unknown; set(name: string, value: unknown): void; issue(o: { use: 'logout' }): Promise<string> };
-  };
-  const registered = await oidc.Client.find(options.clientId ?? DEMO_CLIENT.clientId);
-  const { sub, ...extra } = changes;
-  const token = new oidc.IdToken(sub === undefined ? {} : { sub }, { client: registered, ctx: undefined });
-  token.mask = { sub: null };
-  if (options.events !== false) token.set('events', { [BACKCHANNEL_LOGOUT_EVENT]: {} });
-  token.set('jti', randomUUID());
-  for (const [name, value] of Object.entries(extra)) token.set(name, value);
-  return token.issue({ use: 'logout' });
-}
-
-/** The `sub` and `sid` of a browser's login, from its ID token. */
-async function namesOf(browser: Browser): Promise<{ sub: string; sid: string }> {
-  const idToken = (await tokensOf(browser, stack))?.idToken ?? '';
-  const claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as Record<string, string>;
-  assert.ok(claims.sub && claims.sid, 'the ID token carries sub and sid');
-  return { sub: claims.sub, sid: claims.sid };
-}
-
 function postToken(token: string): Promise<Response> {
   return post(new URLSearchParams({ logout_token: token }).toString());
 }
@@ -120,23 +94,26 @@ async function assertRefused(res: Response): Promise<void> {
 describe('POST /backchannel-logout: refused requests', () => {
   it('refuses a token signed with a key the provider does not publish', async () => {
     const browser = await loggedIn();
-    await assertRefused(await postToken(await forgedToken(await namesOf(browser))));
+    await assertRefused(await postToken(await forgedToken(await loginNamesOf(browser, stack))));
     assert.ok(await tokensOf(browser, stack), 'nothing ended');
     assert.equal((await apiCall(browser, stack, '/appointments')).status, 200);
   });
 
   // Signed by the provider's real key, each breaking one rule of §2.6: 400, and the login it names lives on.
   const oneRuleBroken: Array<[string, (names: { sub: string; sid: string }) => Promise<string>]> = [
-    ['a wrong aud (a logout token for another app)', (n) => providerLogoutToken(n, { clientId: OTHER_APP.clientId })],
-    ['a nonce', (n) => providerLogoutToken({ ...n, nonce: 'n-1' })],
-    ['no events claim', (n) => providerLogoutToken(n, { events: false })],
-    ['neither sid nor sub', () => providerLogoutToken({ sub: undefined })],
-    ['an old iat', (n) => providerLogoutToken({ ...n, iat: Math.floor(Date.now() / 1000) - 3600 })],
+    [
+      'a wrong aud (a logout token for another app)',
+      (n) => providerLogoutToken(stack, n, { clientId: OTHER_APP.clientId }),
+    ],
+    ['a nonce', (n) => providerLogoutToken(stack, { ...n, nonce: 'n-1' })],
+    ['no events claim', (n) => providerLogoutToken(stack, n, { events: false })],
+    ['neither sid nor sub', () => providerLogoutToken(stack, { sub: undefined })],
+    ['an old iat', (n) => providerLogoutToken(stack, { ...n, iat: Math.floor(Date.now() / 1000) - 3600 })],
   ];
   for (const [rule, token] of oneRuleBroken) {
     it(`refuses a provider-signed token with ${rule}, and ends nothing`, async () => {
       const browser = await loggedIn();
-      await assertRefused(await postToken(await token(await namesOf(browser))));
+      await assertRefused(await postToken(await token(await loginNamesOf(browser, stack))));
       assert.ok(await tokensOf(browser, stack), 'nothing ended');
       assert.equal((await apiCall(browser, stack, '/appointments')).status, 200);
     });
@@ -144,13 +121,13 @@ describe('POST /backchannel-logout: refused requests', () => {
 
   it('refuses a replayed token: a login made after the first use is not ended by the replay', async () => {
     const browser = await loggedIn(BOB);
-    const token = await providerLogoutToken(await namesOf(browser));
+    const token = await providerLogoutToken(stack, await loginNamesOf(browser, stack));
     assert.equal((await postToken(token)).status, 200, 'the first use is accepted (a valid token)');
     assert.equal(await tokensOf(browser, stack), undefined, 'and ends the login');
     // Signing in again in the same browser: single sign-on, the same provider session and sid.
     await logIn(stack, browser, BOB);
     assert.equal(
-      (await namesOf(browser)).sid,
+      (await loginNamesOf(browser, stack)).sid,
       JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()).sid,
     );
     await assertRefused(await postToken(token));
