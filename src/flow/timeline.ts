@@ -6,6 +6,7 @@
 import type { ClientAuthMethod } from '../config/config.js';
 import type { FlowEvent } from './flow-log.js';
 import type { LoginTrace } from '../session/session-data.js';
+import type { LoginEnding } from '../tokens/login-index.js';
 
 export interface SpecLink {
   readonly label: string;
@@ -37,6 +38,11 @@ const RFC = (n: number, section: string, label: string): SpecLink => ({
 const OIDC_CORE = (anchor: string, label: string): SpecLink => ({
   label,
   href: `https://openid.net/specs/openid-connect-core-1_0.html#${anchor}`,
+});
+
+const BACKCHANNEL = (section: string, anchor: string, label: string): SpecLink => ({
+  label: `OpenID Connect Back-Channel Logout 1.0 §${section} ${label}`,
+  href: `https://openid.net/specs/openid-connect-backchannel-1_0.html#${anchor}`,
 });
 
 /** Shows enough of a random value to recognise it, not enough to use it. */
@@ -275,4 +281,56 @@ function describeEvent(event: FlowEvent): TimelineStep {
         tone: 'info',
       };
   }
+}
+
+const MATCHED = {
+  sid: 'sid: the provider session this login was made in',
+  sub: 'sub: this user (every login of theirs, or narrowing a sid)',
+} as const;
+
+/**
+ * The last step of a login ended from elsewhere: by the provider's logout
+ * token (who sent it, which claims named this login, what was revoked), or by
+ * the user from another device. Shown on the "you were signed out" page.
+ */
+export function describeEnding(ending: LoginEnding): TimelineStep {
+  const revoked: readonly [string, string] = [
+    'refresh token',
+    ending.refreshTokenRevoked
+      ? 'revoked at the provider (RFC 7009)'
+      : 'none held, or the provider offers no revocation endpoint',
+  ];
+  if (ending.by === 'user') {
+    return {
+      kind: 'ended_by_user',
+      at: ending.at,
+      title: 'Signed out from another device',
+      what: `You signed this session out from the Sessions list of your profile, in ${ending.from}.`,
+      why: 'Ending a session must work from anywhere: the tokens were deleted on the server and the refresh token revoked, so this browser holds nothing that still works.',
+      facts: [['ended from', ending.from], ['tokens', 'deleted on the server'], revoked],
+      specs: [RFC(7009, '2', 'RFC 7009 §2 Token revocation')],
+      tone: 'info',
+    };
+  }
+  return {
+    kind: 'backchannel_logout',
+    at: ending.at,
+    title: 'Logout token received from your identity provider',
+    what: 'Your session at the identity provider ended (you signed out there, another app signed you out, or an administrator ended it). The provider then called this app directly, server to server, with a signed logout token.',
+    why: 'Without it this app would keep you signed in, and keep refreshing your tokens, after you signed out at the provider. The token was checked before anything ended: its signature against the provider’s keys, issuer, audience, age, the logout event, no nonce, and a jti never seen before.',
+    facts: [
+      ['sent by', ending.issuer],
+      ...ending.matched.map((claim) => ['matched', MATCHED[claim]] as const),
+      ['tokens', 'deleted on the server'],
+      revoked,
+    ],
+    specs: [
+      BACKCHANNEL('2.4', 'LogoutToken', 'Logout token'),
+      BACKCHANNEL('2.5', 'BCRequest', 'Back-channel logout request'),
+      BACKCHANNEL('2.6', 'Validation', 'Logout token validation'),
+      BACKCHANNEL('2.7', 'BCActions', 'Actions on a valid logout request'),
+      RFC(7009, '2', 'RFC 7009 §2 Token revocation'),
+    ],
+    tone: 'info',
+  };
 }

@@ -143,13 +143,24 @@ export class TokenService {
 
   /**
    * Rolls the token record's expiry with the session's activity, at most once
-   * per keep-alive interval. Best-effort, like the session's own touch: a
-   * failed touch only means the record expires at its previous time.
+   * per keep-alive interval, and records the activity as the login's "last
+   * seen" (login-index.ts) under the same limit: one small write per
+   * interval, however many requests the session makes. Best-effort, like the
+   * session's own touch: a failed touch only means the record expires at its
+   * previous time.
    */
   keepAlive(sessionId: string): Promise<void> {
     if (this.#recentlyTouched.has(sessionId)) return Promise.resolve();
     this.#recentlyTouched.set(sessionId, true);
-    return this.#deps.store.touch(sessionId, this.#recordTtlSeconds).catch(() => undefined);
+    return Promise.allSettled([
+      this.#deps.store.touch(sessionId, this.#recordTtlSeconds),
+      this.#deps.logins?.seen(sessionId, this.#now()),
+    ]).then(() => undefined);
+  }
+
+  /** Whether a login last active at `lastSeenAt` has been idle longer than its token record lives. */
+  idledOut(lastSeenAt: number): boolean {
+    return this.#now() - lastSeenAt > this.#recordTtlSeconds * 1000;
   }
 
   /**
@@ -160,11 +171,20 @@ export class TokenService {
    * the tokens it held (logout needs the ID token for the provider's logout).
    */
   async endLogin(sessionId: string, options: { revoke?: boolean } = {}): Promise<TokenSet | undefined> {
+    return (await this.endLoginReporting(sessionId, options)).tokens;
+  }
+
+  /** `endLogin`, also telling whether a refresh token was revoked at the provider (for the flow inspector). */
+  async endLoginReporting(
+    sessionId: string,
+    options: { revoke?: boolean } = {},
+  ): Promise<{ tokens: TokenSet | undefined; refreshTokenRevoked: boolean }> {
     const tokens = await this.#deps.store.delete(sessionId);
     this.#retries.delete(sessionId);
     await Promise.all([this.#deps.flowLog.delete(sessionId), this.#deps.logins?.remove(sessionId)]);
-    if (tokens?.refreshToken && options.revoke !== false) await this.#revoke(tokens.refreshToken);
-    return tokens;
+    const refreshTokenRevoked =
+      tokens?.refreshToken !== undefined && options.revoke !== false && (await this.#revoke(tokens.refreshToken));
+    return { tokens, refreshTokenRevoked };
   }
 
   /** Returns tokens whose access token (the default API's) is usable now, refreshing if needed. */
@@ -376,9 +396,9 @@ export class TokenService {
     return failure;
   }
 
-  async #revoke(refreshToken: string): Promise<void> {
-    if (!this.#deps.provider.ready) return;
-    await revokeRefreshToken(this.#deps.provider.get(), refreshToken, this.#deps.logger);
+  async #revoke(refreshToken: string): Promise<boolean> {
+    if (!this.#deps.provider.ready) return false;
+    return revokeRefreshToken(this.#deps.provider.get(), refreshToken, this.#deps.logger);
   }
 }
 

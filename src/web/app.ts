@@ -21,7 +21,8 @@ import { m2mRoutes } from './routes/m2m.routes.js';
 import { jwksRoutes } from './routes/jwks.routes.js';
 import { pageRoutes } from './routes/pages.routes.js';
 import { absoluteTimeout, sessionMiddleware } from '../session/session-middleware.js';
-import { endedAtProvider } from './ended-at-provider.js';
+import { endedLoginNotice } from './ended-login-notice.js';
+import { sessionsRoutes } from './routes/sessions.routes.js';
 
 const NAV = [
   { key: 'home', href: '/', label: 'Home' },
@@ -81,8 +82,9 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(sessionApiRoutes(deps));
   app.use(authRoutes(deps));
   // After the sign-in routes: /login and /callback replace an ended login themselves.
-  app.use(endedAtProvider(deps.logins));
+  app.use(endedLoginNotice(deps.logins));
   app.use(pageRoutes(deps));
+  app.use(sessionsRoutes(deps));
   app.use(m2mRoutes(deps));
 
   app.use(notFound);

@@ -19,6 +19,8 @@ const HEADINGS: Record<string, string> = {
   csrf_check_failed: 'Request refused',
   rate_limited: 'Too many requests',
   signed_out_at_provider: 'You were signed out',
+  signed_out_elsewhere: 'You were signed out',
+  session_not_found: 'Session not found',
 };
 
 const SPEC_LINKS: Record<string, { href: string; label: string }> = {
@@ -56,6 +58,7 @@ const LOGIN_RETRY_CODES = new Set([
   'missing_id_token',
   'provider_unavailable',
   'signed_out_at_provider',
+  'signed_out_elsewhere',
 ]);
 
 /** `/api/*` and the pages' own JSON endpoints `/session/*` always answer errors in JSON; elsewhere, by `Accept`. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FlowEvent } from '../../src/flow/flow-log.js';
-import { buildTimeline, shorten } from '../../src/flow/timeline.js';
+import { buildTimeline, describeEnding, shorten } from '../../src/flow/timeline.js';
 import type { LoginTrace } from '../../src/session/session-data.js';
 
 const STATE = 'Qm9ndXMtc3RhdGUtdmFsdWUtZm9yLXRlc3Rz';
@@ -96,5 +96,31 @@ describe('buildTimeline', () => {
     assert.match(second?.why ?? '', /api_not_authorized/);
     assert.ok(second?.facts.some(([name, value]) => name === 'audience' && value === 'https://admin.example/'));
     assert.ok(second?.specs.some((spec) => spec.label === 'Auth0 multi-resource refresh token'));
+  });
+});
+
+describe('describeEnding', () => {
+  it('a back-channel logout: who sent it, which claims matched, what was revoked, with §2.4–2.7', () => {
+    const step = describeEnding({
+      by: 'provider',
+      at: 9_000,
+      issuer: 'https://op.example/',
+      matched: ['sid', 'sub'],
+      refreshTokenRevoked: true,
+    });
+    const facts = Object.fromEntries(step.facts.map(([name, value]) => [`${name}:${value}`, true]));
+    assert.ok(facts['sent by:https://op.example/']);
+    assert.equal(step.facts.filter(([name]) => name === 'matched').length, 2);
+    assert.ok(step.facts.some(([name, value]) => name === 'refresh token' && /revoked at the provider/.test(value)));
+    assert.deepEqual(
+      step.specs.filter((s) => s.href.includes('openid-connect-backchannel-1_0')).map((s) => s.label.split(' ')[5]),
+      ['§2.4', '§2.5', '§2.6', '§2.7'],
+    );
+  });
+
+  it('says so when no refresh token was revoked, and names the device for a sign-out by the user', () => {
+    const step = describeEnding({ by: 'user', at: 9_000, from: 'Safari on iOS', refreshTokenRevoked: false });
+    assert.match(step.what, /Safari on iOS/);
+    assert.ok(step.facts.some(([name, value]) => name === 'refresh token' && /none held/.test(value)));
   });
 });

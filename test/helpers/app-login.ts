@@ -1,6 +1,7 @@
 /** Logging in to the app through the real embedded provider, and reading the session behind a cookie. */
 import assert from 'node:assert/strict';
 import type session from 'express-session';
+import * as client from 'openid-client';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
 import type { TokenSet } from '../../src/oidc/tokens.js';
 import type { Browser } from './browser.js';
@@ -80,4 +81,23 @@ export function apiCall(browser: Browser, stack: Stack, path: string, init: Requ
     ...init,
     headers: { 'X-CSRF': '1', Accept: 'application/json', ...(init.headers as Record<string, string> | undefined) },
   });
+}
+
+/** Whether the provider still honours this refresh token (RFC 6749 §6): false once it is revoked. */
+export async function refreshTokenWorks(stack: Stack, refreshToken: string): Promise<boolean> {
+  try {
+    await client.refreshTokenGrant(stack.services.provider.get(), refreshToken);
+    return true;
+  } catch (err) {
+    if (err instanceof client.ResponseBodyError && err.error === 'invalid_grant') return false;
+    throw err;
+  }
+}
+
+/** The provider's names for a browser's login (`sub`, `sid`), read from its ID token. */
+export async function loginNamesOf(browser: Browser, stack: Stack): Promise<{ sub: string; sid: string }> {
+  const idToken = (await tokensOf(browser, stack))?.idToken ?? '';
+  const claims = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as Record<string, string>;
+  assert.ok(claims.sub && claims.sid, 'the ID token carries sub and sid');
+  return { sub: claims.sub, sid: claims.sid };
 }

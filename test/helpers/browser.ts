@@ -47,6 +47,12 @@ export class Browser {
 
   #jar = new CookieJar(undefined, { allowSecureOnLocal: true, rejectPublicSuffixes: false });
   readonly #entries = new WeakMap<Response, LogEntry>();
+  readonly #userAgent: string | undefined;
+
+  /** `userAgent`: sent on every request (the app shows its browser family on the Sessions list). */
+  constructor(options: { userAgent?: string } = {}) {
+    this.#userAgent = options.userAgent;
+  }
 
   /** Sends a request with this browser's cookies; records and stores the response's cookies. */
   async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
@@ -54,6 +60,7 @@ export class Browser {
     const headers = new Headers(init.headers);
     const cookieHeader = this.cookiesFor(target);
     if (cookieHeader && !headers.has('cookie')) headers.set('cookie', cookieHeader);
+    if (this.#userAgent && !headers.has('user-agent')) headers.set('user-agent', this.#userAgent);
 
     const response = await fetch(target, { ...init, headers, redirect: 'manual' });
     for (const header of response.headers.getSetCookie())

@@ -2,7 +2,11 @@
  * Drives the demo identity provider's HTML pages (src/demo/identity-provider/, views/provider)
  * with a {@link Browser}: sign in, consent, and RP-initiated logout confirmation.
  */
+import { randomUUID } from 'node:crypto';
+import { DEMO_CLIENT } from '../../src/config/config.js';
+import { BACKCHANNEL_LOGOUT_EVENT } from '../../src/oidc/backchannel-logout.js';
 import type { Browser, FollowResult } from './browser.js';
+import type { Stack } from './stack.js';
 import { errorMessageOf, parseForms, type ParsedForm } from './html-forms.js';
 
 // Tests that drive the provider's pages read them with the one form parser.
@@ -119,4 +123,32 @@ export async function confirmLogoutAtProvider(
   const posted = await browser.post(action, values);
   const followed = await browser.followRedirects(posted, action, followOptions);
   return { ...followed, urls: [...page.urls, action.href, ...followed.urls] };
+}
+
+/**
+ * A logout token signed by the embedded provider's own key, built the way its Client#backchannelLogout
+ * builds one (oidc-provider's IdToken with `use: 'logout'`), with `changes` applied: each refused case
+ * below breaks exactly one rule of §2.6 and nothing else. `sub: undefined` leaves the claim out.
+ */
+export async function providerLogoutToken(
+  stack: Pick<Stack, 'provider'>,
+  changes: Record<string, unknown>,
+  options: { clientId?: string; events?: boolean } = {},
+): Promise<string> {
+  // Reached behind the provider's HTTP API; these members are missing from its type definitions.
+  const oidc = stack.provider.provider as unknown as {
+    Client: { find(id: string): Promise<unknown> };
+    IdToken: new (
+      claims: Record<string, unknown>,
+      context: { client: unknown; ctx: undefined },
+    ) => { mask: unknown; set(name: string, value: unknown): void; issue(o: { use: 'logout' }): Promise<string> };
+  };
+  const registered = await oidc.Client.find(options.clientId ?? DEMO_CLIENT.clientId);
+  const { sub, ...extra } = changes;
+  const token = new oidc.IdToken(sub === undefined ? {} : { sub }, { client: registered, ctx: undefined });
+  token.mask = { sub: null };
+  if (options.events !== false) token.set('events', { [BACKCHANNEL_LOGOUT_EVENT]: {} });
+  token.set('jti', randomUUID());
+  for (const [name, value] of Object.entries(extra)) token.set(name, value);
+  return token.issue({ use: 'logout' });
 }

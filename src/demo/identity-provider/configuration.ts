@@ -10,7 +10,8 @@ import { errors, type Configuration, type KoaContextWithOIDC, type ResourceServe
 
 import { findDemoAccountBySub, type DemoAccount } from '../demo-accounts.js';
 import { createMemoryAdapterFactory } from './adapter.js';
-import type { DemoClient, DemoProviderSettings, DemoResourceServer } from './options.js';
+import { registeredClients } from './clients.js';
+import type { DemoProviderSettings, DemoResourceServer } from './options.js';
 import type { OrganizationLedger } from './organizations.js';
 import { generateSigningKeys } from './signing-keys.js';
 import type { DemoProviderProfile } from './profiles/index.js';
@@ -68,31 +69,7 @@ export async function buildConfiguration(
 
   return {
     adapter: createMemoryAdapterFactory({ refreshTokenReuseLeewaySeconds: profile.rotation.reuseLeewaySeconds }),
-    clients: [
-      {
-        client_id: webClient.clientId,
-        ...clientAuthMetadata(webClient),
-        client_name: webClient.clientName ?? webClient.clientId,
-        id_token_signed_response_alg: profile.idTokenSigningAlgs[0],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [`${appBaseUrl}/callback`],
-        post_logout_redirect_uris: [`${appBaseUrl}/`],
-        // OpenID Connect Back-Channel Logout 1.0 §2.2: where logout tokens go, and `sid` in them
-        // (and in ID tokens) so one provider session's logins can be told apart from the user's others.
-        ...(backchannelLogout
-          ? { backchannel_logout_uri: backchannelLogoutUri, backchannel_logout_session_required: true }
-          : {}),
-      },
-      ...settings.m2mClients.map((client) => ({
-        client_id: client.clientId,
-        ...clientAuthMetadata(client),
-        client_name: client.clientName ?? client.clientId,
-        grant_types: ['client_credentials'],
-        response_types: [],
-        redirect_uris: [],
-      })),
-    ],
+    clients: registeredClients(settings, profile, backchannelLogout ? backchannelLogoutUri : undefined),
     jwks: { keys: settings.signingKeys ?? (await generateSigningKeys(profile.idTokenSigningAlgs)) },
     // oidc-provider refuses outgoing requests to loopback addresses (SSRF protection, its `dispatcher`);
     // the demo app it sends logout tokens to and fetches client keys from is on this machine, so
@@ -277,18 +254,6 @@ export async function buildConfiguration(
       Grant: FOURTEEN_DAYS,
     },
   };
-}
-
-/**
- * How a client authenticates (RFC 7591 §2): a secret, or `private_key_jwt` with the public keys
- * the provider fetches from `jwks_uri` (and fetches again, once its copy is stale, when an
- * assertion names a `kid` it does not know: that is what makes the client's key rotation work).
- */
-function clientAuthMetadata(client: DemoClient): Record<string, string> {
-  if (client.authMethod === 'private_key_jwt') {
-    return { token_endpoint_auth_method: client.authMethod, jwks_uri: client.jwksUri ?? '' };
-  }
-  return { token_endpoint_auth_method: client.authMethod, client_secret: client.clientSecret ?? '' };
 }
 
 function accountClaims(account: DemoAccount): { sub: string; [claim: string]: unknown } {

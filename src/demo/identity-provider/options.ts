@@ -45,6 +45,12 @@ export interface DemoProviderOptions {
   webClient: DemoClient;
   /** Machine-to-machine clients (`client_credentials` only); `scope` lists the API scopes each may get. */
   m2mClients: Array<DemoClient & { scope: string }>;
+  /**
+   * Other web apps of the same provider (sign-in and RP-initiated logout only, no API scopes). Signing
+   * out from one of them ends the user's session here, and this provider then sends the BFF a logout
+   * token (OpenID Connect Back-Channel Logout 1.0): what the tests use to show that path.
+   */
+  otherApps?: Array<DemoClient & { redirectUri: string; postLogoutRedirectUri: string }>;
   /** The demo API (resource server): its audience and the scopes users and M2M clients may receive. */
   api: DemoResourceServer;
   /** More APIs (the management API, a test's second API): each its own audience and scopes. */
@@ -161,14 +167,14 @@ export function validateOptions(options: DemoProviderOptions): DemoProviderSetti
     const overlap = api.userScopes.filter((scope) => api.m2mScopes.includes(scope));
     if (overlap.length) problems.push(`api.userScopes and api.m2mScopes must not overlap (${overlap.join(', ')})`);
   }
-  for (const client of [options.webClient, ...options.m2mClients]) {
+  for (const client of [options.webClient, ...options.m2mClients, ...(options.otherApps ?? [])]) {
     if (client.authMethod === 'private_key_jwt' ? !client.jwksUri : !client.clientSecret) {
       problems.push(
         `client ${client.clientId}: ${client.authMethod} needs ${client.authMethod === 'private_key_jwt' ? 'jwksUri' : 'clientSecret'}`,
       );
     }
   }
-  const ids = [options.webClient, ...options.m2mClients].map((client) => client.clientId);
+  const ids = [options.webClient, ...options.m2mClients, ...(options.otherApps ?? [])].map((client) => client.clientId);
   if (new Set(ids).size !== ids.length) problems.push('client ids must be unique');
   if (problems.length) {
     throw new TypeError(`invalid demo identity provider options: ${problems.join('; ')}`);

@@ -4,52 +4,79 @@
  * `dispose`, so an evicted or expired login leaves no trace in them.
  */
 import { LRUCache } from 'lru-cache';
-import type { LoginIndex, LoginRef } from '../../tokens/login-index.js';
+import type { LoginEnding, LoginIndex, LoginRecord, LoginSummary } from '../../tokens/login-index.js';
 import { expiringLru, ttlMs } from '../ttl.js';
+
+/** An indexed login; `lastSeenAt` changes in place (a `set` would dispose the entry and unlink it). */
+interface Entry {
+  readonly login: LoginRecord;
+  lastSeenAt: number;
+}
 
 export class MemoryLoginIndex implements LoginIndex {
   readonly #bySid = new Map<string, Set<string>>();
   readonly #bySub = new Map<string, Set<string>>();
-  readonly #logins: LRUCache<string, LoginRef>;
-  readonly #ended: LRUCache<string, true>;
+  readonly #logins: LRUCache<string, Entry>;
+  readonly #ended: LRUCache<string, LoginEnding>;
 
   constructor(maxEntries: number) {
-    this.#logins = new LRUCache<string, LoginRef>({
+    this.#logins = new LRUCache<string, Entry>({
       max: maxEntries,
       ttl: 24 * 60 * 60 * 1000,
       ttlAutopurge: true,
-      dispose: (login, sessionId) => {
+      dispose: ({ login }, sessionId) => {
         unlink(this.#bySub, login.sub, sessionId);
         if (login.sid) unlink(this.#bySid, login.sid, sessionId);
       },
     });
-    this.#ended = expiringLru<true>(maxEntries);
+    this.#ended = expiringLru<LoginEnding>(maxEntries);
   }
 
-  async add(sessionId: string, login: LoginRef, ttlSeconds: number): Promise<void> {
-    this.#logins.set(sessionId, { sub: login.sub, sid: login.sid }, { ttl: ttlMs(ttlSeconds, 1000) });
-    link(this.#bySub, login.sub, sessionId);
-    if (login.sid) link(this.#bySid, login.sid, sessionId);
+  async add(sessionId: string, login: LoginRecord, ttlSeconds: number): Promise<void> {
+    const { sub, sid, createdAt, browser } = login;
+    this.#logins.set(
+      sessionId,
+      { login: { sub, sid, createdAt, browser }, lastSeenAt: createdAt },
+      { ttl: ttlMs(ttlSeconds, 1000) },
+    );
+    link(this.#bySub, sub, sessionId);
+    if (sid) link(this.#bySid, sid, sessionId);
   }
 
   async find(match: { sid?: string | undefined; sub?: string | undefined }): Promise<string[]> {
     const candidates = match.sid ? this.#bySid.get(match.sid) : match.sub ? this.#bySub.get(match.sub) : undefined;
     return [...(candidates ?? [])].filter((id) => {
-      const login = this.#logins.get(id);
-      return login !== undefined && (match.sub === undefined || login.sub === match.sub);
+      const entry = this.#logins.get(id);
+      return entry !== undefined && (match.sub === undefined || entry.login.sub === match.sub);
     });
+  }
+
+  async listForUser(sub: string): Promise<LoginSummary[]> {
+    return [...(this.#bySub.get(sub) ?? [])].flatMap((sessionId) => {
+      const entry = this.#logins.get(sessionId);
+      if (!entry) return [];
+      const { createdAt, browser } = entry.login;
+      return [{ sessionId, createdAt, browser, lastSeenAt: entry.lastSeenAt }];
+    });
+  }
+
+  async seen(sessionId: string, at: number): Promise<void> {
+    const entry = this.#logins.get(sessionId);
+    if (entry) entry.lastSeenAt = Math.max(entry.lastSeenAt, at);
   }
 
   async remove(sessionId: string): Promise<void> {
     this.#logins.delete(sessionId);
   }
 
-  async markEndedAtProvider(sessionId: string, ttlSeconds: number): Promise<void> {
-    this.#ended.set(sessionId, true, { ttl: ttlMs(ttlSeconds, 1000) });
+  async markEnded(sessionId: string, ending: LoginEnding, ttlSeconds: number): Promise<void> {
+    this.#ended.set(sessionId, ending, { ttl: ttlMs(ttlSeconds, 1000) });
   }
 
-  async takeEndedAtProvider(sessionId: string): Promise<boolean> {
-    return this.#ended.delete(sessionId);
+  async takeEnded(sessionId: string): Promise<LoginEnding | undefined> {
+    const ending = this.#ended.get(sessionId);
+    this.#ended.delete(sessionId);
+    return ending;
   }
 }
 

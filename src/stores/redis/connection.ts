@@ -17,6 +17,13 @@ import { metrics } from '../../observability/metrics.js';
 
 export type RedisClient = RedisClientType;
 
+/** GET and DEL in one step (GETDEL needs Redis 6.2): KEYS[1]'s value, now removed, or nil. */
+export const TAKE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current then redis.call('DEL', KEYS[1]) end
+return current
+`;
+
 /** Redis could not be reached or did not answer in time: a 503 for the visitor, details in `cause`. */
 export class RedisUnavailableError extends SessionStoreUnavailableError {
   readonly operation: string;

@@ -21,7 +21,7 @@ import { LRUCache } from 'lru-cache';
 import type { TokenSet } from '../../oidc/tokens.js';
 import type { TokenStore } from '../../tokens/token-store.js';
 import type { AtRestCipher } from './at-rest-cipher.js';
-import type { RedisConnection } from './connection.js';
+import { TAKE_SCRIPT, type RedisConnection } from './connection.js';
 import { ttlMs } from '../ttl.js';
 
 /** KEYS[1] token key; ARGV[1] value, ARGV[2] new version, ARGV[3] TTL in ms. Returns 1 when written. */
@@ -32,13 +32,6 @@ local version = tonumber(string.match(current, '^(%d+):'))
 if version == nil or version ~= tonumber(ARGV[2]) - 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return 1
-`;
-
-/** GET and DEL in one step (GETDEL needs Redis 6.2): the record a login ending removes. */
-const TAKE = `
-local current = redis.call('GET', KEYS[1])
-if current then redis.call('DEL', KEYS[1]) end
-return current
 `;
 
 export function tokenKey(keyPrefix: string, sessionId: string): string {
@@ -104,7 +97,7 @@ export class RedisTokenStore implements TokenStore {
     const key = tokenKey(this.#redis.keyPrefix, sessionId);
     const cached = this.#decrypted.get(sessionId);
     this.#decrypted.delete(sessionId);
-    const reply = await this.#redis.evalScript('tokens.delete', TAKE, [key], []);
+    const reply = await this.#redis.evalScript('tokens.delete', TAKE_SCRIPT, [key], []);
     if (typeof reply !== 'string') return undefined;
     return cached?.raw === reply ? cached.tokens : this.#decode(key, reply);
   }

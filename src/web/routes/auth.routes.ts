@@ -3,18 +3,18 @@
  * Handlers stay short: read the session, call one service, write the session.
  */
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import * as client from 'openid-client';
 import type { AppDeps } from '../../services.js';
 import { fetchUserClaims, finishLogin, matchPendingLogin } from '../../oidc/callback.js';
 import { startLogin, pickPassThroughParameters } from '../../oidc/login.js';
-import { buildLogoutRedirect, leavesForProvider } from '../../oidc/logout.js';
+import { leavesForProvider } from '../../oidc/logout.js';
 import { tokenEndpointParameters } from '../../oidc/token-request.js';
 import { checkIdTokenContext } from '../../oidc/id-token-checks.js';
 import { newCsrfToken, requireSameOriginForm } from '../csrf.js';
 import { noStore } from '../security-headers.js';
 import { addPendingLogin, loginTrace } from '../../session/session-data.js';
-import { sessionCookieOptions } from '../../session/session-cookie.js';
-import { destroySession, regenerateSession, saveSession } from '../../session/session-middleware.js';
+import { regenerateSession, saveSession } from '../../session/session-middleware.js';
+import { browserFamily } from '../browser-family.js';
+import { signOutHere } from '../sign-out.js';
 import { rateLimiter } from '../rate-limit.js';
 import { metrics, recordLoginFailure } from '../../observability/metrics.js';
 
@@ -105,14 +105,20 @@ export function authRoutes({ config, provider, tokens, flowLog, logins, logger, 
       ...(userinfo.claims ? { userinfo: userinfo.claims } : {}),
       ...(userinfo.error ? { userinfoError: userinfo.error } : {}),
     };
-    req.session.authenticatedAt = Date.now();
+    const authenticatedAt = Date.now();
+    req.session.authenticatedAt = authenticatedAt;
     req.session.csrfToken = newCsrfToken();
     // Other tabs' logins stay possible: they belong to this same browser.
     if (Object.keys(pendingLogins).length > 0) req.session.pendingLogins = pendingLogins;
     await tokens.saveLogin(req.sessionID, outcome.tokens);
     // So a logout token (by `sid` or `sub`) finds this login on any instance (Back-Channel Logout 1.0 §2.7).
     const sid = typeof outcome.claims.sid === 'string' ? outcome.claims.sid : undefined;
-    await logins.add(req.sessionID, { sub: outcome.claims.sub, sid }, config.session.absoluteSeconds);
+    // With what the Sessions list shows of it: when, and the browser's family (never the whole User-Agent).
+    await logins.add(
+      req.sessionID,
+      { sub: outcome.claims.sub, sid, createdAt: authenticatedAt, browser: browserFamily(req.get('user-agent')) },
+      config.session.absoluteSeconds,
+    );
     await flowLog.saveLoginTrace(req.sessionID, loginTrace(login, outcome, Date.now()));
     await saveSession(req);
     logger.info({ sub: outcome.claims.sub }, 'login completed');
@@ -140,28 +146,8 @@ export function authRoutes({ config, provider, tokens, flowLog, logins, logger, 
     noStore,
     express.urlencoded({ extended: false, limit: '2kb' }),
     requireSameOriginForm(config.baseUrl.origin),
-    async (req, res) => {
-      // Ends the login and revokes its refresh token (token-service.ts).
-      const held = await tokens.endLogin(req.sessionID);
-      let configuration: client.Configuration | undefined;
-      try {
-        configuration = provider.get();
-      } catch {
-        configuration = undefined; // Provider down: still end our session.
-      }
-      await destroySession(req);
-      res.clearCookie(config.session.cookieName, sessionCookieOptions(config.session));
-      const target = configuration
-        ? buildLogoutRedirect(configuration, {
-            idToken: held?.idToken,
-            postLogoutRedirectUri: config.postLogoutRedirectUri,
-            clientId: config.oidc.clientId,
-            style: config.oidc.logout,
-            sendIdTokenHint: config.oidc.logoutIdTokenHint,
-          })
-        : '/';
-      res.redirect(303, target);
-    },
+    // Ends the login and revokes its refresh token (token-service.ts), then RP-initiated logout.
+    (req, res) => signOutHere(req, res, { config, provider, tokens }),
   );
 
   return router;

@@ -8,6 +8,7 @@ import { LoginRequiredError } from '../../errors.js';
 import { DEFAULT_API_NAME } from '../../config/apis.js';
 import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
+import { listUserLogins } from '../../tokens/user-logins.js';
 
 /** Header and claims of a JWT, or `opaque` when the token is not one. Never the token itself. */
 function decodeForDisplay(label: string, token: string | undefined) {
@@ -19,7 +20,7 @@ function decodeForDisplay(label: string, token: string | undefined) {
   }
 }
 
-export function pageRoutes({ config, tokens, flowLog, clientKeys }: AppDeps): Router {
+export function pageRoutes({ config, tokens, flowLog, logins, clientKeys }: AppDeps): Router {
   const router = Router();
   const clientAuthentication = describeClientAuthentication(config.oidc.authMethod, clientKeys);
   const timelineContext = {
@@ -35,8 +36,9 @@ export function pageRoutes({ config, tokens, flowLog, clientKeys }: AppDeps): Ro
     res.render('home', { active: 'home' });
   });
 
-  router.get('/profile', noStore, requireLogin, (req, res) => {
-    res.render('profile', { active: 'profile', authenticatedAt: req.session.authenticatedAt });
+  router.get('/profile', noStore, requireLogin, async (req, res) => {
+    const sessions = await listUserLogins(req.session.user?.sub ?? '', req.sessionID, { logins, tokens });
+    res.render('profile', { active: 'profile', authenticatedAt: req.session.authenticatedAt, sessions });
   });
 
   router.get('/console', noStore, requireLogin, (_req, res) => {
