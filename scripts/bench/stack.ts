@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './free-port.js';
 import { BenchChild } from './ipc.js';
-import { DEMO_API_AUDIENCE, DEMO_CLIENT, DEMO_USER_SCOPES } from '../../src/config/config.js';
+import { demoAppEnvironment } from '../../src/demo/app-environment.js';
 import { APP_CODE, BENCH_LOG_LEVEL, ROOT } from './options.js';
 
 /** Every child process still running. */
@@ -67,14 +67,7 @@ function productionEnv(providerPort: number, apiPort: number): Record<string, st
   return {
     NODE_ENV: 'production',
     BENCH_APP_CODE: 'dist',
-    OIDC_ISSUER: `http://127.0.0.1:${providerPort}`,
-    OIDC_CLIENT_ID: DEMO_CLIENT.clientId,
-    OIDC_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
-    OIDC_RESOURCE: DEMO_API_AUDIENCE,
-    OIDC_SCOPE: `openid profile email offline_access ${DEMO_USER_SCOPES}`,
-    // oidc-provider issues a refresh token for offline_access only after a consent prompt (OIDC Core §11).
-    OIDC_PROMPT: 'consent',
-    API_BASE_URL: `http://127.0.0.1:${apiPort}/`,
+    ...demoAppEnvironment(`http://127.0.0.1:${providerPort}`, `http://127.0.0.1:${apiPort}/`),
   };
 }
 

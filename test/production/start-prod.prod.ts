@@ -12,7 +12,8 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DEMO_API_AUDIENCE, DEMO_CLIENT, DEMO_USER_SCOPES } from '../../src/config/config.js';
+import { DEMO_CLIENT } from '../../src/config/config.js';
+import { demoAppEnvironment } from '../../src/demo/app-environment.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { ALICE } from '../helpers/app-login.js';
 import { Browser } from '../helpers/browser.js';
@@ -102,13 +103,7 @@ describe('npm run start:prod from a production install (npm ci --omit=dev)', () 
     app = start('npm', ['run', 'start:prod'], installDir, {
       PORT: String(appPort),
       BASE_URL: appUrl,
-      OIDC_ISSUER: issuer,
-      OIDC_CLIENT_ID: DEMO_CLIENT.clientId,
-      OIDC_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
-      OIDC_RESOURCE: DEMO_API_AUDIENCE,
-      OIDC_SCOPE: `openid profile email offline_access ${DEMO_USER_SCOPES}`,
-      OIDC_PROMPT: 'consent',
-      API_BASE_URL: `http://127.0.0.1:${apiPort}/`,
+      ...demoAppEnvironment(issuer, `http://127.0.0.1:${apiPort}/`),
       SESSION_SECRET,
       LOG_LEVEL: 'info',
     });
