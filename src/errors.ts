@@ -165,6 +165,14 @@ export class CsrfHeaderMissingError extends AppError {
   }
 }
 
+/** A form post failed the same-origin or form-token check (web/csrf.ts). */
+export class CsrfCheckFailedError extends AppError {
+  constructor() {
+    super(403, 'csrf_check_failed', 'This form was not submitted from this site, or it has expired. Please try again.');
+    this.name = 'CsrfCheckFailedError';
+  }
+}
+
 /** A client went over its request budget (web/rate-limit.ts). */
 export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number) {

@@ -23,14 +23,17 @@ import { pageRoutes } from './routes/pages.routes.js';
 import { absoluteTimeout, sessionMiddleware } from '../session/session-middleware.js';
 import { endedLoginNotice } from './ended-login-notice.js';
 import { sessionsRoutes } from './routes/sessions.routes.js';
+import { languageRoutes } from './routes/language.routes.js';
+import { localize } from './localization.js';
 
+/** The header's links; each label is the catalogue key `common:nav.<key>`. */
 const NAV = [
-  { key: 'home', href: '/', label: 'Home' },
-  { key: 'profile', href: '/profile', label: 'Profile' },
-  { key: 'console', href: '/console', label: 'API console' },
-  { key: 'm2m', href: '/m2m', label: 'Machine-to-machine' },
-  { key: 'flow', href: '/flow', label: 'How it works' },
-  { key: 'tokens', href: '/tokens', label: 'Tokens' },
+  { key: 'home', href: '/' },
+  { key: 'profile', href: '/profile' },
+  { key: 'console', href: '/console' },
+  { key: 'm2m', href: '/m2m' },
+  { key: 'flow', href: '/flow' },
+  { key: 'tokens', href: '/tokens' },
 ] as const;
 
 export function createApp(deps: AppDeps): RequestListener {
@@ -56,7 +59,8 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(jwksRoutes(deps));
 
   // What every page's layout needs, set before anything can fail (the error page uses it too).
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
+    localize(req, res);
     res.locals.user = null;
     res.locals.csrfToken = '';
     res.locals.demoMode = config.demo !== null;
@@ -64,6 +68,9 @@ export function createApp(deps: AppDeps): RequestListener {
     res.locals.active = '';
     next();
   });
+
+  // Before sessions: the language switch works without one, even while the session store is down.
+  app.use(languageRoutes(deps));
 
   app.use(sessionMiddleware(config.session, deps.sessionStore));
   app.use(

@@ -12,7 +12,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
-import { AppError, CsrfHeaderMissingError } from '../errors.js';
+import { CsrfCheckFailedError, CsrfHeaderMissingError } from '../errors.js';
 
 export const CSRF_HEADER = 'x-csrf';
 
@@ -38,13 +38,7 @@ function sameToken(a: string, b: string): boolean {
 export function requireSameOriginForm(appOrigin: string): RequestHandler {
   return (req, _res, next) => {
     if (!cameFromOurOrigin(req.headers, appOrigin) || !formTokenMatches(req.session?.csrfToken, req.body)) {
-      next(
-        new AppError(
-          403,
-          'csrf_check_failed',
-          'This form was not submitted from this site, or it has expired. Please try again.',
-        ),
-      );
+      next(new CsrfCheckFailedError());
       return;
     }
     next();
@@ -58,7 +52,7 @@ export function requireSameOriginForm(appOrigin: string): RequestHandler {
  * Referrer-Policy is `no-referrer` (ours is), so "null" alone proves nothing
  * either way; the form token still has to match.
  */
-function cameFromOurOrigin(headers: Record<string, string | string[] | undefined>, appOrigin: string): boolean {
+export function cameFromOurOrigin(headers: Record<string, string | string[] | undefined>, appOrigin: string): boolean {
   const site = headers['sec-fetch-site'];
   if (typeof site === 'string') return site === 'same-origin';
   const origin = headers.origin;

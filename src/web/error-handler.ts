@@ -9,6 +9,8 @@ import { AppError, errorSummary, LoginRequiredError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { clearUser } from '../session/session-data.js';
 import { REQUEST_ID_HEADER } from './request-log.js';
+import { localize, type Localization } from './localization.js';
+import { escapeHtml, htmlTranslator } from '../i18n/catalogues.js';
 
 const HEADINGS: Record<string, string> = {
   provider_error: 'Sign-in was not completed',
@@ -86,6 +88,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
     res.setHeader('Cache-Control', 'no-store');
+    const { lang, t } = localize(req, res);
+    // The language switch on an error page goes back to the path without its query: the query of a
+    // failed callback holds a code and a state, which never go into a page.
+    res.locals.languageSwitch.returnTo = req.method === 'GET' ? req.path : '/';
     const requestId = String(res.getHeader(REQUEST_ID_HEADER) ?? '');
     // A page that needs a login sends the visitor to log in and brings them back.
     if (known instanceof LoginRequiredError && req.method === 'GET') {
@@ -109,21 +115,24 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       }
       // The error page itself failed: answer with a minimal page, never Express's stack trace.
       log.error({ err: errorSummary(renderError) }, 'error page failed to render');
-      res.type('html').send(minimalErrorPage(heading, known.publicMessage, known.code));
+      res.type('html').send(minimalErrorPage({ lang, t, heading, message: known.publicMessage, code: known.code }));
     });
   };
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+interface MinimalErrorPage extends Localization {
+  readonly heading: string;
+  readonly message: string;
+  readonly code: string;
 }
 
-function minimalErrorPage(heading: string, message: string, code: string): string {
+function minimalErrorPage({ lang, t, heading, message, code }: MinimalErrorPage): string {
+  const codeLine = htmlTranslator(lang)('common:error.code_html', { code });
   return (
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(heading)}</title>` +
+    `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${escapeHtml(heading)}</title>` +
     `<link rel="stylesheet" href="/static/styles.css"></head><body><main class="container narrow"><h1>${escapeHtml(heading)}</h1>` +
-    `<p>${escapeHtml(message)}</p><p class="muted small">Error code <code>${escapeHtml(code)}</code></p>` +
-    '<p><a href="/">Back to home</a></p></main></body></html>'
+    `<p>${escapeHtml(message)}</p><p class="muted small">${codeLine}</p>` +
+    `<p><a href="/">${escapeHtml(t('common:actions.back_home'))}</a></p></main></body></html>`
   );
 }
 

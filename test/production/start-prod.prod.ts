@@ -80,7 +80,7 @@ describe('npm run start:prod from a production install (npm ci --omit=dev)', () 
     assert.ok(existsSync(path.join(PROJECT_ROOT, 'dist', 'server.js')), 'dist/server.js exists (npm run build)');
     // What a deployment ships: the manifest, the lockfile, the build and the files served next to it.
     installDir = mkdtempSync(path.join(tmpdir(), 'oidc-bff-prod-'));
-    for (const entry of ['package.json', 'package-lock.json', 'dist', 'views', 'public']) {
+    for (const entry of ['package.json', 'package-lock.json', 'dist', 'views', 'locales', 'public']) {
       cpSync(path.join(PROJECT_ROOT, entry), path.join(installDir, entry), { recursive: true });
     }
     const install = spawnSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], {
