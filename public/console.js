@@ -8,6 +8,8 @@ const expiryEl = document.getElementById('token-expiry');
 const versionEl = document.getElementById('token-version');
 const refreshList = document.getElementById('refreshes');
 let expiresAt = 0;
+// Each configured API's row in the "Access token per API" table (only with more than one API).
+let apiStatuses = [];
 
 const sampleAppointment = () => ({
   title: 'Check-up',
@@ -66,6 +68,11 @@ async function loadInfo() {
   const info = await response.json();
   expiresAt = info.accessToken.expiresAt;
   versionEl.textContent = String(info.accessToken.version);
+  apiStatuses = info.apis || [];
+  for (const api of apiStatuses) {
+    const sends = document.querySelector(`#api-tokens tr[data-api="${CSS.escape(api.name)}"] [data-field="sends"]`);
+    if (sends) sends.textContent = describeApiToken(api);
+  }
   refreshList.replaceChildren(
     ...(info.refreshes.length
       ? info.refreshes
@@ -82,10 +89,25 @@ async function loadInfo() {
   tick();
 }
 
+function describeApiToken(api) {
+  if (api.sends === 'app') return "the app's client-credentials token";
+  if (api.refused) return `none: the provider refused it (${api.refused})`;
+  if (!api.accessToken) return "the user's, not fetched yet: the first call gets it";
+  return "the user's";
+}
+
+function secondsLeft(at) {
+  const left = Math.round((at - Date.now()) / 1000);
+  return left > 0 ? `${left} s` : 'expired: the next API call refreshes it';
+}
+
 function tick() {
   if (!expiresAt) return;
-  const left = Math.round((expiresAt - Date.now()) / 1000);
-  expiryEl.textContent = left > 0 ? `${left} s` : 'expired: the next API call refreshes it';
+  expiryEl.textContent = secondsLeft(expiresAt);
+  for (const api of apiStatuses) {
+    const cell = document.querySelector(`#api-tokens tr[data-api="${CSS.escape(api.name)}"] [data-field="expiry"]`);
+    if (cell) cell.textContent = api.accessToken ? secondsLeft(api.accessToken.expiresAt) : '—';
+  }
 }
 
 for (const button of document.querySelectorAll('#calls button')) {

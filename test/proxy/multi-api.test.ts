@@ -189,4 +189,40 @@ describe('several APIs, one login', () => {
     assert.equal((await apiCall(new Browser(), stack, '/mixed/x')).status, 401);
     assert.equal(mixed.requests.length, calls);
   });
+
+  it('/session/info gives each API’s token expiry, says which use the app’s token, and never a token', async () => {
+    const res = await browser.get(`${stack.appUrl}/session/info`, { headers: { 'X-CSRF': '1' } });
+    assert.equal(res.status, 200);
+    const text = await browser.text(res);
+    assert.doesNotMatch(text, /eyJ/);
+    type Status = {
+      name: string;
+      mountPath: string;
+      token: string;
+      sends: string;
+      accessToken: { expiresAt: number; lifetimeSeconds: number } | null;
+      refused: string | null;
+    };
+    const info = JSON.parse(text) as { accessToken: { expiresAt: number }; apis: Status[] };
+    const byName = new Map(info.apis.map((api) => [api.name, api]));
+    assert.deepEqual([...byName.keys()].sort(), stack.config.apis.map((api) => api.name).sort());
+    const held = await stack.services.tokens.peek(sessionIdOf(browser, stack) ?? '');
+    assert.ok(held);
+    // The default API's entry is the top-level `accessToken` the console always read.
+    assert.equal(byName.get('default')?.accessToken?.expiresAt, info.accessToken.expiresAt);
+    assert.equal(byName.get('default')?.mountPath, '/api/');
+    // Each named user API: its own token's expiry, not the default API's.
+    for (const name of ['billing', 'mixed']) {
+      assert.equal(byName.get(name)?.sends, 'user');
+      assert.equal(byName.get(name)?.accessToken?.expiresAt, held.apiTokens?.[name]?.expiresAt, name);
+    }
+    // Client APIs send the app's token: the login holds none for them.
+    for (const name of ['audit', 'management']) {
+      assert.equal(byName.get(name)?.sends, 'app');
+      assert.equal(byName.get(name)?.accessToken, null);
+    }
+    assert.equal(byName.get('secrets')?.accessToken, null);
+    assert.equal(byName.get('secrets')?.refused, held.apiRefusals?.['secrets']);
+    assert.ok(byName.get('secrets')?.refused);
+  });
 });

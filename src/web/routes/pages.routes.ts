@@ -9,6 +9,7 @@ import { DEFAULT_API_NAME } from '../../config/apis.js';
 import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
 import { listUserLogins } from '../../tokens/user-logins.js';
+import { apiTokenStatuses } from '../../tokens/api-token-status.js';
 
 /** Header and claims of a JWT, or `opaque` when the token is not one. Never the token itself. */
 function decodeForDisplay(label: string, token: string | undefined) {
@@ -63,16 +64,13 @@ export function pageRoutes({ config, tokens, flowLog, logins, clientKeys }: AppD
     const { dpopKey, ...held } = stored;
     // One access token per API: the default API's from the login, each named API's from its own grant.
     const named = config.apis.filter((api) => api.name !== DEFAULT_API_NAME);
-    const apis = named.map((api) => {
-      const token = held.apiTokens?.[api.name];
-      return {
-        name: api.name,
-        target: api.resource ?? api.audience ?? '',
-        kind: api.token,
-        refused: held.apiRefusals?.[api.name],
-        token: token && { expiresAt: token.expiresAt, lifetimeSeconds: token.lifetimeSeconds, scope: token.scope },
-      };
-    });
+    const apis = apiTokenStatuses(named, stored).map((status) => ({
+      name: status.name,
+      target: status.target ?? '',
+      kind: status.token,
+      refused: status.refused,
+      token: status.accessToken,
+    }));
     const defaultLabel = named.length > 0 ? 'Access token: default API (/api/)' : 'Access token';
     res.render('tokens', {
       active: 'tokens',

@@ -10,6 +10,7 @@ import { requireCsrfHeader } from '../csrf.js';
 import { rateLimiter } from '../rate-limit.js';
 import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
+import { apiTokenStatuses } from '../../tokens/api-token-status.js';
 
 export function sessionApiRoutes({ config, tokens, flowLog, rateLimits }: AppDeps): Router {
   const router = Router();
@@ -21,6 +22,7 @@ export function sessionApiRoutes({ config, tokens, flowLog, rateLimits }: AppDep
   }).middleware;
 
   // Session status for the pages' scripts: claims and timings, never a token (BFF draft §6.1.2.4).
+  // `accessToken` is the default API's token; `apis` says the same for every configured API.
   router.get('/session/info', noStore, limit, requireCsrfHeader, requireLogin, async (req, res) => {
     const held = await tokens.peek(req.sessionID);
     if (!held) throw new LoginRequiredError();
@@ -28,6 +30,7 @@ export function sessionApiRoutes({ config, tokens, flowLog, rateLimits }: AppDep
     res.json({
       user: { sub: req.session.user?.sub, name: req.session.user?.name },
       accessToken: { expiresAt: held.expiresAt, lifetimeSeconds: held.lifetimeSeconds, version: held.version },
+      apis: apiTokenStatuses(config.apis, held),
       refreshes: events
         .filter((e) => e.type === 'refresh' || e.type === 'refresh_failed')
         .map((e) => ({ at: e.at, type: e.type, ...e.data })),
