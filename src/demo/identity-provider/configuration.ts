@@ -50,6 +50,10 @@ export async function buildConfiguration(
   const userScopesOf = (server: DemoResourceServer): string[] =>
     prefixed ? server.userScopes.map((scope) => `${server.audience}${scope}`) : server.userScopes;
   const resourceServers = new Map([api, ...(settings.extraApis ?? [])].map((server) => [server.audience, server]));
+  // Auth0's multi-resource refresh tokens: the web client's refresh-token policies list every API with user scopes.
+  const refreshTokenPolicies = profile.multiResourceRefreshTokens
+    ? [...resourceServers.values()].filter((server) => server.userScopes.length > 0).map((server) => server.audience)
+    : [];
   const m2mScopesByClient = new Map(settings.m2mClients.map((client) => [client.clientId, client.scope.split(' ')]));
 
   // oidc-provider fetches these itself; the app serving them is on this machine (see `fetch` below).
@@ -153,10 +157,21 @@ export async function buildConfiguration(
         // token request must pick one: map Auth0's `audience` onto it.
         defaultResource: (ctx, _client, oneOf) => {
           if (oneOf) {
+            if (profile.multiResourceRefreshTokens) {
+              // Auth0: a refresh-token grant picks one of the refresh token's APIs with `audience`;
+              // without one, or with one no policy lists, the token is for the login's audience (first).
+              const audience = requestedAudience(ctx);
+              return audience !== undefined && oneOf.includes(audience) ? audience : oneOf[0];
+            }
             return oneOf.includes(api.audience) ? api.audience : oneOf;
           }
           const audience = requestedAudience(ctx);
-          if (audience !== undefined) return audience;
+          if (audience !== undefined) {
+            // Auth0: the login's refresh token also covers the APIs of the refresh-token policies, so
+            // the grant holds them too (the audience first: the code exchange's token is for it).
+            const policies = refreshTokenPolicies.filter((policy) => policy !== audience);
+            return ctx.oidc.route === 'authorization' && policies.length > 0 ? [audience, ...policies] : audience;
+          }
           // An M2M token is only good for the API, so that is the default target for the grant.
           if (ctx.oidc.route === 'token' && ctx.oidc.params?.['grant_type'] === 'client_credentials') {
             return api.audience;
@@ -176,8 +191,10 @@ export async function buildConfiguration(
           if (!server) {
             throw new errors.InvalidTarget('unknown resource indicator');
           }
+          // With multi-resource refresh tokens, defaultResource maps the audience (and Auth0 ignores
+          // an audience its policies do not list); elsewhere a request naming two APIs is refused.
           const audience = requestedAudience(ctx);
-          if (audience !== undefined && audience !== resourceIndicator) {
+          if (!profile.multiResourceRefreshTokens && audience !== undefined && audience !== resourceIndicator) {
             throw new errors.InvalidTarget('audience and resource must name the same API');
           }
           // Users and M2M clients get disjoint scope sets, so neither can mint the other's. A client

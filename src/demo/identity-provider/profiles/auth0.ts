@@ -5,6 +5,12 @@
  *   tenant's /.well-known/openid-configuration shows it).
  * - The API is named with `audience` at /authorize:
  *   https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens
+ * - Multi-resource refresh tokens: the application's refresh-token policies (here: every API with
+ *   user scopes) let one refresh token mint a token per API, named with `audience` on the
+ *   refresh-token grant; an audience no policy lists is silently ignored and the token is for the
+ *   default audience:
+ *   https://auth0.com/docs/secure/tokens/refresh-tokens/multi-resource-refresh-token ,
+ *   https://auth0.com/docs/secure/tokens/refresh-tokens/multi-resource-refresh-token/configure-and-implement-multi-resource-refresh-token
  * - Refresh tokens need `offline_access` ("Allow Offline Access" on the API), no consent prompt:
  *   https://auth0.com/docs/secure/tokens/refresh-tokens/get-refresh-tokens
  * - Rotation with a "Rotation Overlap Period" (leeway, default 0): reusing a replaced token
@@ -25,6 +31,7 @@ export const auth0Profile: DemoProviderProfile = {
   name: 'auth0',
   sources: [
     'https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens',
+    'https://auth0.com/docs/secure/tokens/refresh-tokens/multi-resource-refresh-token',
     'https://auth0.com/docs/secure/tokens/refresh-tokens/configure-refresh-token-rotation',
     'https://auth0.com/docs/api/authentication/logout/auth-0-logout',
     'https://auth0.com/docs/manage-users/organizations/using-tokens',
@@ -33,6 +40,7 @@ export const auth0Profile: DemoProviderProfile = {
   issuerPath: '/',
   apiAudience: 'audience',
   useGrantedResource: true,
+  multiResourceRefreshTokens: true,
   idTokenSigningAlgs: ['RS256'],
   offlineAccess: 'scope',
   offlineAccessNeedsConsent: false,

@@ -73,6 +73,12 @@ export interface DemoProviderProfile {
   readonly revocation: boolean;
   /** Auth0 organizations: `organization` and `invitation` at /authorize, `org_id`/`org_name` in the ID token. */
   readonly organizations: readonly DemoOrganization[];
+  /**
+   * Auth0's multi-resource refresh tokens: the application's refresh-token policies let a refresh
+   * token mint a token for each of the provider's APIs with user scopes, chosen with `audience` on
+   * the refresh-token grant; an audience outside the policies is ignored (default audience).
+   */
+  readonly multiResourceRefreshTokens?: boolean;
   /** Entra ID: the tenant id put in the `tid` claim (and in the issuer path). */
   readonly tenantId?: string;
 }
