@@ -10,7 +10,7 @@
  *
  * IPC: `cpu` (process.cpuUsage), `mem` (process.memoryUsage after global.gc;
  * run with --expose-gc), `accessToken` / `tokenInfo` / `records` for a session
- * id, `refreshCount` (TokenService), `profileStart` / `profileStop` (V8 CPU
+ * id, `apiTokenInfo` for a session id and a named API, `refreshCount` (TokenService), `profileStart` / `profileStop` (V8 CPU
  * profile of the measured window, written to a file).
  */
 import { writeFileSync } from 'node:fs';
@@ -82,6 +82,11 @@ serveIpc(
       return tokens
         ? { expiresAt: tokens.expiresAt, lifetimeSeconds: tokens.lifetimeSeconds, version: tokens.version }
         : null;
+    },
+    apiTokenInfo: async (arg) => {
+      const { sessionId, api } = (arg ?? {}) as { sessionId?: unknown; api?: unknown };
+      const token = (await services.tokens.peek(sessionIdArg(sessionId)))?.apiTokens?.[String(api)];
+      return token ? { expiresAt: token.expiresAt, lifetimeSeconds: token.lifetimeSeconds } : null;
     },
     records: async (arg) => {
       const sid = sessionIdArg(arg);

@@ -7,7 +7,9 @@
  *
  * Also a bare node:http server on a free port (calibration, see throughput.ts).
  *
- * IPC: `stats` (the provider's grant counters), `resetStats`, `cpu`.
+ * With BENCH_SECOND_API_PORT, also a second demo API with its own audience (second-api.ts).
+ *
+ * IPC: `stats` (the provider's grant counters), `refreshGrantsByAudience`, `resetStats`, `cpu`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +17,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { createListeningServer } from '../../src/http-server.js';
 import { serveIpc } from './ipc.js';
+import { countRefreshGrantsByAudience, secondApiHost } from './second-api.js';
 
 // tsx turns on source-mapped stack traces; `node dist/…` in production does not.
 if (process.env.BENCH_SOURCE_MAPS === 'off') process.setSourceMapsEnabled(false);
@@ -23,7 +26,14 @@ const config = loadConfig(process.env);
 if (!config.demo) throw new Error('bench-demo needs demo mode (no OIDC_ISSUER)');
 const providerServer = await createListeningServer(config.demo.providerPort, '127.0.0.1');
 const apiServer = await createListeningServer(config.demo.apiPort, '127.0.0.1');
-const demo = await attachDemoServices(config, { providerServer: providerServer.server, apiServer: apiServer.server });
+const second = secondApiHost(config, process.env);
+const demo = await attachDemoServices(
+  config,
+  { providerServer: providerServer.server, apiServer: apiServer.server },
+  second?.providerOverrides,
+);
+const secondApiPort = await second?.listen(demo.issuer);
+const refreshGrantsByAudience = countRefreshGrantsByAudience(demo.provider);
 
 // Calibration: a bare node:http server answering a small JSON body, so the report
 // can say what one HTTP exchange costs on this machine at this moment.
@@ -36,7 +46,11 @@ await new Promise<void>((resolve) => calibration.listen(0, '127.0.0.1', () => re
 serveIpc(
   {
     stats: () => structuredClone(demo.stats),
-    resetStats: () => demo.resetStats(),
+    refreshGrantsByAudience: () => ({ ...refreshGrantsByAudience }),
+    resetStats: () => {
+      demo.resetStats();
+      for (const audience of Object.keys(refreshGrantsByAudience)) delete refreshGrantsByAudience[audience];
+    },
     cpu: () => process.cpuUsage(),
   },
   {
@@ -44,5 +58,6 @@ serveIpc(
     apiPort: apiServer.port,
     calibrationPort: (calibration.address() as AddressInfo).port,
     accessTokenTtl: config.demo.accessTokenTtlSeconds,
+    ...(secondApiPort && { secondApiPort }),
   },
 );

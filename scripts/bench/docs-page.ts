@@ -35,7 +35,10 @@ export function machineFacts(): Facts {
 }
 
 /** Replaces one marked section of docs/benchmark.md (creating the page if needed). */
-export function writeDocSection(marker: 'figures' | 'observability' | 'profile' | 'layers', body: string): void {
+export function writeDocSection(
+  marker: 'figures' | 'observability' | 'profile' | 'layers' | 'several-apis',
+  body: string,
+): void {
   const start = `<!-- bench:${marker}:start -->`;
   const end = `<!-- bench:${marker}:end -->`;
   const block = `${start}\n${body}\n${end}`;

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: throughput and CPU of the `/api` proxy against calling the
- * API directly, a refresh storm, memory per session, the same with Redis, and
- * what metrics and tracing cost per proxied call (observability.ts).
+ * API directly, a refresh storm, memory per session, the same with Redis,
+ * what metrics and tracing cost per proxied call (observability.ts), and one
+ * login fronting two user APIs (several-apis.ts).
  *
  * Separate processes, so that CPU figures mean something:
  *   A  demo-process.ts    the embedded provider + demo API (+ a bare server for calibration)
@@ -26,6 +27,9 @@
  *                     pieces (layers.ts); writes the layers section.
  *          --observability  only part 5, the cost of metrics and traces; writes
  *                     the observability section.
+ *          --several-apis  only part 6, two user APIs behind one login (CPU per
+ *                     call on each, a refresh storm over both); writes the
+ *                     several-apis section.
  *          --quick    short durations and 100 logins, nothing written to the
  *                     docs (for trying the script; the memory figure is noise).
  * Environment: BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info as `npm start`),
@@ -40,11 +44,23 @@ import { layersMain } from './layers.js';
 import { stopLoad } from './load.js';
 import { memoryPerSession, redisMemoryPerSession } from './memory.js';
 import { observabilityMain } from './observability.js';
-import { DOC, LAYERS, OBSERVABILITY, PROFILE, QUICK, REDIS_LOGINS, ROOT, STORM_TTL_S, WATCHDOG_MS } from './options.js';
+import {
+  DOC,
+  LAYERS,
+  OBSERVABILITY,
+  PROFILE,
+  QUICK,
+  REDIS_LOGINS,
+  ROOT,
+  SEVERAL_APIS,
+  STORM_TTL_S,
+  WATCHDOG_MS,
+} from './options.js';
 import { profileMain } from './profile.js';
 import { planRedis, startRedis, type BenchRedis } from './redis.js';
 import { storm, type StormResult } from './refresh-storm.js';
 import { renderReport, type Report } from './report.js';
+import { severalApisMain } from './several-apis.js';
 import { children, startRun, tmp, type AppInstance } from './stack.js';
 import { measureThroughput } from './throughput.js';
 import { measureDPoPCosts } from './dpop.js';
@@ -162,9 +178,13 @@ try {
   } else if (OBSERVABILITY) {
     await observabilityMain(facts);
     rmSync(tmp, { recursive: true, force: true });
+  } else if (SEVERAL_APIS) {
+    await severalApisMain(facts);
+    rmSync(tmp, { recursive: true, force: true });
   } else {
     await benchMain(facts);
     await observabilityMain(facts);
+    await severalApisMain(facts);
     rmSync(tmp, { recursive: true, force: true });
   }
   process.exit(0);

@@ -16,6 +16,7 @@ export const PROFILE = args.has('--profile');
 export const LAYERS = args.has('--layers');
 export const QUICK = args.has('--quick');
 export const OBSERVABILITY = args.has('--observability');
+export const SEVERAL_APIS = args.has('--several-apis');
 
 export const CONNECTIONS = 50;
 export const WARMUP_S = QUICK ? 1 : 2;
@@ -37,7 +38,7 @@ export const WARMUP_LOGINS = 20;
 export const LOGIN_PARALLEL = 4;
 export const LOGIN_BUDGET_MS = QUICK ? 20_000 : 50_000;
 /** Hard stop for the whole benchmark. */
-export const WATCHDOG_MS = 600_000;
+export const WATCHDOG_MS = 900_000;
 /** The app's LOG_LEVEL in the benchmark (default info, as `npm start`). */
 export const BENCH_LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 /**

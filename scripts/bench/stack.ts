@@ -114,8 +114,13 @@ export interface InstancePlan {
   readonly env?: Record<string, string>;
 }
 
-/** Starts A with `ttlSeconds` access tokens, then one B per entry of `instances`. */
-export async function startRun(label: string, ttlSeconds: number, instances: readonly InstancePlan[]): Promise<Run> {
+/** Starts A with `ttlSeconds` access tokens (and `demoEnv` added to its environment), then one B per entry of `instances`. */
+export async function startRun(
+  label: string,
+  ttlSeconds: number,
+  instances: readonly InstancePlan[],
+  demoEnv: Record<string, string> = {},
+): Promise<Run> {
   const [providerPort, apiPort, ...appPorts] = await Promise.all([
     freePort(),
     freePort(),
@@ -136,7 +141,12 @@ export async function startRun(label: string, ttlSeconds: number, instances: rea
     RATE_LIMIT_API_PER_MINUTE: '100000000',
     RATE_LIMIT_LOGIN_PER_MINUTE: '1000000',
   };
-  const demo = await startChild(`${label}/A demo provider+API`, 'demo-process.ts', common, `${label}-demo`);
+  const demo = await startChild(
+    `${label}/A demo provider+API`,
+    'demo-process.ts',
+    { ...common, ...demoEnv },
+    `${label}-demo`,
+  );
   // One after another: on a loaded machine, several processes compiling at once miss their ready deadline.
   const started: AppInstance[] = [];
   for (const [i, instance] of instances.entries()) {
