@@ -49,14 +49,17 @@ async function call(method, path, body) {
 
 function describeRefresh(r) {
   const when = new Date(r.at).toLocaleTimeString();
-  if (r.type === 'refresh_failed') return `${when}: refresh failed (${r.error}), reason: ${r.reason}`;
+  // A named API's grant says which API's token it was for; the default API's says nothing more.
+  const forApi = r.api ? ` (${r.api} API)` : '';
+  if (r.type === 'refresh_failed') return `${when}: refresh${forApi} failed (${r.error}), reason: ${r.reason}`;
   const why =
     {
       expiring: 'the access token was about to expire',
       rejected_by_api: 'the API rejected the token',
       manual: 'you pressed “Refresh now”',
+      first_use: 'its first call needed a token',
     }[r.reason] || r.reason;
-  return `${when}: refreshed because ${why}; refresh token ${r.rotated ? 'rotated' : 'kept'}; new lifetime ${r.lifetimeSeconds} s`;
+  return `${when}: refreshed${forApi} because ${why}; refresh token ${r.rotated ? 'rotated' : 'kept'}; new lifetime ${r.lifetimeSeconds} s`;
 }
 
 async function loadInfo() {
