@@ -9,7 +9,7 @@
  *
  * With BENCH_SECOND_API_PORT, also a second demo API with its own audience (second-api.ts).
  *
- * IPC: `stats` (the provider's grant counters), `refreshGrantsByAudience`, `resetStats`, `cpu`.
+ * IPC: `stats` (the provider's grant counters), `refreshGrants` (by audience, with the stats), `resetStats`, `cpu`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,7 +46,11 @@ await new Promise<void>((resolve) => calibration.listen(0, '127.0.0.1', () => re
 serveIpc(
   {
     stats: () => structuredClone(demo.stats),
-    refreshGrantsByAudience: () => ({ ...refreshGrantsByAudience }),
+    // In one answer with the totals, so a grant that ends meanwhile cannot make them disagree.
+    refreshGrants: () => ({
+      byAudience: { ...refreshGrantsByAudience },
+      stats: structuredClone(demo.stats),
+    }),
     resetStats: () => {
       demo.resetStats();
       for (const audience of Object.keys(refreshGrantsByAudience)) delete refreshGrantsByAudience[audience];

@@ -133,9 +133,10 @@ async function storm(): Promise<SeveralApisStorm> {
     );
     const t1 = Date.now();
 
-    const stats = await run.demo.call<Stats>('stats');
+    const { byAudience, stats } = await run.demo.call<{ byAudience: Record<string, number>; stats: Stats }>(
+      'refreshGrants',
+    );
     const count1 = await app.child.call<number>('refreshCount');
-    const byAudience = await run.demo.call<Record<string, number>>('refreshGrantsByAudience');
     const afterStatuses = await Promise.all(
       [DEFAULT_PATH, SECOND_PATH].map((path) => statusOf(`${app.loadOrigin}${path}`, headers)),
     );
