@@ -2,10 +2,15 @@
  * Typed errors with a stable `code` and an HTTP `status`.
  *
  * Services throw these; `web/error-handler.ts` alone decides what the
- * visitor sees. Only `publicMessage` is ever shown: `message` and `cause` may
+ * visitor sees. What a person reads is a catalogue message
+ * (`locales/<language>/errors.json`), named by `messageKey` with its
+ * `messageValues`, written in the visitor's language by `describe(t)`;
+ * `publicMessage` is its English text, for the logs and the CLI. `cause` may
  * hold details for the logs, never a token or a secret.
  */
 import * as client from 'openid-client';
+import { DEFAULT_LANGUAGE } from './i18n/languages.js';
+import { translator, type MessageValues, type Translate } from './i18n/catalogues.js';
 
 export interface AppErrorOptions {
   cause?: unknown;
@@ -13,30 +18,46 @@ export interface AppErrorOptions {
   headers?: Record<string, string>;
   /** Extra fields shown on the page / in the JSON (already safe to display). */
   details?: Record<string, string>;
+  /** Values for the message's placeholders (already safe to display). */
+  values?: MessageValues;
 }
+
+const english = translator(DEFAULT_LANGUAGE);
 
 export class AppError extends Error {
   readonly status: number;
   readonly code: string;
+  /** The catalogue key of what a person reads, e.g. `errors:message.not_found`. */
+  readonly messageKey: string;
+  readonly messageValues: MessageValues;
+  /** The message in English: for logs and the CLI. */
   readonly publicMessage: string;
   readonly headers: Record<string, string>;
   readonly details: Record<string, string>;
 
-  constructor(status: number, code: string, publicMessage: string, options: AppErrorOptions = {}) {
+  constructor(status: number, code: string, messageKey: string, options: AppErrorOptions = {}) {
+    const publicMessage = english(messageKey, options.values);
     super(publicMessage, { cause: options.cause });
     this.name = 'AppError';
     this.status = status;
     this.code = code;
+    this.messageKey = messageKey;
+    this.messageValues = options.values ?? {};
     this.publicMessage = publicMessage;
     this.headers = options.headers ?? {};
     this.details = options.details ?? {};
+  }
+
+  /** The message in the language of `t`. */
+  describe(t: Translate): string {
+    return t(this.messageKey, this.messageValues);
   }
 }
 
 /** The callback could not be accepted (state, parameters, token exchange). */
 export class LoginError extends AppError {
-  constructor(code: string, publicMessage: string, options: AppErrorOptions = {}) {
-    super(400, code, publicMessage, options);
+  constructor(code: string, messageKey: string, options: AppErrorOptions = {}) {
+    super(400, code, messageKey, options);
     this.name = 'LoginError';
   }
 }
@@ -48,12 +69,7 @@ export class LoginError extends AppError {
  */
 export class ClientAuthenticationError extends AppError {
   constructor(options: AppErrorOptions = {}) {
-    super(
-      502,
-      'client_authentication_failed',
-      "The identity provider did not accept this app's credentials (invalid_client). Check OIDC_CLIENT_ID, OIDC_AUTH_METHOD and the client secret or the public key registered for the client.",
-      options,
-    );
+    super(502, 'client_authentication_failed', 'errors:message.client_authentication_failed', options);
     this.name = 'ClientAuthenticationError';
   }
 }
@@ -63,16 +79,15 @@ export function isClientAuthenticationFailure(err: unknown): boolean {
   return err instanceof client.ResponseBodyError && err.error === 'invalid_client';
 }
 
-/** What a visitor should read for the common provider errors (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
-const PROVIDER_ERROR_MESSAGES: Record<string, string> = {
-  access_denied:
-    'The request was declined at the identity provider, so the app did not get access. You can try again whenever you like.',
-  login_required: 'The identity provider needs you to sign in again.',
-  consent_required: 'The identity provider needs your consent before the app can continue.',
-  interaction_required: 'The identity provider needs you to complete a step on its pages.',
-  temporarily_unavailable: 'The identity provider is temporarily unavailable. Please try again in a moment.',
-  server_error: 'The identity provider ran into a problem. Please try again in a moment.',
-};
+/** The common provider errors a visitor gets a message of their own for (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6). */
+const PROVIDER_ERRORS_EXPLAINED = new Set([
+  'access_denied',
+  'login_required',
+  'consent_required',
+  'interaction_required',
+  'temporarily_unavailable',
+  'server_error',
+]);
 
 /** The provider answered the authorization request with an error (RFC 6749 §4.1.2.1). */
 export class ProviderAuthorizationError extends AppError {
@@ -80,7 +95,7 @@ export class ProviderAuthorizationError extends AppError {
     super(
       400,
       'provider_error',
-      PROVIDER_ERROR_MESSAGES[error] ?? 'The identity provider did not complete the sign-in.',
+      PROVIDER_ERRORS_EXPLAINED.has(error) ? `errors:message.provider_${error}` : 'errors:message.provider_error',
       {
         details: { error, ...(description ? { description } : {}) },
       },
@@ -91,8 +106,8 @@ export class ProviderAuthorizationError extends AppError {
 
 /** No usable login: pages redirect to /login, API calls get 401 JSON. */
 export class LoginRequiredError extends AppError {
-  constructor(publicMessage = 'You need to log in.') {
-    super(401, 'login_required', publicMessage);
+  constructor(messageKey = 'errors:message.login_required') {
+    super(401, 'login_required', messageKey);
     this.name = 'LoginRequiredError';
   }
 }
@@ -100,15 +115,10 @@ export class LoginRequiredError extends AppError {
 /** The identity provider cannot be reached or is not ready. */
 export class ProviderUnavailableError extends AppError {
   constructor(cause?: unknown, retryAfterSeconds = 5) {
-    super(
-      503,
-      'provider_unavailable',
-      'The identity provider is not reachable right now. Please try again in a moment.',
-      {
-        cause,
-        headers: { 'Retry-After': String(retryAfterSeconds) },
-      },
-    );
+    super(503, 'provider_unavailable', 'errors:message.provider_unavailable', {
+      cause,
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    });
     this.name = 'ProviderUnavailableError';
   }
 }
@@ -120,12 +130,7 @@ export class ProviderUnavailableError extends AppError {
  */
 export class ProviderTimeoutError extends AppError {
   constructor(cause?: unknown) {
-    super(
-      504,
-      'provider_timeout',
-      'The identity provider did not answer in time, so the sign-in could not be completed. Please sign in again.',
-      { cause },
-    );
+    super(504, 'provider_timeout', 'errors:message.provider_timeout', { cause });
     this.name = 'ProviderTimeoutError';
   }
 }
@@ -149,7 +154,7 @@ export function isTimeout(err: unknown): boolean {
 /** The session store cannot be reached. */
 export class SessionStoreUnavailableError extends AppError {
   constructor(cause?: unknown) {
-    super(503, 'session_store_unavailable', 'Sessions are temporarily unavailable. Please try again in a moment.', {
+    super(503, 'session_store_unavailable', 'errors:message.session_store_unavailable', {
       cause,
       headers: { 'Retry-After': '5' },
     });
@@ -160,7 +165,7 @@ export class SessionStoreUnavailableError extends AppError {
 /** The API call lacks the `X-CSRF: 1` header (see web/csrf.ts for why it proves a same-site caller). */
 export class CsrfHeaderMissingError extends AppError {
   constructor() {
-    super(403, 'csrf_header_missing', 'API calls must carry the header "X-CSRF: 1".');
+    super(403, 'csrf_header_missing', 'errors:message.csrf_header_missing');
     this.name = 'CsrfHeaderMissingError';
   }
 }
@@ -168,7 +173,7 @@ export class CsrfHeaderMissingError extends AppError {
 /** A form post failed the same-origin or form-token check (web/csrf.ts). */
 export class CsrfCheckFailedError extends AppError {
   constructor() {
-    super(403, 'csrf_check_failed', 'This form was not submitted from this site, or it has expired. Please try again.');
+    super(403, 'csrf_check_failed', 'errors:message.csrf_check_failed');
     this.name = 'CsrfCheckFailedError';
   }
 }
@@ -176,7 +181,7 @@ export class CsrfCheckFailedError extends AppError {
 /** A client went over its request budget (web/rate-limit.ts). */
 export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number) {
-    super(429, 'rate_limited', 'Too many requests. Please wait a minute and try again.', {
+    super(429, 'rate_limited', 'errors:message.rate_limited', {
       headers: { 'Retry-After': String(retryAfterSeconds) },
     });
     this.name = 'RateLimitedError';

@@ -29,7 +29,7 @@ export interface Catalogue {
 /** Values for a message's placeholders. `count` also picks the plural form. */
 export type MessageValues = Readonly<Record<string, string | number>>;
 
-/** Looks up a message in one language: `t('pages:home.title')`, `t('flow:calls', { count: 3 })`. */
+/** Looks up a message in one language: `t('pages:home.title')`, `t('errors:message.api_not_authorized', { api: 'orders' })`. */
 export type Translate = (key: string, values?: MessageValues) => string;
 
 /** What a key shows when no catalogue has it: impossible to miss on a page, and tests look for it. */

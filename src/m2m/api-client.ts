@@ -14,6 +14,7 @@
  */
 import { isInvalidTokenChallenge } from '../tokens/bearer-challenge.js';
 import { AppError } from '../errors.js';
+import type { MessageValues } from '../i18n/catalogues.js';
 import type { Logger } from '../logger.js';
 import { mapApiTarget } from '../proxy/api-target.js';
 import type { ClientCredentialsTokens } from './client.js';
@@ -50,8 +51,14 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 /** The API could not be reached or did not answer in time. */
 class M2mApiError extends AppError {
-  constructor(status: 502 | 504, code: 'm2m_api_unavailable' | 'm2m_api_timeout', message: string, cause?: unknown) {
-    super(status, code, message, { cause });
+  constructor(
+    status: 502 | 504,
+    code: 'm2m_api_unavailable' | 'm2m_api_timeout',
+    messageKey: string,
+    values: MessageValues,
+    cause?: unknown,
+  ) {
+    super(status, code, messageKey, { cause, values });
     this.name = 'M2mApiError';
   }
 }
@@ -71,8 +78,10 @@ export class M2mApiClient {
   async call(method: string, path: string, body?: unknown): Promise<M2mApiResult> {
     const verb = method.toUpperCase();
     if (!METHODS.has(verb))
-      throw new AppError(400, 'invalid_method', `Unsupported HTTP method: ${method.slice(0, 20)}`);
-    if (!path.startsWith('/')) throw new AppError(400, 'invalid_path', 'The API path must start with "/".');
+      throw new AppError(400, 'invalid_method', 'errors:m2m.invalid_method', {
+        values: { method: method.slice(0, 20) },
+      });
+    if (!path.startsWith('/')) throw new AppError(400, 'invalid_path', 'errors:m2m.invalid_path');
     const url = mapApiTarget(`/api${path}`, this.#options.baseUrl);
     const started = performance.now();
     const { tokens, tokenRequest } = this.#options;
@@ -132,15 +141,14 @@ export class M2mApiClient {
     } catch (err) {
       const name = err instanceof Error ? err.name : '';
       if (name === 'TimeoutError') {
-        throw new M2mApiError(504, 'm2m_api_timeout', `The API at ${url.origin} did not answer in time.`);
+        throw new M2mApiError(504, 'm2m_api_timeout', 'errors:m2m.api_timeout', { origin: url.origin });
       }
       // The error may quote the request (never the token: it is in a header, not the message), keep only the reason.
       const reason = err instanceof Error && err.cause instanceof Error ? err.cause.message : 'network error';
-      throw new M2mApiError(
-        502,
-        'm2m_api_unavailable',
-        `The API at ${url.origin} could not be reached (${reason.slice(0, 120)}).`,
-      );
+      throw new M2mApiError(502, 'm2m_api_unavailable', 'errors:m2m.api_unreachable', {
+        origin: url.origin,
+        reason: reason.slice(0, 120),
+      });
     }
   }
 }
@@ -156,11 +164,9 @@ async function readLimited(response: Response): Promise<string> {
     size += value.byteLength;
     if (size > MAX_BODY_BYTES) {
       await reader.cancel().catch(() => undefined);
-      throw new AppError(
-        502,
-        'm2m_api_response_too_large',
-        `The API's answer is larger than ${MAX_BODY_BYTES / 1024} kB.`,
-      );
+      throw new AppError(502, 'm2m_api_response_too_large', 'errors:m2m.response_too_large', {
+        values: { size: MAX_BODY_BYTES / 1024 },
+      });
     }
     chunks.push(value);
   }

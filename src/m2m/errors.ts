@@ -13,6 +13,7 @@
 import * as client from 'openid-client';
 import type { ClientAuthMethod } from '../config/config.js';
 import { AppError, errorSummary, isProviderOutage } from '../errors.js';
+import type { MessageValues } from '../i18n/catalogues.js';
 import { secretScrubber } from './scrub.js';
 
 /** Stable codes of {@link M2mTokenError}. */
@@ -37,11 +38,17 @@ export class M2mTokenError extends AppError {
   constructor(
     status: 502 | 503,
     code: M2mErrorCode,
-    message: string,
-    options: { oauthError?: string | undefined; cause?: Error; details?: Record<string, string> } = {},
+    messageKey: string,
+    options: {
+      oauthError?: string | undefined;
+      cause?: Error;
+      details?: Record<string, string>;
+      values?: MessageValues;
+    } = {},
   ) {
-    super(status, code, message, {
+    super(status, code, messageKey, {
       cause: options.cause,
+      values: options.values ?? {},
       details: options.details ?? {},
       ...(status === 503 ? { headers: { 'Retry-After': '5' } } : {}),
     });
@@ -76,86 +83,58 @@ export function toM2mTokenError(err: unknown, who: FailedClient): M2mTokenError 
   const base = { issuer: who.issuer.href };
 
   if (isProviderOutage(original)) {
-    return new M2mTokenError(
-      503,
-      'm2m_provider_unavailable',
-      `The identity provider at ${who.issuer.origin} could not be reached for a machine-to-machine token. Try again shortly.`,
-      { cause, details: base },
-    );
+    return new M2mTokenError(503, 'm2m_provider_unavailable', 'errors:m2m.provider_unreachable', {
+      cause,
+      details: base,
+      values: { origin: who.issuer.origin },
+    });
   }
   if (discovery) {
-    return new M2mTokenError(
-      502,
-      'm2m_failed',
-      `Discovery of ${who.issuer.href} failed (${cause.message}). Check M2M_ISSUER.`,
-      {
-        cause,
-        details: base,
-      },
-    );
+    return new M2mTokenError(502, 'm2m_failed', 'errors:m2m.discovery_failed', {
+      cause,
+      details: base,
+      values: { issuer: who.issuer.href, reason: cause.message },
+    });
   }
 
   const { oauthError, description, status } = oauthErrorOf(original);
   const details: Record<string, string> = { ...base };
   if (oauthError) details['error'] = scrub(oauthError).slice(0, 100);
   if (description) details['description'] = scrub(description).slice(0, 300);
-  const said = oauthError ? ` (${details['error']}${description ? `: ${details['description']}` : ''})` : '';
-  const options = { oauthError, cause, details };
+  // What the provider said, quoted in the message: its error code and description.
+  const said = oauthError ? `${details['error']}${description ? `: ${details['description']}` : ''}` : '';
+  const options = { oauthError, cause, details, values: { reason: said, method: who.authMethod } };
 
   switch (oauthError) {
     case 'invalid_client':
       return new M2mTokenError(
         502,
         'm2m_invalid_client',
-        `The identity provider did not accept the M2M client credentials${said}. Check M2M_CLIENT_ID, ${who.authMethod === 'private_key_jwt' ? 'the public key registered for the client (the app signs with OIDC_CLIENT_PRIVATE_KEY)' : 'M2M_CLIENT_SECRET'} and M2M_AUTH_METHOD (this app sends ${who.authMethod}).`,
+        who.authMethod === 'private_key_jwt' ? 'errors:m2m.invalid_client_key' : 'errors:m2m.invalid_client_secret',
         options,
       );
     case 'unauthorized_client':
     case 'access_denied': // Auth0: the application is not authorized for this API
-      return new M2mTokenError(
-        502,
-        'm2m_unauthorized_client',
-        `The M2M client may not get this token${said}. Allow the client credentials grant for the client and authorize it for the API (Auth0: APIs → Machine to Machine Applications; Logto: assign an M2M role).`,
-        options,
-      );
+      return new M2mTokenError(502, 'm2m_unauthorized_client', 'errors:m2m.unauthorized_client', options);
     case 'invalid_scope':
-      return new M2mTokenError(
-        502,
-        'm2m_invalid_scope',
-        `The identity provider refused the requested scope${said}. Check M2M_SCOPE against the permissions granted to the client.`,
-        options,
-      );
+      return new M2mTokenError(502, 'm2m_invalid_scope', 'errors:m2m.invalid_scope', options);
     case 'invalid_target': // RFC 8707 §2
-      return new M2mTokenError(
-        502,
-        'm2m_invalid_target',
-        `The identity provider does not know the requested API${said}. Check M2M_AUDIENCE (Auth0) or M2M_RESOURCE (RFC 8707).`,
-        options,
-      );
+      return new M2mTokenError(502, 'm2m_invalid_target', 'errors:m2m.invalid_target', options);
     case 'server_error':
     case 'temporarily_unavailable':
-      return new M2mTokenError(
-        503,
-        'm2m_provider_unavailable',
-        `The identity provider failed to issue a machine-to-machine token${said}. Try again shortly.`,
-        options,
-      );
+      return new M2mTokenError(503, 'm2m_provider_unavailable', 'errors:m2m.provider_failed', options);
     default:
       if (status === 429) {
         // Providers rate-limit the token endpoint: exactly what the cache is for.
-        return new M2mTokenError(
-          503,
-          'm2m_provider_unavailable',
-          `The identity provider is rate-limiting token requests${said}. Try again shortly.`,
-          options,
-        );
+        return new M2mTokenError(503, 'm2m_provider_unavailable', 'errors:m2m.rate_limited', {
+          ...options,
+          values: { reason: said || `HTTP ${status}` },
+        });
       }
-      return new M2mTokenError(
-        502,
-        'm2m_failed',
-        `The machine-to-machine token request failed${said || ` (${cause.message})`}.`,
-        options,
-      );
+      return new M2mTokenError(502, 'm2m_failed', 'errors:m2m.token_failed', {
+        ...options,
+        values: { reason: said || cause.message },
+      });
   }
 }
 

@@ -19,6 +19,7 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type * as client from 'openid-client';
 import { AppError } from '../errors.js';
+import type { MessageValues } from '../i18n/catalogues.js';
 // The same skew allowance as ID tokens.
 import { CLOCK_TOLERANCE_SECONDS } from './client.js';
 
@@ -32,8 +33,8 @@ const ASYMMETRIC = /^(RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/;
 
 /** The request is refused; §2.8 asks for 400 and lets the body carry an OAuth-style `error`. */
 export class LogoutTokenError extends AppError {
-  constructor(publicMessage: string, cause?: unknown) {
-    super(400, 'invalid_request', publicMessage, { cause });
+  constructor(problem: string, values: MessageValues = {}, cause?: unknown) {
+    super(400, 'invalid_request', `errors:logout_token.${problem}`, { cause, values });
     this.name = 'LogoutTokenError';
   }
 }
@@ -79,7 +80,7 @@ export function logoutTokenCheckFor(
 const keySets = new Map<string, JWTVerifyGetKey>();
 export function providerKeys(configuration: client.Configuration): JWTVerifyGetKey {
   const uri = configuration.serverMetadata().jwks_uri;
-  if (!uri) throw new LogoutTokenError('The identity provider publishes no signing keys.');
+  if (!uri) throw new LogoutTokenError('no_signing_keys');
   let keys = keySets.get(uri);
   if (!keys) {
     keys = createRemoteJWKSet(new URL(uri));
@@ -93,7 +94,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 export async function verifyLogoutToken(token: unknown, check: LogoutTokenCheck): Promise<LogoutRequest> {
-  if (typeof token !== 'string' || token.length === 0) throw new LogoutTokenError('The logout_token is missing.');
+  if (typeof token !== 'string' || token.length === 0) throw new LogoutTokenError('missing');
   const now = check.now ?? Date.now;
   let payload;
   try {
@@ -107,36 +108,35 @@ export async function verifyLogoutToken(token: unknown, check: LogoutTokenCheck)
       currentDate: new Date(now()),
     }));
   } catch (err) {
-    throw new LogoutTokenError(describeJoseFailure(err), err);
+    const { problem, values } = describeJoseFailure(err);
+    throw new LogoutTokenError(problem, values, err);
   }
   const events = payload.events;
   if (!isObject(events) || !isObject(events[BACKCHANNEL_LOGOUT_EVENT])) {
-    throw new LogoutTokenError('The logout token has no back-channel logout event.');
+    throw new LogoutTokenError('no_event');
   }
   const sub = typeof payload.sub === 'string' && payload.sub ? payload.sub : undefined;
   const sid = typeof payload.sid === 'string' && payload.sid ? payload.sid : undefined;
-  if (!sub && !sid) throw new LogoutTokenError('The logout token names neither a session (sid) nor a user (sub).');
-  if ('nonce' in payload) throw new LogoutTokenError('A logout token must not contain a nonce.');
+  if (!sub && !sid) throw new LogoutTokenError('no_sub_or_sid');
+  if ('nonce' in payload) throw new LogoutTokenError('nonce_present');
   const jti = String(payload.jti);
   const iat = Number(payload.iat);
   // Remembered for as long as jose would still accept this `iat`.
   const ttl = Math.max(1, iat + LOGOUT_TOKEN_MAX_AGE_SECONDS + CLOCK_TOLERANCE_SECONDS - now() / 1000);
   if (!(await check.replay.firstUse(`${check.issuer} ${jti}`, Math.ceil(ttl)))) {
-    throw new LogoutTokenError('This logout token was already used.');
+    throw new LogoutTokenError('replayed');
   }
   return { issuer: check.issuer, sub, sid, jti, iat };
 }
 
-/** What went wrong, in words safe to send back: never the token or its claims' values. */
-function describeJoseFailure(err: unknown): string {
+/** What went wrong (errors:logout_token.*), safe to send back: never the token or its claims' values. */
+function describeJoseFailure(err: unknown): { problem: string; values?: MessageValues } {
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    return `The logout token's "${err.claim}" claim is not acceptable.`;
+    return { problem: 'claim_not_acceptable', values: { claim: err.claim } };
   }
-  if (err instanceof joseErrors.JWTExpired) return 'The logout token has expired.';
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'The logout token signature is not valid.';
-  if (err instanceof joseErrors.JOSEAlgNotAllowed)
-    return 'The logout token is signed with an algorithm we do not accept.';
-  if (err instanceof joseErrors.JWKSNoMatchingKey)
-    return 'The logout token is signed with a key the provider does not publish.';
-  return 'The logout token is not a valid signed JWT.';
+  if (err instanceof joseErrors.JWTExpired) return { problem: 'expired' };
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return { problem: 'bad_signature' };
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return { problem: 'algorithm_not_accepted' };
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return { problem: 'unknown_key' };
+  return { problem: 'not_a_jwt' };
 }

@@ -48,28 +48,22 @@ export function matchPendingLogin(
   const params = callbackUrl.searchParams;
   for (const name of SINGLE_VALUED) {
     if (params.getAll(name).length > 1) {
-      throw new LoginError(
-        'duplicate_parameter',
-        `The sign-in response repeats the "${name}" parameter, so it was refused.`,
-      );
+      throw new LoginError('duplicate_parameter', 'errors:message.duplicate_parameter', { values: { name } });
     }
   }
   const state = params.get('state');
-  if (!state) throw new LoginError('missing_state', 'The sign-in response has no state, so it cannot be trusted.');
+  if (!state) throw new LoginError('missing_state', 'errors:message.missing_state');
   // Own properties only: `state=__proto__` must not find Object.prototype.
   const login = pending && Object.hasOwn(pending, state) ? pending[state] : undefined;
   if (!login) {
-    throw new LoginError(
-      'invalid_state',
-      'This sign-in response does not belong to a sign-in started in this browser, or it was already used.',
-    );
+    throw new LoginError('invalid_state', 'errors:message.invalid_state');
   }
   if (now > login.expiresAt) {
-    throw new LoginError('login_expired', 'The sign-in took too long and expired. Please start again.');
+    throw new LoginError('login_expired', 'errors:message.login_expired');
   }
   const error = params.get('error');
   if (error) throw new ProviderAuthorizationError(error, params.get('error_description') ?? undefined);
-  if (!params.get('code')) throw new LoginError('missing_code', 'The sign-in response has no authorization code.');
+  if (!params.get('code')) throw new LoginError('missing_code', 'errors:message.missing_code');
   return login;
 }
 
@@ -101,19 +95,15 @@ export async function finishLogin(
       dpop && { DPoP: dpop.grantHandle(configuration) },
     );
   } catch (err) {
-    throw translateGrantError(
-      err,
-      'token_exchange_failed',
-      'The sign-in could not be completed with the identity provider.',
-    );
+    throw translateGrantError(err, 'token_exchange_failed', 'errors:message.token_exchange_failed');
   }
   const claims = response.claims();
-  if (!claims) throw new LoginError('missing_id_token', 'The identity provider did not return an ID token.');
+  if (!claims) throw new LoginError('missing_id_token', 'errors:message.missing_id_token');
   // openid-client checks `exp` with the tolerance but not an `iat` in the future (OIDC Core §3.1.3.7
   // item 10 lets the client limit how far off `iat` may be): a token "issued" later than now plus
   // the tolerance comes from a wrong clock or was minted ahead of time.
   if (claims.iat > Math.floor(now() / 1000) + CLOCK_TOLERANCE_SECONDS) {
-    throw new LoginError('token_exchange_failed', 'The sign-in could not be completed with the identity provider.', {
+    throw new LoginError('token_exchange_failed', 'errors:message.token_exchange_failed', {
       details: { reason: 'id_token_iat_in_future' },
     });
   }
@@ -130,7 +120,7 @@ export async function finishLogin(
  * error code, a timeout → 504 (never retried: the code may be spent), other network trouble → 503, anything else → 400 with the
  * library's stable code (e.g. OAUTH_JWT_CLAIM_COMPARISON_FAILED for a bad nonce).
  */
-function translateGrantError(err: unknown, code: string, message: string): AppError {
+function translateGrantError(err: unknown, code: string, messageKey: string): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof client.AuthorizationResponseError) {
     return new ProviderAuthorizationError(err.error, err.error_description);
@@ -139,10 +129,10 @@ function translateGrantError(err: unknown, code: string, message: string): AppEr
   if (isProviderOutage(err)) return new ProviderUnavailableError(err);
   if (isClientAuthenticationFailure(err)) return new ClientAuthenticationError({ cause: err });
   if (err instanceof client.ResponseBodyError) {
-    return new LoginError(code, message, { cause: err, details: { error: err.error } });
+    return new LoginError(code, messageKey, { cause: err, details: { error: err.error } });
   }
   const libraryCode = (err as { code?: unknown } | null)?.code;
-  return new LoginError(code, message, {
+  return new LoginError(code, messageKey, {
     cause: err,
     details: typeof libraryCode === 'string' ? { reason: libraryCode } : {},
   });

@@ -12,6 +12,7 @@
 import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
 import type * as client from 'openid-client';
 import type { ClientAuthMethod, ClientKeyAlg, ClientKeysConfig, PrivateClientJwk } from '../config/config.js';
+import type { Translate } from '../i18n/catalogues.js';
 
 /**
  * Where the app publishes its public keys, for providers that fetch a client's `jwks_uri`
@@ -67,15 +68,19 @@ async function publicHalf(jwk: PrivateClientJwk): Promise<PublicClientJwk> {
 }
 
 /** One line for the pages: which client authentication the app uses, and with which key (never a secret). */
-export function describeClientAuthentication(method: ClientAuthMethod, keys: ClientKeySet | null): string {
+export function describeClientAuthentication(
+  t: Translate,
+  method: ClientAuthMethod,
+  keys: ClientKeySet | null,
+): string {
   switch (method) {
     case 'private_key_jwt':
       return keys
-        ? `private_key_jwt: an assertion signed ${keys.signingAlg} with key ${keys.signingKey.kid ?? ''} (no secret is sent)`
+        ? t('pages:client_auth.private_key_jwt', { alg: keys.signingAlg, kid: keys.signingKey.kid ?? '' })
         : 'private_key_jwt';
     case 'client_secret_basic':
-      return 'client_secret_basic: the client secret in an HTTP Basic header';
+      return t('pages:client_auth.client_secret_basic');
     case 'client_secret_post':
-      return 'client_secret_post: the client secret in the form body';
+      return t('pages:client_auth.client_secret_post');
   }
 }

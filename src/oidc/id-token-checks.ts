@@ -45,25 +45,16 @@ function checkOrganization(claims: Readonly<Record<string, unknown>>, organizati
     ? claims['org_id'] === organization
     : claims['org_name'] === organization.toLowerCase();
   if (!matches) {
-    throw new LoginError(
-      'organization_mismatch',
-      'The identity provider signed you in to a different organization than the one asked for, so the sign-in was refused.',
-    );
+    throw new LoginError('organization_mismatch', 'errors:message.organization_mismatch');
   }
 }
 
 function checkTenant(claims: Readonly<Record<string, unknown>>, allowed: readonly string[], template: boolean): void {
   if (template && allowed.length === 0) {
-    throw new LoginError(
-      'tenant_not_allowed',
-      'This app accepts accounts from any organization’s directory only when OIDC_ALLOWED_TENANTS lists them; none is listed.',
-    );
+    throw new LoginError('tenant_not_allowed', 'errors:message.tenant_not_listed');
   }
   const tid = claims['tid'];
   if (typeof tid !== 'string' || !allowed.includes(tid)) {
-    throw new LoginError(
-      'tenant_not_allowed',
-      'Accounts from your organization’s directory cannot sign in to this app.',
-    );
+    throw new LoginError('tenant_not_allowed', 'errors:message.tenant_not_allowed');
   }
 }

@@ -159,16 +159,10 @@ function usePushedAuthorizationRequest(metadata: client.ServerMetadata, mode: Pa
   const offered = typeof metadata.pushed_authorization_request_endpoint === 'string';
   const required = metadata.require_pushed_authorization_requests === true;
   if (mode === 'off' && required) {
-    throw new LoginError(
-      'par_required',
-      'The identity provider accepts only pushed authorization requests; set OIDC_PAR=auto or on.',
-    );
+    throw new LoginError('par_required', 'errors:message.par_required');
   }
   if (mode === 'on' && !offered) {
-    throw new LoginError(
-      'par_not_offered',
-      'OIDC_PAR=on, but the identity provider publishes no pushed_authorization_request_endpoint.',
-    );
+    throw new LoginError('par_not_offered', 'errors:message.par_not_offered');
   }
   return mode === 'on' || (mode === 'auto' && offered);
 }
@@ -185,7 +179,7 @@ async function pushAuthorizationRequest(
     // PAR is the login's first authenticated call: a wrong key or secret shows up here.
     if (isClientAuthenticationFailure(err)) throw new ClientAuthenticationError({ cause: err });
     const error = err instanceof client.ResponseBodyError ? err.error : undefined;
-    throw new LoginError('par_refused', 'The identity provider refused the sign-in request.', {
+    throw new LoginError('par_refused', 'errors:message.par_refused', {
       cause: err,
       ...(error && { details: { error } }),
     });
@@ -205,10 +199,7 @@ export function mergePrompts(configured: string | undefined, requested: string |
 
 function chooseOrganization(configured: string | undefined, requested: string | undefined): string | undefined {
   if (configured && requested && requested !== configured) {
-    throw new LoginError(
-      'organization_not_allowed',
-      'This app signs in to one organization only, not the one in the link.',
-    );
+    throw new LoginError('organization_not_allowed', 'errors:message.organization_not_allowed');
   }
   return configured ?? requested;
 }

@@ -46,9 +46,9 @@ import type { DPoPKeys } from '../dpop/dpop-key.js';
 import { metrics, recordProxied } from '../observability/metrics.js';
 
 const upstreamUnreachable = (cause: unknown) =>
-  new AppError(502, 'upstream_unreachable', 'The API could not be reached.', { cause });
+  new AppError(502, 'upstream_unreachable', 'errors:message.upstream_unreachable', { cause });
 const upstreamTimeout = (cause?: unknown) =>
-  new AppError(504, 'upstream_timeout', 'The API did not answer in time.', { cause });
+  new AppError(504, 'upstream_timeout', 'errors:message.upstream_timeout', { cause });
 
 /** The largest 401 body kept while we decide whether to retry (challenge bodies are tiny). */
 const CHALLENGE_BODY_LIMIT = 16 * 1024;

@@ -31,7 +31,7 @@ const DOUBLE_ENCODED = /%25/i;
 
 class InvalidApiPathError extends AppError {
   constructor() {
-    super(400, 'invalid_path', 'This API path is not allowed.');
+    super(400, 'invalid_path', 'errors:message.invalid_api_path');
   }
 }
 
@@ -172,7 +172,7 @@ const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
 
 class MethodNotAllowedError extends AppError {
   constructor() {
-    super(405, 'method_not_allowed', 'This method is not allowed through the API proxy.');
+    super(405, 'method_not_allowed', 'errors:message.method_not_allowed');
   }
 }
 

@@ -46,7 +46,8 @@ export function isApiRefusal(err: unknown): err is client.ResponseBodyError {
 
 export class ApiNotAuthorizedError extends AppError {
   constructor(api: string, error: string) {
-    super(403, 'api_not_authorized', `This login does not allow calls to the "${api}" API.`, {
+    super(403, 'api_not_authorized', 'errors:message.api_not_authorized', {
+      values: { api },
       details: { api, error },
     });
     this.name = 'ApiNotAuthorizedError';

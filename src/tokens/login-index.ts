@@ -27,7 +27,7 @@ export interface LoginRef {
 export interface LoginRecord extends LoginRef {
   /** Epoch ms of the login. */
   readonly createdAt: number;
-  /** A short browser family ("Firefox on Windows"), web/browser-family.ts. */
+  /** A short browser family ("Firefox (Windows)"), web/browser-family.ts. */
   readonly browser: string;
 }
 

@@ -30,18 +30,18 @@ export class IdTokenMismatchError extends Error {
 export function classifyRefreshFailure(err: unknown): AppError {
   if (err instanceof AppError) return err;
   if (err instanceof IdTokenMismatchError || isIdTokenClaimMismatch(err)) {
-    return new LoginRequiredError('The identity provider answered for a different login. Please log in again.');
+    return new LoginRequiredError('errors:message.different_login');
   }
   if (isProviderOutage(err)) return new ProviderUnavailableError(err);
-  if (isRefusedGrant(err)) return new LoginRequiredError('Your session has ended. Please log in again.');
+  if (isRefusedGrant(err)) return new LoginRequiredError('errors:message.session_ended');
   // Our credentials, not the login, were refused: keep the tokens, the fix is in the deployment.
   if (isClientAuthenticationFailure(err)) return new ClientAuthenticationError({ cause: err });
   if (err instanceof client.ResponseBodyError) {
-    return new AppError(502, 'refresh_failed', 'The identity provider refused to refresh the session.', {
+    return new AppError(502, 'refresh_failed', 'errors:message.refresh_refused', {
       cause: err,
     });
   }
-  return new AppError(502, 'refresh_failed', 'The session could not be refreshed.', { cause: err });
+  return new AppError(502, 'refresh_failed', 'errors:message.refresh_failed', { cause: err });
 }
 
 /** The provider itself refused the refresh token: revoking it again is pointless. */

@@ -19,7 +19,7 @@ export interface RefreshLock {
 
 export class RefreshBusyError extends AppError {
   constructor(retryAfterSeconds: number) {
-    super(503, 'refresh_busy', 'Your session is being refreshed right now. Please try again in a moment.', {
+    super(503, 'refresh_busy', 'errors:message.refresh_busy', {
       headers: { 'Retry-After': String(retryAfterSeconds) },
     });
     this.name = 'RefreshBusyError';

@@ -76,7 +76,7 @@ const RETRY_BACKOFF = { firstMs: 1_000, maxMs: 30_000 };
 
 export class RefreshTooFrequentError extends AppError {
   constructor(retryAfterSeconds: number) {
-    super(429, 'refresh_too_frequent', 'The session was refreshed a moment ago. Please wait a few seconds.', {
+    super(429, 'refresh_too_frequent', 'errors:message.refresh_too_frequent', {
       headers: { 'Retry-After': String(retryAfterSeconds) },
     });
     this.name = 'RefreshTooFrequentError';
@@ -215,7 +215,7 @@ export class TokenService {
     if (refused) throw new ApiNotAuthorizedError(api.name, refused);
     const pick = (next: TokenSet): ApiAccessToken & Pick<TokenSet, 'dpopKey'> => {
       const token = apiTokenOf(next, api.name);
-      if (!token) throw new LoginRequiredError('Your session has ended. Please log in again.');
+      if (!token) throw new LoginRequiredError('errors:message.session_ended');
       // Its grant was proved with the login's DPoP key (RFC 9449 §5): the proxy proves its calls with it too.
       return next.dpopKey ? { ...token, dpopKey: next.dpopKey } : token;
     };
@@ -303,7 +303,7 @@ export class TokenService {
     if (latest && latest.accessToken !== seenAccessToken && !needsRefresh(latest, this.#now())) return current;
     if (!current.refreshToken) {
       await this.endLogin(sessionId);
-      throw new LoginRequiredError('Your session has expired. Please log in again.');
+      throw new LoginRequiredError('errors:message.session_expired');
     }
 
     const started = this.#now();
@@ -340,7 +340,7 @@ export class TokenService {
       if (gotRefreshToken) await this.#revoke(gotRefreshToken);
       const newest = await store.get(sessionId);
       if (newest && newest.version > current.version) return newest;
-      throw new LoginRequiredError('Your session has ended. Please log in again.');
+      throw new LoginRequiredError('errors:message.session_ended');
     }
     recordRefresh(this.#deps, sessionId, this.#now(), {
       reason,

@@ -61,9 +61,9 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
     assertProxyableMethod(req.method);
     if (!hasCsrfHeader(req)) throw new CsrfHeaderMissingError();
     // isApiPath let `/api`, `/api?…` and `/api/…` through: only the last names an API path.
-    if (!req.url?.startsWith('/api/')) throw new AppError(404, 'not_found', 'Name an API path: /api/<path>.');
+    if (!req.url?.startsWith('/api/')) throw new AppError(404, 'not_found', 'errors:message.api_path_required');
     const route = apiRoutes.forPath(req.url);
-    if (!route) throw new AppError(404, 'not_found', 'No API is mounted here.');
+    if (!route) throw new AppError(404, 'not_found', 'errors:message.api_not_mounted');
     const id = sessions.idOf(req);
     if (!id) throw new LoginRequiredError();
     // The session and its tokens are read together: with Redis that is one round trip, not two.
@@ -77,7 +77,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
     try {
       if (loggedIn && sessions.expired(session)) {
         await tokens.endLogin(session.id);
-        throw new LoginRequiredError('Your session has expired. Please log in again.');
+        throw new LoginRequiredError('errors:message.session_expired');
       }
       const rolled = sessions.keepAlive(req, session);
       if (rolled) head.push('Set-Cookie', rolled);
@@ -111,7 +111,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
         return;
       }
       for (let i = 0; i < head.length; i += 2) res.appendHeader(head[i] as string, head[i + 1] as string);
-      sendJsonError(res, known);
+      sendJsonError(req, res, known);
     });
   };
 }

@@ -1,6 +1,8 @@
 /**
  * The short browser family a user recognises their devices by on the
- * "Sessions" list: "Firefox on Windows", "Safari on iOS". Parsed by bowser
+ * "Sessions" list: "Firefox (Windows)", "Safari (iOS)": product names only, so
+ * the stored label reads the same in every language (an unknown browser is
+ * '', which the pages name in the reader's language). Parsed by bowser
  * (a small, dependency-free User-Agent parser); only this short label is
  * kept, never the User-Agent itself, which is longer and more identifying
  * than the list needs.
@@ -11,9 +13,9 @@ import Bowser from 'bowser';
 const MAX_LENGTH = 60;
 
 export function browserFamily(userAgent: string | undefined): string {
-  if (!userAgent) return 'Unknown browser';
+  if (!userAgent) return '';
   const { browser, os } = Bowser.parse(userAgent.slice(0, 512));
-  const name = browser.name || 'Unknown browser';
-  const label = os.name ? `${name} on ${os.name}` : name;
+  const name = browser.name || '?';
+  const label = os.name ? `${name} (${os.name})` : name;
   return label.slice(0, MAX_LENGTH);
 }

@@ -16,24 +16,18 @@ import { describeEnding } from '../flow/timeline.js';
 import { clearUser } from '../session/session-data.js';
 import type { LoginEnding, LoginIndex } from '../tokens/login-index.js';
 import { wantsJson } from './error-handler.js';
+import type { Translate } from '../i18n/catalogues.js';
 
+/** The error code of each way a login ends from elsewhere; the message is `errors:message.<code>`. */
 const NOTICES = {
-  provider: {
-    code: 'signed_out_at_provider',
-    heading: 'You were signed out',
-    message: 'You were signed out at your identity provider, so you are signed out here too. Log in again to continue.',
-  },
-  user: {
-    code: 'signed_out_elsewhere',
-    heading: 'You were signed out',
-    message: 'You were signed out of this app from another device. Log in again to continue.',
-  },
+  provider: 'signed_out_at_provider',
+  user: 'signed_out_elsewhere',
 } as const;
 
 class SignedOutElsewhereError extends AppError {
   constructor(ending: LoginEnding) {
-    const notice = NOTICES[ending.by];
-    super(401, notice.code, notice.message);
+    const code = NOTICES[ending.by];
+    super(401, code, `errors:message.${code}`);
     this.name = 'SignedOutElsewhereError';
   }
 }
@@ -53,13 +47,14 @@ export function endedLoginNotice(logins: LoginIndex): RequestHandler {
       next(new SignedOutElsewhereError(ending));
       return;
     }
-    const notice = NOTICES[ending.by];
+    const code = NOTICES[ending.by];
+    const t = res.locals.t as Translate;
     res.setHeader('Cache-Control', 'no-store');
     res.status(401).render('signed-out', {
-      heading: notice.heading,
-      message: notice.message,
-      code: notice.code,
-      step: describeEnding(ending),
+      heading: t('errors:heading.signed_out'),
+      message: t(`errors:message.${code}`),
+      code,
+      step: describeEnding(t, ending),
     });
   };
 }

@@ -3,49 +3,37 @@
  * (HTML) or JSON (under /api) with a stable error code. Never a stack trace;
  * 5xx details go to the log only.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { AppError, errorSummary, LoginRequiredError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { clearUser } from '../session/session-data.js';
 import { REQUEST_ID_HEADER } from './request-log.js';
 import { localize, type Localization } from './localization.js';
-import { escapeHtml, htmlTranslator } from '../i18n/catalogues.js';
+import { escapeHtml, htmlTranslator, translator } from '../i18n/catalogues.js';
+import { chooseLanguage } from '../i18n/languages.js';
 
+/** The error page's heading per code (`errors:heading.*`); other codes get a general one by status. */
 const HEADINGS: Record<string, string> = {
-  provider_error: 'Sign-in was not completed',
-  provider_unavailable: 'The identity provider is unavailable',
-  provider_timeout: 'The identity provider did not answer in time',
-  session_store_unavailable: 'Sessions are unavailable',
-  not_found: 'Page not found',
-  csrf_check_failed: 'Request refused',
-  rate_limited: 'Too many requests',
-  signed_out_at_provider: 'You were signed out',
-  signed_out_elsewhere: 'You were signed out',
-  session_not_found: 'Session not found',
+  provider_error: 'provider_error',
+  provider_unavailable: 'provider_unavailable',
+  provider_timeout: 'provider_timeout',
+  session_store_unavailable: 'session_store_unavailable',
+  not_found: 'not_found',
+  csrf_check_failed: 'csrf_check_failed',
+  rate_limited: 'rate_limited',
+  signed_out_at_provider: 'signed_out',
+  signed_out_elsewhere: 'signed_out',
+  session_not_found: 'session_not_found',
 };
 
+/** The spec section behind an error, with its label's key (`errors:spec.*`). */
 const SPEC_LINKS: Record<string, { href: string; label: string }> = {
-  provider_error: {
-    href: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1',
-    label: 'RFC 6749 §4.1.2.1: authorization error responses',
-  },
-  invalid_state: {
-    href: 'https://www.rfc-editor.org/rfc/rfc6749#section-10.12',
-    label: 'RFC 6749 §10.12: why the state must match',
-  },
-  missing_state: {
-    href: 'https://www.rfc-editor.org/rfc/rfc6749#section-10.12',
-    label: 'RFC 6749 §10.12: why the state must match',
-  },
-  duplicate_parameter: {
-    href: 'https://www.rfc-editor.org/rfc/rfc6749#section-3.1',
-    label: 'RFC 6749 §3.1: parameters must not be repeated',
-  },
-  token_exchange_failed: {
-    href: 'https://www.rfc-editor.org/rfc/rfc6749#section-5.2',
-    label: 'RFC 6749 §5.2: token error responses',
-  },
+  provider_error: { href: 'https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1', label: 'provider_error' },
+  invalid_state: { href: 'https://www.rfc-editor.org/rfc/rfc6749#section-10.12', label: 'state' },
+  missing_state: { href: 'https://www.rfc-editor.org/rfc/rfc6749#section-10.12', label: 'state' },
+  duplicate_parameter: { href: 'https://www.rfc-editor.org/rfc/rfc6749#section-3.1', label: 'duplicate_parameter' },
+  token_exchange_failed: { href: 'https://www.rfc-editor.org/rfc/rfc6749#section-5.2', label: 'token_exchange_failed' },
 };
 
 const LOGIN_RETRY_CODES = new Set([
@@ -83,7 +71,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const log = (req as { log?: Logger }).log ?? logger;
     logError(log, known, err);
     if (wantsJson(req)) {
-      sendJsonError(res, known);
+      sendJsonError(req, res, known);
       return;
     }
     for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
@@ -98,14 +86,18 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.redirect(303, `/login?returnTo=${encodeURIComponent(req.originalUrl)}`);
       return;
     }
-    const heading = HEADINGS[known.code] ?? (known.status >= 500 ? 'Something went wrong' : 'That did not work');
+    const heading = t(
+      `errors:heading.${HEADINGS[known.code] ?? (known.status >= 500 ? 'server_error' : 'client_error')}`,
+    );
+    const message = known.describe(t);
+    const spec = SPEC_LINKS[known.code];
     const view = {
       heading,
-      message: known.publicMessage,
+      message,
       code: known.code,
       details: known.details,
       requestId,
-      specLink: SPEC_LINKS[known.code] ?? null,
+      specLink: spec ? { href: spec.href, label: t(`errors:spec.${spec.label}`) } : null,
       retry: LOGIN_RETRY_CODES.has(known.code) ? '/login' : null,
     };
     res.status(known.status).render('error', view, (renderError: Error | null, html?: string) => {
@@ -115,7 +107,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       }
       // The error page itself failed: answer with a minimal page, never Express's stack trace.
       log.error({ err: errorSummary(renderError) }, 'error page failed to render');
-      res.type('html').send(minimalErrorPage({ lang, t, heading, message: known.publicMessage, code: known.code }));
+      res.type('html').send(minimalErrorPage({ lang, t, heading, message, code: known.code }));
     });
   };
 }
@@ -141,12 +133,15 @@ export function logError(log: Logger, known: AppError, original: unknown): void 
   else log.warn({ code: known.code }, known.publicMessage);
 }
 
-/** The JSON error body every API answer uses: `{ error, error_description, request_id }`. */
-export function sendJsonError(res: ServerResponse, known: AppError): void {
+/**
+ * The JSON error body every API answer uses: `{ error, error_description, request_id }`. The
+ * `error` code is a contract and stays as it is; the description is for a person, in their language.
+ */
+export function sendJsonError(req: IncomingMessage, res: ServerResponse, known: AppError): void {
   for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
   const body = JSON.stringify({
     error: known.code,
-    error_description: known.publicMessage,
+    error_description: known.describe(translator(chooseLanguage(req))),
     request_id: String(res.getHeader(REQUEST_ID_HEADER) ?? ''),
   });
   res.writeHead(known.status, {
@@ -163,10 +158,10 @@ export function toAppError(err: unknown): AppError {
   const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const type = (err as { type?: unknown }).type;
-    if (type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is too large.');
-    return new AppError(status, 'bad_request', 'The request could not be understood.');
+    if (type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'errors:message.payload_too_large');
+    return new AppError(status, 'bad_request', 'errors:message.bad_request');
   }
-  return new AppError(500, 'internal_error', 'Something went wrong on our side. Please try again.', { cause: err });
+  return new AppError(500, 'internal_error', 'errors:message.internal_error', { cause: err });
 }
 
 /**
@@ -179,5 +174,5 @@ export const forgetEndedLogin: ErrorRequestHandler = (err, req, _res, next) => {
 };
 
 export const notFound: RequestHandler = (_req, _res, next) => {
-  next(new AppError(404, 'not_found', 'There is nothing at this address.'));
+  next(new AppError(404, 'not_found', 'errors:message.not_found'));
 };

@@ -19,7 +19,7 @@ export interface Lifecycle {
 
 class ShuttingDownError extends AppError {
   constructor() {
-    super(503, 'shutting_down', 'This server is restarting. Please try again in a moment.', {
+    super(503, 'shutting_down', 'errors:message.shutting_down', {
       headers: { 'Retry-After': '2', Connection: 'close' },
     });
     this.name = 'ShuttingDownError';

@@ -50,7 +50,7 @@ test(
         const rows = laptop.page.locator('table.sessions tbody tr');
         assert.equal(await rows.count(), 2);
         assert.equal(await laptop.page.locator('table.sessions tr[aria-current="true"]').count(), 1);
-        assert.match((await rows.first().textContent()) ?? '', /Chrome on Linux\s*this browser/);
+        assert.match((await rows.first().textContent()) ?? '', /Chrome \(Linux\)\s*this browser/);
         await checkAccessibility(laptop.page, 'profile with two sessions');
         await snap(laptop.page, 'profile-sessions');
 
@@ -73,7 +73,7 @@ test(
         assert.match(text, /You were signed out/);
         assert.match(text, /signed out of this app from another device/);
         assert.match(text, /Signed out from another device/, 'the flow inspector step');
-        assert.match(text, /ended from\s*Chrome on Linux/);
+        assert.match(text, /ended from\s*Chrome \(Linux\)/);
         assert.match(text, /revoked at the provider \(RFC 7009\)/);
         assert.equal(await phone.page.locator('header.site-header').getByRole('link', { name: 'Log in' }).count(), 1);
         await checkAccessibility(phone.page, 'signed out from another device');

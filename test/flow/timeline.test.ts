@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FlowEvent } from '../../src/flow/flow-log.js';
 import { buildTimeline, describeEnding, shorten } from '../../src/flow/timeline.js';
+import { translator } from '../../src/i18n/catalogues.js';
+import { formatters } from '../../src/i18n/format.js';
+
+const ENGLISH = { t: translator('en'), fmt: formatters('en') };
 import type { LoginTrace } from '../../src/session/session-data.js';
 
 const STATE = 'Qm9ndXMtc3RhdGUtdmFsdWUtZm9yLXRlc3Rz';
@@ -28,7 +32,7 @@ describe('buildTimeline', () => {
       at: 5_000,
       data: { reason: 'expiring', rotated: true, lifetimeSeconds: 120, newIdToken: false, latencyMs: 9 },
     };
-    const steps = buildTimeline(trace, [refresh, call(4_000, 200)]);
+    const steps = buildTimeline(ENGLISH, trace, [refresh, call(4_000, 200)]);
     assert.deepEqual(
       steps.map((s) => s.kind),
       ['authorize', 'callback', 'token', 'api_call', 'refresh'],
@@ -41,14 +45,14 @@ describe('buildTimeline', () => {
   });
 
   it('shows random values shortened, never whole', () => {
-    const text = JSON.stringify(buildTimeline(trace, []));
+    const text = JSON.stringify(buildTimeline(ENGLISH, trace, []));
     assert.equal(text.includes(STATE), false);
     assert.ok(text.includes(shorten(STATE)));
     assert.equal(shorten('short'), 'short');
   });
 
   it('groups consecutive API calls into one step with a row per call', () => {
-    const steps = buildTimeline(undefined, [call(1, 200), call(2, 404), call(3, 200)]);
+    const steps = buildTimeline(ENGLISH, undefined, [call(1, 200), call(2, 404), call(3, 200)]);
     assert.equal(steps.length, 1);
     assert.equal(steps[0]?.title, '3 API calls');
     assert.deepEqual(
@@ -84,7 +88,7 @@ describe('buildTimeline', () => {
         status: 403,
       },
     };
-    const [first, second] = buildTimeline(undefined, [grant, refused]);
+    const [first, second] = buildTimeline(ENGLISH, undefined, [grant, refused]);
     assert.equal(first?.title, 'Access token for the billing API');
     assert.deepEqual(first?.facts.slice(0, 3), [
       ['api', 'billing'],
@@ -101,7 +105,7 @@ describe('buildTimeline', () => {
 
 describe('describeEnding', () => {
   it('a back-channel logout: who sent it, which claims matched, what was revoked, with §2.4–2.7', () => {
-    const step = describeEnding({
+    const step = describeEnding(ENGLISH.t, {
       by: 'provider',
       at: 9_000,
       issuer: 'https://op.example/',
@@ -119,7 +123,12 @@ describe('describeEnding', () => {
   });
 
   it('says so when no refresh token was revoked, and names the device for a sign-out by the user', () => {
-    const step = describeEnding({ by: 'user', at: 9_000, from: 'Safari on iOS', refreshTokenRevoked: false });
+    const step = describeEnding(ENGLISH.t, {
+      by: 'user',
+      at: 9_000,
+      from: 'Safari on iOS',
+      refreshTokenRevoked: false,
+    });
     assert.match(step.what, /Safari on iOS/);
     assert.ok(step.facts.some(([name, value]) => name === 'refresh token' && /none held/.test(value)));
   });

@@ -75,6 +75,17 @@ export function catalogueProblems(dir: string): string[] {
       }
     }
   }
+  // A translation left in English: the same words as the reference, three English words in a row.
+  for (const language of others) {
+    for (const [key, value] of flat.get(language)!) {
+      if (
+        value === flat.get(reference)?.get(key) &&
+        /\b[a-z]{2,} [a-z]{2,} [a-z]{2,}\b/i.test(value.replace(/<[^>]+>/g, ''))
+      ) {
+        problems.push(`${language} ${key}: not translated`);
+      }
+    }
+  }
   for (const language of others) {
     const other = byLanguage.get(language)!;
     for (const key of base.keys())
@@ -123,7 +134,7 @@ export function filesUnder(dir: string, extensions: readonly string[]): string[]
  */
 export function literalKeys(file: string, namespaces: readonly string[]): string[] {
   const text = readFileSync(file, 'utf8');
-  const pattern = new RegExp(`['"\`]((?:${namespaces.join('|')}):[\\w.]*\\w)['"\`]`, 'g');
+  const pattern = new RegExp(`['"\`]((?:${namespaces.join('|')}):[\\w.]*[A-Za-z0-9])['"\`]`, 'g');
   return [...text.matchAll(pattern)].map((m) => m[1] ?? '');
 }
 

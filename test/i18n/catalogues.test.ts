@@ -41,7 +41,7 @@ describe('message catalogues', () => {
     assert.deepEqual(unknown, []);
   });
 
-  it('report a key missing in one language, a placeholder that differs, a missing plural form and stray markup', () => {
+  it('report a key missing in one language, a placeholder that differs, a missing plural form, stray markup and a message left in English', () => {
     const dir = fixture({
       'en/pages.json': {
         title: 'Title',
@@ -50,14 +50,21 @@ describe('message catalogues', () => {
         calls_one: 'one call',
         calls_other: '{{count}} calls',
         note: 'A <code>state</code>',
+        untranslated: 'Left in English here',
       },
-      'ja/pages.json': { title: 'タイトル', greeting: 'こんにちは{{user}}', note: '<code>state</code>です' },
+      'ja/pages.json': {
+        title: 'タイトル',
+        greeting: 'こんにちは{{user}}',
+        note: '<code>state</code>です',
+        untranslated: 'Left in English here',
+      },
     });
     try {
       const problems = catalogueProblems(dir);
       assert.ok(problems.includes('pages:only_english: in en, missing in ja'), problems.join('\n'));
       assert.ok(problems.includes('pages:calls: in en, missing in ja'), problems.join('\n'));
       assert.ok(problems.includes('pages:greeting: placeholders differ: en {name}, ja {user}'), problems.join('\n'));
+      assert.ok(problems.includes('ja pages:untranslated: not translated'), problems.join('\n'));
       assert.ok(
         problems.some((p) => p.startsWith('en pages:note: markup')),
         problems.join('\n'),

@@ -43,7 +43,7 @@ export function backchannelLogoutRoutes({
     express.urlencoded({ extended: false, limit: '16kb' }),
     async (req, res) => {
       if (!req.is('application/x-www-form-urlencoded')) {
-        throw new LogoutTokenError('The request must be application/x-www-form-urlencoded.');
+        throw new LogoutTokenError('wrong_content_type');
       }
       const configuration = provider.get();
       const check = logoutTokenCheckFor(configuration, config.oidc.clientId, replayCache, providerKeys(configuration));
@@ -73,6 +73,6 @@ function jsonErrors(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const known = toAppError(err);
     logError((req as { log?: Logger }).log ?? logger, known, err);
-    sendJsonError(res, known);
+    sendJsonError(req, res, known);
   };
 }

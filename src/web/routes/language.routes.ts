@@ -28,7 +28,7 @@ export function languageRoutes({ config }: Pick<AppDeps, 'config'>): Router {
     }
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!isLanguage(body['lang'])) {
-      throw new AppError(400, 'unsupported_language', 'This app speaks English (en) and Japanese (ja).');
+      throw new AppError(400, 'unsupported_language', 'errors:message.unsupported_language');
     }
     res.cookie(LANGUAGE_COOKIE, body['lang'], {
       path: '/',

@@ -28,6 +28,7 @@ import { noStore } from '../security-headers.js';
 import { M2mApiClient, type M2mApiResult } from '../../m2m/api-client.js';
 import type { M2mCacheState } from '../../m2m/description.js';
 import { DEFAULT_API_NAME } from '../../config/apis.js';
+import type { Translate } from '../../i18n/catalogues.js';
 
 /** The API route the page calls: machine clients only, scope `read:reports` in the demo. */
 const M2M_REPORT_PATH = '/reports/daily';
@@ -61,20 +62,20 @@ interface ShownError {
  * `description` (RFC 6749 §5.2), never the issuer's address.
  */
 const BROWSER_MESSAGES: Readonly<Record<string, string>> = {
-  m2m_provider_unavailable:
-    'The identity provider could not issue a machine-to-machine token just now. Try again shortly.',
-  m2m_failed: 'The machine-to-machine token request failed. The server log has the details.',
-  m2m_api_unavailable: 'The API could not be reached.',
-  m2m_api_timeout: 'The API did not answer in time.',
+  m2m_provider_unavailable: 'errors:m2m.browser_provider_unavailable',
+  m2m_failed: 'errors:m2m.browser_failed',
+  m2m_api_unavailable: 'errors:message.upstream_unreachable',
+  m2m_api_timeout: 'errors:message.upstream_timeout',
 };
 
-function shownError(err: AppError): ShownError {
+function shownError(err: AppError, t: Translate): ShownError {
   const details: Record<string, string> = {};
   for (const name of ['error', 'description']) {
     const value = err.details[name];
     if (value !== undefined) details[name] = value;
   }
-  return { code: err.code, message: BROWSER_MESSAGES[err.code] ?? err.publicMessage, details };
+  const browserMessage = BROWSER_MESSAGES[err.code];
+  return { code: err.code, message: browserMessage ? t(browserMessage) : err.describe(t), details };
 }
 
 /** The M2M page and its one action. */
@@ -142,7 +143,9 @@ export function m2mRoutes(deps: AppDeps): Router {
       result,
       error,
       reportPath: M2M_REPORT_PATH,
-      clientAuthentication: m2m ? describeClientAuthentication(m2m.settings.authMethod, deps.clientKeys) : '',
+      clientAuthentication: m2m
+        ? describeClientAuthentication(res.locals.t as Translate, m2m.settings.authMethod, deps.clientKeys)
+        : '',
       calls,
     });
   }
@@ -155,17 +158,11 @@ export function m2mRoutes(deps: AppDeps): Router {
     const requested = typeof req.query['api'] === 'string' ? req.query['api'] : DEFAULT_API_NAME;
     const target = targets.get(requested);
     if (m2m && !target) {
-      next(new AppError(404, 'not_found', 'This page calls no API by that name.'));
+      next(new AppError(404, 'not_found', 'errors:message.m2m_no_such_api'));
       return;
     }
     if (!m2m || !target) {
-      next(
-        new AppError(
-          404,
-          'm2m_not_configured',
-          'Machine-to-machine calls are not configured: set M2M_CLIENT_ID and M2M_CLIENT_SECRET.',
-        ),
-      );
+      next(new AppError(404, 'm2m_not_configured', 'errors:message.m2m_not_configured'));
       return;
     }
     const json = wantsJson(req);
@@ -188,7 +185,7 @@ export function m2mRoutes(deps: AppDeps): Router {
     } catch (err) {
       // Token and API-reachability errors are part of what the page demonstrates: show them in place.
       if (!(err instanceof AppError) || err.status < 500) throw err;
-      const shown = shownError(err);
+      const shown = shownError(err, res.locals.t as Translate);
       logger.warn({ code: err.code, reason: err.publicMessage }, 'm2m call failed');
       for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
       if (json) {

@@ -10,6 +10,8 @@ import { requireLogin } from '../require-login.js';
 import { noStore } from '../security-headers.js';
 import { listUserLogins } from '../../tokens/user-logins.js';
 import { apiTokenStatuses } from '../../tokens/api-token-status.js';
+import type { Translate } from '../../i18n/catalogues.js';
+import type { Formatters } from '../../i18n/format.js';
 
 /** Header and claims of a JWT, or `opaque` when the token is not one. Never the token itself. */
 function decodeForDisplay(label: string, token: string | undefined) {
@@ -23,10 +25,7 @@ function decodeForDisplay(label: string, token: string | undefined) {
 
 export function pageRoutes({ config, tokens, flowLog, logins, clientKeys }: AppDeps): Router {
   const router = Router();
-  const clientAuthentication = describeClientAuthentication(config.oidc.authMethod, clientKeys);
-  const timelineContext = {
-    clientAuthentication: { method: config.oidc.authMethod, description: clientAuthentication },
-  };
+  const clientAuthentication = (t: Translate) => describeClientAuthentication(t, config.oidc.authMethod, clientKeys);
 
   router.get('/', noStore, (req, res) => {
     // Back from RP-initiated logout with our `state`: show a clean URL.
@@ -50,14 +49,19 @@ export function pageRoutes({ config, tokens, flowLog, logins, clientKeys }: AppD
 
   router.get('/flow', noStore, requireLogin, async (req, res) => {
     const [trace, events] = await Promise.all([flowLog.loginTrace(req.sessionID), flowLog.list(req.sessionID)]);
+    const language = { t: res.locals.t as Translate, fmt: res.locals.fmt as Formatters };
+    const timelineContext = {
+      clientAuthentication: { method: config.oidc.authMethod, description: clientAuthentication(language.t) },
+    };
     res.render('flow', {
       active: 'flow',
-      steps: buildTimeline(trace, events, timelineContext),
+      steps: buildTimeline(language, trace, events, timelineContext),
       preset: config.oidc.provider,
     });
   });
 
   router.get('/tokens', noStore, requireLogin, async (req, res) => {
+    const t = res.locals.t as Translate;
     const stored = await tokens.peek(req.sessionID);
     if (!stored) throw new LoginRequiredError();
     // The DPoP private key never reaches a template: the page shows its thumbprint only.
@@ -71,20 +75,23 @@ export function pageRoutes({ config, tokens, flowLog, logins, clientKeys }: AppD
       refused: status.refused,
       token: status.accessToken,
     }));
-    const defaultLabel = named.length > 0 ? 'Access token: default API (/api/)' : 'Access token';
+    const defaultLabel = named.length > 0 ? t('pages:tokens.access_token_default') : t('pages:tokens.access_token');
     res.render('tokens', {
       active: 'tokens',
       tokens: held,
-      clientAuthentication,
+      clientAuthentication: clientAuthentication(t),
       dpopJkt: dpopKey?.jkt,
       now: Date.now(),
       scopes: (held.scope ?? '').split(' ').filter(Boolean),
       apis,
       decoded: [
-        decodeForDisplay('ID token', held.idToken),
+        decodeForDisplay(t('pages:tokens.id_token'), held.idToken),
         decodeForDisplay(defaultLabel, held.accessToken),
         ...named.map((api) =>
-          decodeForDisplay(`Access token: ${api.name} API (${api.mountPath})`, held.apiTokens?.[api.name]?.accessToken),
+          decodeForDisplay(
+            t('pages:tokens.access_token_named', { name: api.name, mountPath: api.mountPath }),
+            held.apiTokens?.[api.name]?.accessToken,
+          ),
         ),
       ].filter((part) => part !== null),
     });

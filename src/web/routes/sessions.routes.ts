@@ -23,7 +23,7 @@ import { signOutHere } from '../sign-out.js';
 
 class SessionNotFoundError extends AppError {
   constructor() {
-    super(404, 'session_not_found', 'That session is not one of yours, or it has already ended.');
+    super(404, 'session_not_found', 'errors:message.session_not_found');
     this.name = 'SessionNotFoundError';
   }
 }

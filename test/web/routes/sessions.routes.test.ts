@@ -65,8 +65,8 @@ function sessionsSuite(name: string, env: () => Record<string, string>): void {
       const laptop = await loggedIn(stack, ALICE, FIREFOX);
       await loggedIn(stack, BOB, FIREFOX);
       const html = await profile(stack, laptop);
-      assert.match(html, /Firefox on Windows <span class="badge badge-ok">this browser<\/span>/);
-      assert.match(html, /Safari on iOS/);
+      assert.match(html, /Firefox \(Windows\) <span class="badge badge-ok">this browser<\/span>/);
+      assert.match(html, /Safari \(iOS\)/);
       const { endOne } = await sessionForms(stack, laptop);
       const handles = endOne.map((form) => form.fields['login']);
       assert.ok(handles.includes(loginHandle(sessionIdOf(phone, stack) ?? '')), "the phone's login has a form");
@@ -92,7 +92,7 @@ function sessionsSuite(name: string, env: () => Record<string, string>): void {
       assert.equal(page.status, 401);
       const html = await phone.text(page);
       assert.match(html, /signed out of this app from another device/);
-      assert.match(html, /Firefox on Windows/, 'says from which device');
+      assert.match(html, /Firefox \(Windows\)/, 'says from which device');
       assert.match(html, /revoked at the provider \(RFC 7009\)/);
       assert.equal((await phone.get(`${stack.appUrl}/profile`)).status, 303, 'then simply a login like any other');
 
