@@ -41,31 +41,35 @@ export interface TimelineLanguage {
   readonly fmt: Formatters;
 }
 
-/** A spec link; `label` names its `flow:spec.*` message. */
-type SpecRef = SpecLink;
+/** A spec section to link to; its label is the `flow:spec.<key>` message. */
+interface SpecRef {
+  readonly key: string;
+  readonly href: string;
+}
 
-const RFC = (n: number, section: string, label: string): SpecRef => ({
-  label,
+const RFC = (n: number, section: string, key: string): SpecRef => ({
+  key,
   href: `https://www.rfc-editor.org/rfc/rfc${n}#section-${section}`,
 });
-const OIDC_CORE = (anchor: string, label: string): SpecRef => ({
-  label,
+const OIDC_CORE = (anchor: string, key: string): SpecRef => ({
+  key,
   href: `https://openid.net/specs/openid-connect-core-1_0.html#${anchor}`,
 });
 
-const BACKCHANNEL = (anchor: string, label: string): SpecRef => ({
-  label,
+const BACKCHANNEL = (anchor: string, key: string): SpecRef => ({
+  key,
   href: `https://openid.net/specs/openid-connect-backchannel-1_0.html#${anchor}`,
 });
 
 /** The step's spec links with their labels in the reader's language. */
 function specLinks(t: Translate, refs: readonly SpecRef[]): SpecLink[] {
-  return refs.map((ref) => ({ href: ref.href, label: t(`flow:spec.${ref.label}`) }));
+  return refs.map((ref) => ({ href: ref.href, label: t(`flow:spec.${ref.key}`) }));
 }
 
 /** Shows enough of a random value to recognise it, not enough to use it. */
-export function shorten(value: string): string {
-  return value.length <= 12 ? value : `${value.slice(0, 6)}…${value.slice(-4)} (${value.length} chars)`;
+export function shorten(t: Translate, value: string): string {
+  if (value.length <= 12) return value;
+  return t('flow:value.shortened', { start: value.slice(0, 6), end: value.slice(-4), length: value.length });
 }
 
 const SHORTENED = new Set(['state', 'nonce', 'code_challenge']);
@@ -96,7 +100,7 @@ function apiGrantSpecs(d: Readonly<Record<string, unknown>>): SpecRef[] {
     ...(typeof d['audience'] === 'string'
       ? [
           {
-            label: 'auth0_multi_resource',
+            key: 'auth0_multi_resource',
             href: 'https://auth0.com/docs/secure/tokens/refresh-tokens/multi-resource-refresh-token',
           },
         ]
@@ -124,7 +128,7 @@ export function buildTimeline(
       title: t('flow:authorize.title'),
       what: t('flow:authorize.what'),
       why: t('flow:authorize.why'),
-      facts: Object.entries(p).map(([name, value]) => [name, SHORTENED.has(name) ? shorten(value) : value] as const),
+      facts: Object.entries(p).map(([name, value]) => [name, SHORTENED.has(name) ? shorten(t, value) : value] as const),
       specs: specLinks(t, [
         RFC(6749, '4.1.1', 'authorization_request'),
         RFC(7636, '4.2', 'pkce_challenge'),
@@ -178,7 +182,7 @@ export function buildTimeline(
           ? [RFC(7523, '2.2', 'jwt_client_authentication')]
           : []),
         {
-          label: 'browser_based_apps_bff',
+          key: 'browser_based_apps_bff',
           href: 'https://datatracker.ietf.org/doc/html/draft-ietf-oauth-browser-based-apps#name-backend-for-frontend-bff',
         },
       ]),

@@ -47,8 +47,8 @@ describe('buildTimeline', () => {
   it('shows random values shortened, never whole', () => {
     const text = JSON.stringify(buildTimeline(ENGLISH, trace, []));
     assert.equal(text.includes(STATE), false);
-    assert.ok(text.includes(shorten(STATE)));
-    assert.equal(shorten('short'), 'short');
+    assert.ok(text.includes(shorten(ENGLISH.t, STATE)));
+    assert.equal(shorten(ENGLISH.t, 'short'), 'short');
   });
 
   it('groups consecutive API calls into one step with a row per call', () => {
