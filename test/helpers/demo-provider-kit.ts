@@ -17,11 +17,13 @@ import * as client from 'openid-client';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
 import {
   createDemoProvider,
+  DEMO_PROVIDER_PROFILES,
   type DemoProvider,
   type DemoProviderOptions,
 } from '../../src/demo/identity-provider/index.js';
 import { Browser } from './browser.js';
 import { loginAtProvider } from './provider-login.js';
+import { sharedSigningKeys } from './signing-keys.js';
 
 export const API_AUDIENCE = 'https://demo-api.example/';
 export const USER_SCOPES = ['read:appointments', 'write:appointments', 'read:contacts'];
@@ -87,6 +89,7 @@ export async function startStack(t: TestContext, overrides: Partial<DemoProvider
     accessTokenTtlSeconds: 5,
     clientCredentialsTtlSeconds: 30,
     stylesheetPath,
+    signingKeys: await sharedSigningKeys((overrides.profile ?? DEMO_PROVIDER_PROFILES.standard).idTokenSigningAlgs),
     ...overrides,
   });
   server.on('request', idp.handler);

@@ -5,8 +5,10 @@
  */
 import { loadConfig, type Config, type M2mConfig } from '../../src/config/config.js';
 import { ClientCredentialsTokens, type ClientCredentialsOptions } from '../../src/m2m/client.js';
+import { DEMO_PROVIDER_PROFILES } from '../../src/demo/identity-provider/index.js';
 import { attachDemoServices } from '../../src/demo/start-demo.js';
 import { closeServer, createListeningServer } from '../../src/http-server.js';
+import { sharedSigningKeys } from './signing-keys.js';
 
 export interface M2mBackends {
   readonly config: Config;
@@ -38,10 +40,15 @@ export async function startM2mBackends(env: Record<string, string> = {}): Promis
   };
   const config = loadConfig(fullEnv);
   if (!config.m2m) throw new Error('demo mode always configures the M2M client');
-  const provider = await attachDemoServices(config, {
-    providerServer: providerServer.server,
-    apiServer: apiServer.server,
-  });
+  const provider = await attachDemoServices(
+    config,
+    { providerServer: providerServer.server, apiServer: apiServer.server },
+    {
+      signingKeys: await sharedSigningKeys(
+        DEMO_PROVIDER_PROFILES[config.demo?.profile ?? 'standard'].idTokenSigningAlgs,
+      ),
+    },
+  );
   const m2m = config.m2m;
   const clientId = m2m.clientId;
   return {

@@ -9,6 +9,7 @@ import { createApp } from '../../src/web/app.js';
 import { DEMO_CLIENT, loadConfig, type Config } from '../../src/config/config.js';
 import {
   createDemoProvider,
+  DEMO_PROVIDER_PROFILES,
   type DemoProvider,
   type DemoProviderOptions,
 } from '../../src/demo/identity-provider/index.js';
@@ -16,6 +17,7 @@ import { attachDemoServices, demoProviderOptions } from '../../src/demo/start-de
 import { closeServer, createListeningServer, listen } from '../../src/http-server.js';
 import { createServices, type Services } from '../../src/services.js';
 import { captureLogs } from './log-capture.js';
+import { sharedSigningKeys } from './signing-keys.js';
 
 export interface Stack {
   readonly appUrl: string;
@@ -78,13 +80,18 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
     RATE_LIMIT_API_PER_MINUTE: '1000000',
     ...env,
   });
+  // The process's shared keys unless the test brings its own; a restart keeps the same ones.
+  const demoOptions: Partial<DemoProviderOptions> = {
+    signingKeys: await sharedSigningKeys(DEMO_PROVIDER_PROFILES[config.demo?.profile ?? 'standard'].idTokenSigningAlgs),
+    ...options.demoProvider,
+  };
   let provider = await attachDemoServices(
     config,
     {
       providerServer: providerServer.server,
       apiServer: apiServer.server,
     },
-    options.demoProvider,
+    demoOptions,
   );
   const appConfig = options.asRealProvider
     ? loadConfig({
@@ -145,7 +152,7 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
       await listen(providerServer.server, providerServer.port, '127.0.0.1');
     },
     async restartProvider(overrides) {
-      const next = await createDemoProvider(demoProviderOptions(config, { ...options.demoProvider, ...overrides }));
+      const next = await createDemoProvider(demoProviderOptions(config, { ...demoOptions, ...overrides }));
       providerServer.server.removeListener('request', provider.handler);
       providerServer.server.on('request', next.handler);
       provider = next;

@@ -3,8 +3,10 @@
  * show: it rotates refresh tokens and refuses reuse of an old one (like
  * oidc-provider with rotation), answers after `latencyMs` (or never, `hang`),
  * counts revocations (RFC 7009) and can put an ID token of the test's choosing
- * in its answer, or be told to fail (`behaviour.mode`). `provider` is what
- * TokenService takes.
+ * in its answer, or be told to fail (`behaviour.mode`). A test can also wait
+ * for a request to arrive (`whenRequests`) and hold the answers until it says
+ * so (`hold`), to act while a grant is at the provider without guessing how
+ * long it takes to get there. `provider` is what TokenService takes.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +32,10 @@ export interface TokenEndpoint {
   readonly behaviour: { mode: 'rotate' | 'unavailable' | 'invalid_grant' | 'invalid_client' };
   /** Builds the `id_token` of each answer (none when unset). */
   idToken: ((n: number) => Promise<string>) | undefined;
+  /** Resolves once `counts.requests` has reached `n` (default: one more refresh request than now). */
+  whenRequests(n?: number): Promise<void>;
+  /** Holds the answers to grants until the returned function is called; `latencyMs` applies after. */
+  hold(): () => void;
   close(): Promise<void>;
 }
 
@@ -47,6 +53,15 @@ export async function startTokenEndpoint(
     expiresIn: 300,
     idToken: undefined as ((n: number) => Promise<string>) | undefined,
   };
+  const requestWaiters: Array<{ n: number; resolve: () => void }> = [];
+  let held: Array<() => void> | undefined;
+  const countRequest = () => {
+    counts.requests += 1;
+    for (const waiter of requestWaiters.filter((w) => w.n <= counts.requests)) {
+      requestWaiters.splice(requestWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
@@ -63,7 +78,7 @@ export async function startTokenEndpoint(
       }
       if (req.url !== '/token' || params.get('grant_type') !== 'refresh_token')
         return reply(400, { error: 'unsupported_grant_type' });
-      counts.requests += 1;
+      countRequest();
       if (behaviour.mode === 'unavailable') return reply(503, { error: 'temporarily_unavailable' });
       if (behaviour.mode === 'invalid_grant') return reply(400, { error: 'invalid_grant' });
       // RFC 6749 §5.2: the client's own credentials were refused.
@@ -83,7 +98,12 @@ export async function startTokenEndpoint(
         ...(state.idToken ? { id_token: await state.idToken(n) } : {}),
       });
       if (state.latencyMs === 'hang') return;
-      setTimeout(() => void answer().then((payload) => reply(200, payload)), state.latencyMs);
+      const send = () => {
+        if (state.latencyMs === 'hang') return;
+        setTimeout(() => void answer().then((payload) => reply(200, payload)), state.latencyMs);
+      };
+      if (held) held.push(send);
+      else send();
     });
   });
   server.listen(0, '127.0.0.1');
@@ -123,6 +143,17 @@ export async function startTokenEndpoint(
     },
     set idToken(value) {
       state.idToken = value;
+    },
+    whenRequests(n = counts.requests + 1) {
+      if (counts.requests >= n) return Promise.resolve();
+      return new Promise<void>((resolve) => requestWaiters.push({ n, resolve }));
+    },
+    hold() {
+      const answers: Array<() => void> = (held = []);
+      return () => {
+        if (held === answers) held = undefined;
+        for (const send of answers.splice(0)) send();
+      };
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -72,13 +72,15 @@ async function rejection(promise: Promise<unknown>): Promise<AppError> {
 
 describe('a refresh racing the end of its login', () => {
   it('logout during a refresh: the result is not saved and its refresh token is revoked', async () => {
-    const endpoint = await startTokenEndpoint('rt-login', 300);
+    const endpoint = await startTokenEndpoint('rt-login', 0);
     try {
       const { tokens } = newService(endpoint);
       await tokens.saveLogin('sid', loginTokens(expired()));
+      const answer = endpoint.hold();
       const refreshing = tokens.getTokens('sid');
-      await delay(100); // the refresh grant is at the provider now
+      await endpoint.whenRequests(1); // the refresh grant is at the provider now
       const ended = await tokens.endLogin('sid');
+      answer();
       assert.equal(ended?.refreshToken, 'rt-login');
       const error = await rejection(refreshing);
       assert.equal(error.code, 'login_required');

@@ -439,7 +439,7 @@ describe('Redis backends (real redis-server)', () => {
     });
 
     it('logout during a refresh: nothing comes back, and the new refresh token is revoked', async () => {
-      const endpoint = await startTokenEndpoint('rt-initial', 400);
+      const endpoint = await startTokenEndpoint('rt-initial', 0);
       try {
         const a = await backends({ keyPrefix: 'logout-race:' });
         const tokens = service(a, endpoint.provider);
@@ -447,9 +447,11 @@ describe('Redis backends (real redis-server)', () => {
           'sid',
           tokenSet(1, { refreshToken: 'rt-initial', expiresAt: Date.now() - 1_000, lifetimeSeconds: 60 }),
         );
+        const answer = endpoint.hold();
         const refreshing = tokens.getTokens('sid');
-        await delay(150);
+        await endpoint.whenRequests(1); // the refresh grant is at the provider now
         await tokens.endLogin('sid');
+        answer();
         await assert.rejects(refreshing, (err: unknown) => err instanceof AppError && err.code === 'login_required');
         assert.equal(await a.client.exists(tokenKey('logout-race:', 'sid')), 0, 'no token record was created');
         assert.deepEqual([...endpoint.revoked].sort(), ['rt-initial', 'rt-rotated-1']);
