@@ -66,18 +66,26 @@ export interface StackOptions {
   readonly demoProvider?: Partial<DemoProviderOptions>;
 }
 
+/** What every stack's app has unless a test sets otherwise. */
+const TEST_APP_ENV = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'info',
+  RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
+  RATE_LIMIT_API_PER_MINUTE: '1000000',
+  // The in-memory stores size their LRU caches for this many sessions when they are built; a test
+  // holds a few hundred at most, and the default (sized for production) is most of an app's start.
+  SESSION_MAX_COUNT: '10000',
+};
+
 export async function startStack(env: Record<string, string> = {}, options: StackOptions = {}): Promise<Stack> {
   const app = await createListeningServer(0, '127.0.0.1');
   const providerServer = await createListeningServer(0, '127.0.0.1');
   const apiServer = await createListeningServer(0, '127.0.0.1');
   const config = loadConfig({
-    NODE_ENV: 'test',
+    ...TEST_APP_ENV,
     PORT: String(app.port),
     DEMO_PROVIDER_PORT: String(providerServer.port),
     DEMO_API_PORT: String(apiServer.port),
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
-    RATE_LIMIT_API_PER_MINUTE: '1000000',
     ...env,
   });
   // The process's shared keys unless the test brings its own; a restart keeps the same ones.
@@ -95,11 +103,8 @@ export async function startStack(env: Record<string, string> = {}, options: Stac
   );
   const appConfig = options.asRealProvider
     ? loadConfig({
-        NODE_ENV: 'test',
+        ...TEST_APP_ENV,
         PORT: String(app.port),
-        LOG_LEVEL: 'info',
-        RATE_LIMIT_LOGIN_PER_MINUTE: '100000',
-        RATE_LIMIT_API_PER_MINUTE: '1000000',
         OIDC_ISSUER: provider.issuer,
         OIDC_CLIENT_ID: DEMO_CLIENT.clientId,
         OIDC_CLIENT_SECRET: DEMO_CLIENT.clientSecret,

@@ -487,7 +487,7 @@ describe('/api faults, with a recording stub API', () => {
     while (stub.requests.length === 0) await sleep(10);
     controller.abort();
     await pending;
-    const deadline = Date.now() + 1000;
+    const deadline = Date.now() + 5_000;
     while (!stub.requests[0]?.aborted && Date.now() < deadline) await sleep(10);
     assert.equal(stub.requests[0]?.aborted, true);
     stub.mode = { kind: 'json' };
