@@ -9,6 +9,7 @@ import type { ClientAuthMethod } from '../config/config.js';
 import type { Translate } from '../i18n/catalogues.js';
 import type { Formatters } from '../i18n/format.js';
 import type { FlowEvent } from './flow-log.js';
+import type { PushedRequest } from '../oidc/login.js';
 import type { LoginTrace } from '../session/session-data.js';
 import type { LoginEnding } from '../tokens/login-index.js';
 
@@ -108,6 +109,25 @@ function apiGrantSpecs(d: Readonly<Record<string, unknown>>): SpecRef[] {
   ];
 }
 
+/** RFC 9126 §2.2's URN prefix stays readable; the random part is shortened like any other. */
+function shortenRequestUri(t: Translate, requestUri: string): string {
+  const urn = /^(urn:ietf:params:oauth:request_uri:)(.*)$/.exec(requestUri);
+  return urn ? `${urn[1]}${shorten(t, urn[2] as string)}` : shorten(t, requestUri);
+}
+
+/** The provider's answer to a pushed request: its one-time reference and how long it lives. */
+function pushedFacts({ t, fmt }: TimelineLanguage, pushed: PushedRequest): Array<readonly [string, string]> {
+  return [
+    ['request_uri', shortenRequestUri(t, pushed.requestUri)],
+    [
+      'expires_in',
+      pushed.expiresIn === undefined
+        ? t('flow:value.expires_in_unstated')
+        : t('flow:value.expires_in', { duration: fmt.duration(pushed.expiresIn) }),
+    ],
+  ];
+}
+
 export interface TimelineContext {
   /** How the app authenticates at the token endpoint: the method, and its description for people. */
   readonly clientAuthentication?: { readonly method: ClientAuthMethod; readonly description: string };
@@ -122,14 +142,19 @@ export function buildTimeline(
   const steps: TimelineStep[] = [];
   if (trace) {
     const p = trace.authorize.parameters;
+    const pushed = trace.authorize.pushed;
     steps.push({
       kind: 'authorize',
       at: trace.authorize.at,
-      title: t('flow:authorize.title'),
-      what: t('flow:authorize.what'),
+      title: t(pushed ? 'flow:authorize.pushed_title' : 'flow:authorize.title'),
+      what: t(pushed ? 'flow:authorize.pushed_what' : 'flow:authorize.what'),
       why: t('flow:authorize.why'),
-      facts: Object.entries(p).map(([name, value]) => [name, SHORTENED.has(name) ? shorten(t, value) : value] as const),
+      facts: [
+        ...Object.entries(p).map(([name, value]) => [name, SHORTENED.has(name) ? shorten(t, value) : value] as const),
+        ...(pushed ? pushedFacts({ t, fmt }, pushed) : []),
+      ],
       specs: specLinks(t, [
+        ...(pushed ? [RFC(9126, '2.1', 'pushed_request'), RFC(9126, '2.2', 'pushed_response')] : []),
         RFC(6749, '4.1.1', 'authorization_request'),
         RFC(7636, '4.2', 'pkce_challenge'),
         RFC(9700, '2.1.1', 'pkce_and_state'),

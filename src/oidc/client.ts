@@ -22,6 +22,7 @@ import type { ClientAuthMethod } from '../config/config.js';
 import { errorSummary, ProviderUnavailableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay } from '../retry.js';
+import { recordPushedRequestLifetimes } from './pushed-request.js';
 
 /** Who the client is at the provider, and how it proves it. */
 export interface ClientCredentials {
@@ -66,6 +67,8 @@ export async function discoverProvider(settings: ProviderSettings): Promise<clie
   // Deliberately visible: plain HTTP is acceptable only for a provider on this machine.
   if (settings.allowInsecureRequests) execute.push(client.allowInsecureRequests);
   if (settings.verifyIdTokenSignatures) execute.push(client.enableNonRepudiationChecks);
+  // The flow inspector shows how long a pushed request lives (RFC 9126 §2.2).
+  execute.push(recordPushedRequestLifetimes);
   return client.discovery(
     settings.issuer,
     settings.clientId,

@@ -28,6 +28,7 @@ import {
   LoginError,
   ProviderUnavailableError,
 } from '../errors.js';
+import { takePushedRequestLifetime } from './pushed-request.js';
 import { safeReturnTo } from './return-to.js';
 
 /** What we remember between `/login` and `/callback`; single-use, expiring. */
@@ -42,6 +43,16 @@ export interface PendingLogin {
   readonly sentParameters: Record<string, string>;
   /** The Auth0 organization asked for; the ID token must name it (id-token-checks.ts). */
   readonly organization?: string;
+  /** With PAR: the provider's reference to the pushed request and its lifetime (RFC 9126 §2.2), for the flow inspector. */
+  readonly pushed?: PushedRequest;
+}
+
+/** The answer to a pushed authorization request (RFC 9126 §2.2). */
+export interface PushedRequest {
+  /** The one-time reference the browser carried to the provider instead of the parameters. */
+  readonly requestUri: string;
+  /** Seconds the provider keeps the pushed request; undefined when its answer did not say. */
+  readonly expiresIn?: number;
 }
 
 /** Query parameters a visitor may pass through `/login?…` to the provider, and their shape. */
@@ -145,6 +156,7 @@ export async function startLogin(
       ...(moreResources.length > 0 && { resource: targets.resources.join(' ') }),
     },
     ...(organization && { organization }),
+    ...(pushed && { pushed: pushedRequest(configuration, url) }),
   };
   return { url, pending };
 }
@@ -184,6 +196,13 @@ async function pushAuthorizationRequest(
       ...(error && { details: { error } }),
     });
   }
+}
+
+/** What the provider answered to the push: the `request_uri` in the URL and its `expires_in`. */
+function pushedRequest(configuration: client.Configuration, url: URL): PushedRequest {
+  const requestUri = url.searchParams.get('request_uri') ?? '';
+  const expiresIn = takePushedRequestLifetime(configuration, requestUri);
+  return { requestUri, ...(expiresIn !== undefined && { expiresIn }) };
 }
 
 /**

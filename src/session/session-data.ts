@@ -3,7 +3,7 @@
  * Never tokens: those live in the token store (see token-store.ts).
  */
 import type { CallbackOutcome } from '../oidc/callback.js';
-import type { PendingLogin } from '../oidc/login.js';
+import type { PendingLogin, PushedRequest } from '../oidc/login.js';
 
 export interface SessionUser {
   readonly sub: string;
@@ -60,7 +60,12 @@ export function addPendingLogin(
 
 /** The three steps of a login as the flow inspector shows them. */
 export interface LoginTrace {
-  readonly authorize: { readonly at: number; readonly parameters: Readonly<Record<string, string>> };
+  readonly authorize: {
+    readonly at: number;
+    readonly parameters: Readonly<Record<string, string>>;
+    /** Present when the parameters were pushed (RFC 9126) rather than carried by the browser. */
+    readonly pushed?: PushedRequest;
+  };
   readonly callback: { readonly at: number; readonly checks: readonly string[] };
   readonly token: {
     readonly at: number;
@@ -76,7 +81,7 @@ export interface LoginTrace {
 
 export function loginTrace(login: PendingLogin, outcome: CallbackOutcome, now: number): LoginTrace {
   return {
-    authorize: { at: login.createdAt, parameters: login.sentParameters },
+    authorize: { at: login.createdAt, parameters: login.sentParameters, ...(login.pushed && { pushed: login.pushed }) },
     callback: { at: now, checks: outcome.checks },
     token: {
       at: now,

@@ -51,6 +51,28 @@ describe('buildTimeline', () => {
     assert.equal(shorten(ENGLISH.t, 'short'), 'short');
   });
 
+  it('a pushed request (PAR) is named so, with its request_uri shortened and its expires_in (RFC 9126 §2.2)', () => {
+    const requestUri = `urn:ietf:params:oauth:request_uri:${STATE}`;
+    const pushed = { ...trace, authorize: { ...trace.authorize, pushed: { requestUri, expiresIn: 90 } } };
+    const [step] = buildTimeline(ENGLISH, pushed, []);
+    assert.equal(step?.title, 'Pushed authorization request (PAR)');
+    const facts = new Map(step?.facts);
+    assert.equal(facts.get('request_uri'), `urn:ietf:params:oauth:request_uri:${shorten(ENGLISH.t, STATE)}`);
+    assert.ok((facts.get('expires_in') ?? '').startsWith(`${ENGLISH.fmt.duration(90)}:`));
+    assert.ok(step?.specs.some((s) => s.href.endsWith('rfc9126#section-2.2')));
+    assert.ok(!JSON.stringify(step).includes(requestUri), 'never the whole request_uri');
+
+    const unstated = buildTimeline(
+      ENGLISH,
+      { ...trace, authorize: { ...trace.authorize, pushed: { requestUri } } },
+      [],
+    );
+    assert.equal(new Map(unstated[0]?.facts).get('expires_in'), '(not stated by the provider)');
+    const plain = buildTimeline(ENGLISH, trace, [])[0];
+    assert.equal(plain?.title, 'Authorization request');
+    assert.ok(!plain?.facts.some(([name]) => name === 'expires_in'));
+  });
+
   it('groups consecutive API calls into one step with a row per call', () => {
     const steps = buildTimeline(ENGLISH, undefined, [call(1, 200), call(2, 404), call(3, 200)]);
     assert.equal(steps.length, 1);
