@@ -116,7 +116,10 @@ export async function createServices(config: Config, logger: Logger): Promise<Se
         privateKey: config.m2m.authMethod === 'private_key_jwt' ? clientKeys?.signingKey : undefined,
         timeoutSeconds: config.oidc.timeoutSeconds,
         logger,
-        // Shared by all instances with Redis: one token request per token lifetime for the whole fleet.
+        // With M2M_DPOP its key is kept imported where the proxy's proofs look for keys.
+        dpopKeys: tokens.dpopKeys,
+        // Shared by all instances with Redis: one token request per token lifetime for the whole fleet
+        // (per instance with M2M_DPOP: each instance's tokens are bound to its own key).
         ...(stores.m2mCache ? { cache: stores.m2mCache } : {}),
       })
     : null;

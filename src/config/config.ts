@@ -148,6 +148,8 @@ export interface M2mConfig {
   readonly scope: string | undefined;
   readonly organization: string | undefined;
   readonly allowInsecureRequests: boolean;
+  /** Client-credentials tokens bound to a key of this app process (RFC 9449, M2M_DPOP). */
+  readonly dpop: boolean;
 }
 
 export interface TracingConfig {
@@ -318,6 +320,7 @@ const envSchema = z.object({
   M2M_SCOPE: optionalText,
   M2M_ORGANIZATION: optionalText,
   M2M_AUTH_METHOD: authMethod.default('client_secret_post'),
+  M2M_DPOP: z.enum(['on', 'off']).default('off'),
 
   DEMO_PROVIDER_PROFILE: z.enum(DEMO_PROFILE_NAMES).default('standard'),
   DEMO_PROVIDER_PORT: port.optional(),
@@ -503,6 +506,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       scope: e.M2M_SCOPE,
       organization: e.M2M_ORGANIZATION,
       allowInsecureRequests: m2mIssuer.protocol === 'http:',
+      dpop: e.M2M_DPOP === 'on',
     };
   } else if (demo) {
     m2m = {
@@ -515,6 +519,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       scope: e.M2M_SCOPE ?? DEMO_M2M_SCOPE,
       organization: e.M2M_ORGANIZATION,
       allowInsecureRequests: true,
+      dpop: e.M2M_DPOP === 'on',
     };
   }
 

@@ -1,6 +1,9 @@
 /**
  * Calls an API with the machine-to-machine token: `fetch` + `Authorization:
- * Bearer` (RFC 6750 §2.1) + a timeout.
+ * Bearer` (RFC 6750 §2.1) + a timeout. A DPoP-bound token (M2M_DPOP) goes as
+ * `Authorization: DPoP` with a fresh proof of the instance's key per request, and
+ * an API's `401 use_dpop_nonce` gets one retry with its nonce (RFC 9449 §7.1, §9),
+ * by the same rules as the proxy's (proxy/credentials.ts).
  *
  * A `401` whose challenge says `error="invalid_token"` (RFC 6750 §3.1: expired,
  * revoked, malformed, or signed with a key the API no longer knows) means the
@@ -17,7 +20,8 @@ import { AppError } from '../errors.js';
 import type { MessageValues } from '../i18n/catalogues.js';
 import type { Logger } from '../logger.js';
 import { mapApiTarget } from '../proxy/api-target.js';
-import type { ClientCredentialsTokens } from './client.js';
+import { proofTarget, UpstreamCredentials, type SentCredential } from '../proxy/credentials.js';
+import type { BoundM2mToken, ClientCredentialsTokens } from './client.js';
 import type { M2mTokenRequest } from './token.js';
 
 /** Options of {@link M2mApiClient}. */
@@ -66,9 +70,12 @@ class M2mApiError extends AppError {
 /** Calls one API with the M2M token. */
 export class M2mApiClient {
   readonly #options: M2mApiClientOptions;
+  /** The Authorization (and DPoP) headers of each attempt, and the API's nonces. */
+  readonly #credentials: UpstreamCredentials;
 
   constructor(options: M2mApiClientOptions) {
     this.#options = options;
+    this.#credentials = new UpstreamCredentials(options.tokens.dpopKeys);
   }
 
   /**
@@ -86,8 +93,8 @@ export class M2mApiClient {
     const started = performance.now();
     const { tokens, tokenRequest } = this.#options;
 
-    let token = await tokens.getToken(tokenRequest);
-    let response = await this.#send(verb, url, token.accessToken, body);
+    let token = await tokens.getBoundToken(tokenRequest);
+    let response = await this.#sendOnce(verb, url, token, body);
     let retried = false;
     if (response.status === 401 && isInvalidTokenChallenge(response.headers.get('www-authenticate'))) {
       await response.body?.cancel().catch(() => undefined);
@@ -97,8 +104,8 @@ export class M2mApiClient {
         { path: url.pathname },
         'the API rejected the m2m token (invalid_token); retrying once with a new one',
       );
-      token = await tokens.getToken(tokenRequest);
-      response = await this.#send(verb, url, token.accessToken, body);
+      token = await tokens.getBoundToken(tokenRequest);
+      response = await this.#sendOnce(verb, url, token, body);
       retried = true;
     }
 
@@ -124,8 +131,26 @@ export class M2mApiClient {
     };
   }
 
-  async #send(method: string, url: URL, accessToken: string, body: unknown): Promise<Response> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' };
+  /** One call with `token`, sent a second time only when the API asks for a DPoP nonce (RFC 9449 §9). */
+  async #sendOnce(method: string, url: URL, token: BoundM2mToken, body: unknown): Promise<Response> {
+    const first = await this.#send(method, url, token, body);
+    const sent = first.sent;
+    const headers = challengeHeaders(first.response);
+    if (first.response.status !== 401 || !this.#credentials.wantsNonceRetry(url.origin, headers, sent)) {
+      return first.response;
+    }
+    await first.response.body?.cancel().catch(() => undefined);
+    return (await this.#send(method, url, token, body)).response;
+  }
+
+  async #send(
+    method: string,
+    url: URL,
+    token: BoundM2mToken,
+    body: unknown,
+  ): Promise<{ response: Response; sent: SentCredential }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const sent = await this.#credentials.apply(headers, token, method, proofTarget(url), url.origin);
     const init: RequestInit = {
       method,
       headers,
@@ -133,11 +158,14 @@ export class M2mApiClient {
       signal: AbortSignal.timeout(this.#options.timeoutMs ?? 10_000),
     };
     if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
+      headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
     try {
-      return await fetch(url, init);
+      const response = await fetch(url, init);
+      // RFC 9449 §9: any answer may carry the API's next nonce.
+      this.#credentials.noteNonce(url.origin, challengeHeaders(response));
+      return { response, sent };
     } catch (err) {
       const name = err instanceof Error ? err.name : '';
       if (name === 'TimeoutError') {
@@ -151,6 +179,14 @@ export class M2mApiClient {
       });
     }
   }
+}
+
+/** The answer's headers the DPoP rules read, in the form the proxy has them. */
+function challengeHeaders(response: Response): Record<string, string | undefined> {
+  return {
+    'www-authenticate': response.headers.get('www-authenticate') ?? undefined,
+    'dpop-nonce': response.headers.get('dpop-nonce') ?? undefined,
+  };
 }
 
 async function readLimited(response: Response): Promise<string> {

@@ -10,6 +10,16 @@
  * - Or, with either style, `private_key_jwt`: an assertion signed with the
  *   app's private key instead of any secret (RFC 7523 §2.2).
  *
+ * DPoP (M2M_DPOP, RFC 9449): the token request carries a proof of a key of this
+ * instance, so the provider binds the token to it (`cnf.jkt`, `token_type:
+ * DPoP`), and every call with the token must carry a fresh proof of the same key
+ * (`getBoundToken` hands it to the senders). One key per instance, made on first
+ * use and held only in memory, never cached or stored: a token copied out of a
+ * shared cache, a log or a proxy is useless anywhere else (§1, §11.1). A key per
+ * token would have to sit next to the token in the shared cache, where a thief
+ * of one finds both. The price: the key's thumbprint is part of the cache key,
+ * so each instance gets its own token per target instead of sharing one.
+ *
  * Caching (never a token per call: "store and reuse tokens",
  * https://auth0.com/docs/secure/tokens/token-best-practices):
  * - One entry per target (token.ts). An entry is fresh until the refresh
@@ -31,6 +41,7 @@ import * as client from 'openid-client';
 import type { ClientAuthMethod } from '../config/config.js';
 import type { ClientCredentials } from '../oidc/client.js';
 import type { Logger } from '../logger.js';
+import { DPoPKeys, type DPoPKey, type DPoPKeyRecord } from '../dpop/dpop-key.js';
 import { errorSummary } from '../errors.js';
 import { discoverProvider } from '../oidc/client.js';
 import { metrics } from '../observability/metrics.js';
@@ -77,7 +88,14 @@ export interface ClientCredentialsOptions extends ConfiguredTarget {
   cache?: M2mTokenCache;
   /** The app's pino logger; token requests, renewals and failures are logged (never the token). */
   logger?: Logger;
+  /** Bind the tokens to a DPoP key of this instance (RFC 9449). Default false. */
+  dpop?: boolean;
+  /** Where that key is made and kept imported (default: a cache of its own); the proxy shares the app's. */
+  dpopKeys?: DPoPKeys;
 }
+
+/** A token and, when it is DPoP-bound, the key every call with it must prove (RFC 9449 §7). */
+export type BoundM2mToken = M2mToken & { readonly dpopKey?: DPoPKeyRecord };
 
 const DEFAULT_RENEW_RETRY_SECONDS = 5;
 /** Targets remembered for `cacheState` and `invalidate` (the cache interface has no listing). */
@@ -103,6 +121,9 @@ export class ClientCredentialsTokens {
   #configuration: Promise<client.Configuration> | undefined;
   #tokenEndpoint: string | undefined;
   readonly #stats: M2mStats = noStats();
+  /** The DPoP key's holder; its key is made on first use (with M2M_DPOP). */
+  readonly #dpopKeys: DPoPKeys;
+  #dpopKey: Promise<DPoPKey> | undefined;
 
   constructor(options: ClientCredentialsOptions) {
     if (options.audience && options.resource) {
@@ -118,6 +139,12 @@ export class ClientCredentialsTokens {
     this.#now = options.now ?? Date.now;
     this.#cache = options.cache ?? new MemoryM2mTokenCache({ now: this.#now });
     this.#logger = options.logger?.child({ component: 'm2m', clientId: options.clientId });
+    this.#dpopKeys = options.dpopKeys ?? new DPoPKeys();
+  }
+
+  /** Where this instance's DPoP key is kept imported: a sender's proofs load it from here. */
+  get dpopKeys(): DPoPKeys {
+    return this.#dpopKeys;
   }
 
   /** The configuration without the secret. */
@@ -126,8 +153,28 @@ export class ClientCredentialsTokens {
   }
 
   /** The cache key of a request: a hash, so a shared cache never shows client ids or audiences. */
-  cacheKey(request: M2mTokenRequest = {}): string {
-    return resolveTarget(this.#options, request).key;
+  async cacheKey(request: M2mTokenRequest = {}): Promise<string> {
+    return resolveTarget(this.#options, request, (await this.#proofKey())?.jkt).key;
+  }
+
+  /**
+   * {@link getToken}, and for a DPoP-bound token this instance's key to prove each call with:
+   * what the senders (the API client, the proxy) need.
+   */
+  async getBoundToken(request: M2mTokenRequest = {}): Promise<BoundM2mToken> {
+    const token = await this.getToken(request);
+    const key = token.dpopJkt ? await this.#proofKey() : undefined;
+    return key && key.jkt === token.dpopJkt ? { ...token, dpopKey: key.record } : token;
+  }
+
+  /** This instance's DPoP key with M2M_DPOP (made once, on first use), else undefined. */
+  #proofKey(): Promise<DPoPKey> | undefined {
+    if (!this.#options.dpop) return undefined;
+    this.#dpopKey ??= this.#dpopKeys.create().catch((err: unknown) => {
+      this.#dpopKey = undefined;
+      throw err;
+    });
+    return this.#dpopKey;
   }
 
   /**
@@ -136,7 +183,8 @@ export class ClientCredentialsTokens {
    * @throws M2mTokenError when no valid token can be had.
    */
   async getToken(request: M2mTokenRequest = {}): Promise<M2mToken> {
-    const target = resolveTarget(this.#options, request);
+    const dpopKey = await this.#proofKey();
+    const target = resolveTarget(this.#options, request, dpopKey?.jkt);
     const { key } = target;
     if (!this.#known.has(key)) this.#known.set(key, target);
 
@@ -168,7 +216,7 @@ export class ClientCredentialsTokens {
       this.#stats.coalesced += 1;
       return started;
     }
-    const request$ = this.#requestToken(target, valid).finally(() => {
+    const request$ = this.#requestToken(target, valid, dpopKey).finally(() => {
       if (this.#inflight.get(key) === request$) this.#inflight.delete(key);
     });
     this.#inflight.set(key, request$);
@@ -208,7 +256,15 @@ export class ClientCredentialsTokens {
       const entry = await this.#cacheGet(key);
       if (entry) entries.push(describeEntry(entry, now));
     }
-    return { now, settings: this.settings, tokenEndpoint: this.#tokenEndpoint, stats: this.stats(), entries };
+    const dpopJkt = this.#dpopKey ? (await this.#dpopKey.catch(() => undefined))?.jkt : undefined;
+    return {
+      now,
+      settings: this.settings,
+      tokenEndpoint: this.#tokenEndpoint,
+      stats: this.stats(),
+      entries,
+      ...(dpopJkt && { dpopJkt }),
+    };
   }
 
   async #cacheGet(key: string): Promise<M2mToken | undefined> {
@@ -246,7 +302,7 @@ export class ClientCredentialsTokens {
     return this.#configuration;
   }
 
-  async #requestToken(target: TokenTarget, valid: M2mToken | undefined): Promise<M2mToken> {
+  async #requestToken(target: TokenTarget, valid: M2mToken | undefined, dpopKey?: DPoPKey): Promise<M2mToken> {
     try {
       const configuration = await this.#discover();
       // RFC 6749 §4.4.2: grant_type=client_credentials (+ scope); RFC 8707 §2: resource;
@@ -262,8 +318,14 @@ export class ClientCredentialsTokens {
       this.#stats.tokenRequests += 1;
       metrics.m2mTokenRequests.inc();
       if (valid) this.#stats.renewals += 1;
-      const response = await client.clientCredentialsGrant(configuration, parameters);
-      const token = tokenFromResponse(response, target, issuedAt);
+      // RFC 9449 §5: the proof asks the provider to bind the token; openid-client's handle answers
+      // a provider's `use_dpop_nonce` with one retry and keeps its nonce for the next request (§8).
+      const response = await client.clientCredentialsGrant(
+        configuration,
+        parameters,
+        dpopKey && { DPoP: dpopKey.grantHandle(configuration) },
+      );
+      const token = tokenFromResponse(response, target, issuedAt, dpopKey?.jkt);
       await this.#cacheSet(target.key, token);
       this.#renewRetryAt.delete(target.key);
       this.#logger?.info(
@@ -272,12 +334,17 @@ export class ClientCredentialsTokens {
           audience: target.audience,
           resource: target.resource,
           scope: token.grantedScope ?? target.scope,
+          tokenType: token.tokenType,
           expiresInSeconds: Math.round((token.expiresAt - token.issuedAt) / 1000),
           durationMs: Math.round(performance.now() - startedMs),
         },
         'm2m token obtained',
       );
       this.#warnOnNarrowedScope(target.scope, token.grantedScope);
+      if (dpopKey && !token.dpopJkt) {
+        // The token type decides how it is sent: a bearer token sent with the DPoP scheme is refused (§7.1).
+        this.#logger?.warn('the provider ignored the DPoP proof and issued a bearer token; it is sent as one');
+      }
       return token;
     } catch (err) {
       return this.#failed(err, target, valid);

@@ -52,6 +52,8 @@ export interface M2mPublicSettings {
   organization: string | undefined;
   /** `auth0`: audience parameter; `rfc8707`: resource parameter (Logto); `none`: neither. */
   targetStyle: 'auth0' | 'rfc8707' | 'none';
+  /** Tokens bound to a DPoP key of this instance (M2M_DPOP, RFC 9449). */
+  dpop: boolean;
 }
 
 /** One cache entry as shown on the page: metadata only, never the token. */
@@ -82,11 +84,13 @@ export interface M2mCacheState {
   tokenEndpoint: string | undefined;
   stats: M2mStats;
   entries: M2mCacheEntryState[];
+  /** With M2M_DPOP, once made: the thumbprint of the key the tokens are bound to (RFC 7638), never the key. */
+  dpopJkt?: string;
 }
 
 /** The settings of a client as they may be shown (the secret is left out by construction). */
 export function publicSettings(
-  settings: ConfiguredTarget & { readonly authMethod: ClientAuthMethod },
+  settings: ConfiguredTarget & { readonly authMethod: ClientAuthMethod; readonly dpop?: boolean | undefined },
 ): M2mPublicSettings {
   const { issuer, clientId, authMethod, audience, resource, scope, organization } = settings;
   return {
@@ -98,6 +102,7 @@ export function publicSettings(
     scope,
     organization,
     targetStyle: audience ? 'auth0' : resource ? 'rfc8707' : 'none',
+    dpop: settings.dpop === true,
   };
 }
 

@@ -15,10 +15,12 @@ import { refreshMarginMs } from '../tokens/refresh-margin.js';
 
 /** A cached client-credentials token. Plain data, so a shared cache (Redis) can store it as JSON. */
 export interface M2mToken {
-  /** The bearer token. Never log it, never render it. */
+  /** The access token. Never log it, never render it. */
   readonly accessToken: string;
-  /** `token_type`, lower-cased by openid-client (`bearer`). */
+  /** `token_type`, lower-cased by openid-client: `bearer`, or `dpop` for a DPoP-bound token (RFC 9449 §5). */
   readonly tokenType: string;
+  /** A DPoP-bound token's key thumbprint (`cnf.jkt`, RFC 9449 §6.1); the key itself is never cached. */
+  readonly dpopJkt?: string;
   /** Scope the provider stated in the response; `undefined` when it did not state one (RFC 6749 §5.1). */
   readonly grantedScope: string | undefined;
   /** Normalised scope that was requested (`''` when none). */
@@ -70,8 +72,12 @@ export interface TokenTarget {
 /** Lifetime assumed when the provider sends no `expires_in` (RFC 6749 §5.1: RECOMMENDED, not required) and the token is opaque. */
 const DEFAULT_LIFETIME_SECONDS = 300;
 
-/** The target of one call: the request's fields over the configured ones. */
-export function resolveTarget(configured: ConfiguredTarget, request: M2mTokenRequest): TokenTarget {
+/**
+ * The target of one call: the request's fields over the configured ones. `boundTo` is the
+ * thumbprint of the DPoP key the token will be bound to: tokens bound to different keys are
+ * different entries, so a shared cache never hands one instance a token only another can prove.
+ */
+export function resolveTarget(configured: ConfiguredTarget, request: M2mTokenRequest, boundTo?: string): TokenTarget {
   // A per-call target replaces the configured one entirely (one of audience/resource).
   const targeted = request.audience !== undefined || request.resource !== undefined;
   const audience = (targeted ? request.audience : configured.audience) || undefined;
@@ -87,6 +93,7 @@ export function resolveTarget(configured: ConfiguredTarget, request: M2mTokenReq
     resource ?? null,
     scope,
     organization ?? null,
+    ...(boundTo ? [boundTo] : []),
   ]);
   const key = `m2m:${createHash('sha256').update(identity).digest('base64url')}`;
   return { key, scope, audience, resource, organization };
@@ -98,13 +105,23 @@ export function normaliseScope(scope: string | undefined): string {
   return [...new Set(scope.split(/\s+/).filter(Boolean))].sort().join(' ');
 }
 
-/** The token of a successful response (RFC 6749 §4.4.3) for `target`, requested at `issuedAt`. */
-export function tokenFromResponse(response: TokenEndpointResponse, target: TokenTarget, issuedAt: number): M2mToken {
+/**
+ * The token of a successful response (RFC 6749 §4.4.3) for `target`, requested at `issuedAt`;
+ * `dpopJkt`: the thumbprint of the key the request was proved with, if any.
+ */
+export function tokenFromResponse(
+  response: TokenEndpointResponse,
+  target: TokenTarget,
+  issuedAt: number,
+  dpopJkt?: string,
+): M2mToken {
   const lifetimeSeconds = lifetimeOf(response);
   const expiresAt = issuedAt + lifetimeSeconds * 1000;
   return {
     accessToken: response.access_token,
     tokenType: response.token_type,
+    // RFC 9449 §5: `token_type: DPoP` says the provider bound the token to the proof's key.
+    ...(dpopJkt && response.token_type === 'dpop' && { dpopJkt }),
     grantedScope: typeof response.scope === 'string' ? normaliseScope(response.scope) : undefined,
     requestedScope: target.scope,
     audience: target.audience,

@@ -41,7 +41,7 @@ import type { TokenSet } from '../oidc/tokens.js';
 import type { FlowLog } from '../flow/flow-log.js';
 import type { AccessTokenRequest } from '../tokens/token-service.js';
 import { downstreamResponseHeaders, mapApiTarget, upstreamRequestHeaders } from './api-target.js';
-import { UpstreamCredentials, type UpstreamToken } from './credentials.js';
+import { proofTarget, UpstreamCredentials, type UpstreamToken } from './credentials.js';
 import type { DPoPKeys } from '../dpop/dpop-key.js';
 import { metrics, recordProxied } from '../observability/metrics.js';
 
@@ -184,8 +184,7 @@ export class ApiProxy {
     let target = this.#targets.get(rawUrl);
     if (target === undefined) {
       const url = mapApiTarget(rawUrl, this.#deps.api.baseUrl, this.#mountPath);
-      // RFC 9449 §4.2: `htu` is the target URL without query and fragment (URL already normalized it).
-      target = { path: url.pathname + url.search, htu: url.origin + url.pathname };
+      target = { path: url.pathname + url.search, htu: proofTarget(url) };
       this.#targets.set(rawUrl, target);
     }
     return target;

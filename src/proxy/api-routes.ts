@@ -83,7 +83,8 @@ function userCredentials(tokens: TokenService, api: DownstreamApi): ApiCredentia
  * The app's client-credentials token for `api`, from the shared cache. The API names its own
  * target: empty values stop the M2M client from falling back to M2M_AUDIENCE/M2M_SCOPE, which
  * are another API's. A token the API refused (RFC 6750 §3.1 `invalid_token`) is dropped from
- * the cache, so the one retry gets a new one.
+ * the cache, so the one retry gets a new one. With M2M_DPOP the token is bound to the app
+ * instance's key, and each call carries a proof of it like a DPoP login's (credentials.ts).
  */
 function clientCredentials(m2m: ClientCredentialsTokens, api: DownstreamApi): ApiCredentials {
   const target = { audience: api.audience ?? '', resource: api.resource ?? '', scope: api.scope ?? '' };
@@ -92,7 +93,7 @@ function clientCredentials(m2m: ClientCredentialsTokens, api: DownstreamApi): Ap
       if (request?.force === 'rejected_by_api' && request.rejectedAccessToken) {
         await m2m.invalidate(request.rejectedAccessToken);
       }
-      return m2m.getToken(target);
+      return m2m.getBoundToken(target);
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The credential the proxy puts on an upstream call: the session's access token, and for a
- * DPoP-bound token (RFC 9449) a fresh proof of the login's key with every request.
+ * The credential an upstream call carries, for the proxy and the M2M API client alike: the
+ * access token, and for a DPoP-bound token (RFC 9449) a fresh proof of its key with every request
+ * (a login's key, or the app instance's for client-credentials tokens).
  *
  * - Bearer (RFC 6750 §2.1): `Authorization: Bearer <token>`.
  * - DPoP (RFC 9449 §7.1): `Authorization: DPoP <token>` and a `DPoP` header holding a proof of
@@ -16,7 +17,7 @@ import type { DPoPKeyRecord, DPoPKeys } from '../dpop/dpop-key.js';
 import { DPoPNonces } from '../dpop/nonces.js';
 import { isUseDPoPNonceChallenge } from '../tokens/bearer-challenge.js';
 
-/** What the proxy needs of a token to send it: the token, its type, and the login's DPoP key when it is bound. */
+/** What a sender needs of a token: the token, its type, and its DPoP key when it is bound. */
 export interface UpstreamToken {
   readonly accessToken: string;
   readonly tokenType?: string;
@@ -32,6 +33,11 @@ export interface SentCredential {
 }
 
 const BEARER: SentCredential = { dpop: false, nonce: undefined };
+
+/** RFC 9449 §4.2: a proof's `htu` is the target URL without query and fragment (URL has normalized it). */
+export function proofTarget(url: URL): string {
+  return url.origin + url.pathname;
+}
 
 export class UpstreamCredentials {
   readonly #keys: DPoPKeys;

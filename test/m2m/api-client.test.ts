@@ -21,7 +21,7 @@ describe('M2mApiClient against the demo API', () => {
     let clock = Date.now();
     const cache = new MemoryM2mTokenCache({ now: () => clock });
     const m2m = backends.tokens({ cache, now: () => clock });
-    const key = m2m.cacheKey();
+    const key = await m2m.cacheKey();
     // A token the API will not accept (as after a key rotation at the provider), cached as fresh.
     await cache.set(
       key,

@@ -57,6 +57,15 @@ describe('CLI: npm run m2m -- <METHOD> <path>', () => {
     assert.doesNotMatch(stderr, /eyJ/);
   });
 
+  test('M2M_DPOP=on: the token is DPoP-bound and the call carries a proof the demo API accepts', async () => {
+    const { code, stdout, stderr } = await run(['GET', '/reports/daily'], { M2M_DPOP: 'on', LOG_LEVEL: 'info' });
+    assert.equal(code, 0, stderr);
+    assert.equal((JSON.parse(stdout) as Record<string, unknown>)['generatedFor'], DEMO_M2M_CLIENT.clientId);
+    // The demo API refuses a DPoP-bound token without a valid proof: a 200 means the proof passed.
+    assert.match(stderr, /"tokenType":"dpop"/);
+    assert.doesNotMatch(stderr, /eyJ/);
+  });
+
   test('a wrong path exits 1 with one line on stderr', async () => {
     const { code, stdout, stderr } = await run(['GET', '/no-such-report']);
     assert.equal(code, 1);

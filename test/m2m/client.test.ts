@@ -131,8 +131,8 @@ describe('client credentials against the embedded provider (Auth0 style: audienc
     assert.equal(backends.m2mGrants() - grantsBefore, 2);
     const state = await m2m.cacheState();
     assert.deepEqual(state.entries.map((e) => e.requestedScope).sort(), ['', DEMO_M2M_SCOPE]);
-    assert.equal(m2m.cacheKey({ scope: 'b a a' }), m2m.cacheKey({ scope: 'a  b' }));
-    assert.notEqual(m2m.cacheKey({ scope: 'a' }), m2m.cacheKey({ scope: 'a', organization: 'org_1' }));
+    assert.equal(await m2m.cacheKey({ scope: 'b a a' }), await m2m.cacheKey({ scope: 'a  b' }));
+    assert.notEqual(await m2m.cacheKey({ scope: 'a' }), await m2m.cacheKey({ scope: 'a', organization: 'org_1' }));
 
     // The token without read:reports cannot read the report.
     const refused = await callApi(backends, '/reports/daily', none.accessToken);
