@@ -29,6 +29,7 @@ import { MANAGEMENT_SCOPES, M2M_SCOPES, USER_SCOPES } from '../demo/api/scopes.j
 import { DEMO_API_TOP_PATHS } from '../demo/api/paths.js';
 import { DEMO_PROFILE_NAMES, type DemoProfileName } from '../demo/identity-provider/profiles/index.js';
 import { demoAppDefaults, demoProfile, presetForProfile } from './demo-defaults.js';
+import { DEMO_CLIENT_PROFILES, withDemoClientProfile } from './demo-client-profile.js';
 import { parseAuthorizationParams } from './authorization-params.js';
 import {
   LOGOUT_STYLES,
@@ -328,6 +329,7 @@ const envSchema = z.object({
   DEMO_ACCESS_TOKEN_TTL: positiveInt.default(120),
   DEMO_M2M_TOKEN_TTL: positiveInt.default(600),
   DEMO_DPOP_NONCE: z.enum(['on', 'off']).default('off'),
+  DEMO_CLIENT_PROFILE: z.enum(DEMO_CLIENT_PROFILES).default('standard'),
 
   RATE_LIMIT_LOGIN_PER_MINUTE: positiveInt.default(300),
   RATE_LIMIT_LOGIN_PER_SESSION_PER_MINUTE: positiveInt.default(20),
@@ -367,7 +369,7 @@ function withoutTrailingSlash(url: URL): string {
  * @throws ConfigError listing every problem at once.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema.safeParse(withDemoClientProfile(env));
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error));
   const e = parsed.data;
   const problems: string[] = [];
@@ -391,6 +393,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     : null;
   if (demo && production) {
     problems.push('OIDC_ISSUER: required in production (the embedded demo provider is for development only)');
+  }
+  if (!demo && e.DEMO_CLIENT_PROFILE !== 'standard') {
+    problems.push(
+      'DEMO_CLIENT_PROFILE: only for the embedded demo provider; with OIDC_ISSUER set OIDC_PAR, OIDC_AUTH_METHOD, OIDC_DPOP, M2M_AUTH_METHOD and M2M_DPOP',
+    );
   }
 
   // In demo mode the preset follows the profile unless one is named; the dashboard values come from the profile.

@@ -155,6 +155,32 @@ describe('loadConfig', () => {
     assert.equal(config.m2m?.issuer.href, 'https://tenant.logto.app/oidc');
     assert.equal(config.m2m?.resource, 'https://shopping.api');
     assert.equal(config.m2m?.authMethod, 'client_secret_basic');
+    assert.equal(config.m2m?.dpop, false, 'M2M_DPOP is off by default');
+  });
+
+  it('DEMO_CLIENT_PROFILE=fapi turns on PAR, private_key_jwt and DPoP in demo mode; explicit values win', () => {
+    const fapi = loadConfig({ DEMO_CLIENT_PROFILE: 'fapi' });
+    assert.equal(fapi.oidc.par, 'on');
+    assert.equal(fapi.oidc.authMethod, 'private_key_jwt');
+    assert.equal(fapi.oidc.clientSecret, undefined);
+    assert.equal(fapi.oidc.dpop, true);
+    assert.equal(fapi.m2m?.authMethod, 'private_key_jwt');
+    assert.equal(fapi.m2m?.dpop, true);
+    assert.equal(fapi.clientKeys?.ephemeral, true, 'demo mode makes the key');
+
+    const mixed = loadConfig({ DEMO_CLIENT_PROFILE: 'fapi', OIDC_DPOP: 'off', M2M_AUTH_METHOD: 'client_secret_basic' });
+    assert.equal(mixed.oidc.dpop, false);
+    assert.equal(mixed.m2m?.authMethod, 'client_secret_basic');
+    assert.equal(mixed.oidc.par, 'on');
+
+    const plain = loadConfig({});
+    assert.deepEqual([plain.oidc.par, plain.oidc.authMethod, plain.oidc.dpop], ['auto', 'client_secret_basic', false]);
+    assert.ok(
+      problemsOf({ ...PRODUCTION, NODE_ENV: 'development', DEMO_CLIENT_PROFILE: 'fapi' }).some((p) =>
+        p.startsWith('DEMO_CLIENT_PROFILE:'),
+      ),
+      'only in demo mode',
+    );
   });
 });
 
