@@ -12,6 +12,8 @@ declare module 'autocannon' {
     /** Seconds. */
     duration?: number;
     amount?: number;
+    /** Requests per second over all connections (a fixed rate instead of as fast as possible). */
+    overallRate?: number;
     pipelining?: number;
     /** Seconds before a request counts as a timeout (default 10). */
     timeout?: number;

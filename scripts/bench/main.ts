@@ -30,9 +30,12 @@
  *          --several-apis  only part 6, two user APIs behind one login (CPU per
  *                     call on each, a refresh storm over both); writes the
  *                     several-apis section.
+ *          --dpop     the app's added CPU per DPoP call at the same fixed rate as
+ *                     bearer, and where it goes (dpop.ts); writes the dpop section.
  *          --quick    short durations and 100 logins, nothing written to the
  *                     docs (for trying the script; the memory figure is noise).
- * Environment: BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info as `npm start`),
+ * Environment: BENCH_DPOP_RATE (req/s of --dpop's same-rate rounds, default 200),
+ *              BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info as `npm start`),
  *              BENCH_REDIS=off (skip the Redis part), BENCH_SOURCE_MAPS=off (turn
  *              off the source-mapped stack traces tsx enables in A and B).
  */
@@ -46,6 +49,7 @@ import { memoryPerSession, redisMemoryPerSession } from './memory.js';
 import { observabilityMain } from './observability.js';
 import {
   DOC,
+  DPOP,
   LAYERS,
   OBSERVABILITY,
   PROFILE,
@@ -63,7 +67,7 @@ import { renderReport, type Report } from './report.js';
 import { severalApisMain } from './several-apis.js';
 import { children, startRun, tmp, type AppInstance } from './stack.js';
 import { measureThroughput } from './throughput.js';
-import { measureDPoPCosts } from './dpop.js';
+import { dpopMain, measureDPoPCosts } from './dpop.js';
 
 let redisServer: BenchRedis | undefined;
 
@@ -174,6 +178,9 @@ try {
   if (PROFILE) await profileMain(facts);
   else if (LAYERS) {
     await layersMain(facts);
+    rmSync(tmp, { recursive: true, force: true });
+  } else if (DPOP) {
+    await dpopMain(facts);
     rmSync(tmp, { recursive: true, force: true });
   } else if (OBSERVABILITY) {
     await observabilityMain(facts);

@@ -17,6 +17,7 @@ export const LAYERS = args.has('--layers');
 export const QUICK = args.has('--quick');
 export const OBSERVABILITY = args.has('--observability');
 export const SEVERAL_APIS = args.has('--several-apis');
+export const DPOP = args.has('--dpop');
 
 export const CONNECTIONS = 50;
 export const WARMUP_S = QUICK ? 1 : 2;
