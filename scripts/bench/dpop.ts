@@ -1,88 +1,39 @@
 /**
- * DPoP (RFC 9449) in the benchmark (bench only).
+ * `npm run bench -- --dpop` (bench only): the app's own added CPU per proxied DPoP call.
  *
- * - `measureDPoPCosts`: what one proof costs in isolation, in this process while nothing else of
- *   the benchmark runs: signing one proof with a login's imported key, the way the proxy does per
- *   call (src/dpop/dpop-key.ts, node:crypto), the same proof made with jose's SignJWT for
- *   comparison, and importing a key from its stored record (what an instance does once per login,
- *   then keeps the key object).
- * - `npm run bench -- --dpop` (`dpopMain`): the app's own added CPU per proxied call. Part 1 of
- *   `npm run bench` runs every row flat out, and there the DPoP row is slowed by the demo API,
- *   which checks every proof in process A on the same two cores: the app then serves fewer
- *   requests per second, and its per-call share of the event loop's fixed work (polling, timers,
- *   writes that no longer coalesce) grows, which is not DPoP's cost. So here two app processes
- *   (bearer, DPoP) are driven at the same fixed rate, in alternating rounds, and the added CPU is
- *   the median of the same-round differences; then each is profiled at that rate, so the report
- *   says what the difference is made of. The saturated rows are measured too, for comparison.
+ * Part 1 of `npm run bench` runs every row flat out, and there the DPoP row is slowed by the demo
+ * API, which checks every proof in process A on the same two cores: the app then serves fewer
+ * requests per second, and its per-call share of the event loop's fixed work (polling, timers,
+ * writes that no longer coalesce) grows, which is not DPoP's cost. So here two app processes
+ * (bearer, DPoP) are driven at the same fixed rate, in alternating rounds, and the added CPU is the
+ * median of the same-round differences. Each is then profiled at that rate: the sampled profile
+ * counts wall time (inflated when the machine is busy), so each area's share of the sampled time
+ * is turned into CPU µs with the process's own `process.cpuUsage()` over the same window. The
+ * saturated rows are measured too, for comparison, and the pieces of the app's DPoP work alone in
+ * process C (dpop-costs.ts).
  */
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { SignJWT, importJWK } from 'jose';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
-import { DPoPKeys } from '../../src/dpop/dpop-key.js';
+import { measureDPoPCosts, type DPoPCosts } from './dpop-costs.js';
 import { writeDocSection, type Facts } from './docs-page.js';
 import { fmt, log, table, verdict } from './format.js';
 import type { BenchChild } from './ipc.js';
 import { measureInterleaved, median, type Throughput } from './load.js';
 import { apiHeaders, login, statusOf, type LoggedIn } from './login.js';
-import { CONNECTIONS, QUICK, ROOT, ROUNDS, WARMUP_S } from './options.js';
+import { CONNECTIONS, QUICK, ROOT, WARMUP_S } from './options.js';
 import { summarizeProfile } from './profile-summary.js';
 import { startRun, tmp, type AppInstance } from './stack.js';
 
-export interface DPoPCosts {
-  /** CPU µs to sign one proof with a key already imported (the app's way). */
-  readonly proofUs: number;
-  /** The same proof with jose's SignJWT and a WebCrypto key. */
-  readonly joseProofUs: number;
-  /** CPU µs to import a login's key from its JWK record. */
-  readonly importUs: number;
-}
-
 /** The target: what a proof per proxied call may add to the app's CPU. */
 const TARGET_ADDED_US = 60;
-const PROOFS = 3_000;
-const IMPORTS = 300;
-const TOKEN = 'x'.repeat(900);
-const HTU = 'http://127.0.0.1:3002/me';
 /** Requests per second both apps get in the same-rate rounds: below what either serves on a busy 2-core machine. */
 const RATE = Number(process.env.BENCH_DPOP_RATE ?? 200);
-/** Seconds per row and round at that rate, and of each profile. */
-const RATE_ROUND_S = QUICK ? 3 : 8;
+/** Rounds at that rate, seconds per row and round, and of each profile. */
+const RATE_ROUNDS = 6;
+const RATE_ROUND_S = QUICK ? 2 : 6;
 const PROFILE_S = QUICK ? 4 : 12;
 const SATURATED_S = QUICK ? 4 : 10;
-
-async function cpuMicrosPer(count: number, work: () => unknown): Promise<number> {
-  const start = process.cpuUsage();
-  for (let i = 0; i < count; i += 1) await work();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / count;
-}
-
-export async function measureDPoPCosts(): Promise<DPoPCosts> {
-  const key = await new DPoPKeys().create();
-  const { d: _private, ...publicJwk } = key.record.jwk;
-  const webCryptoKey = await importJWK(key.record.jwk, 'ES256');
-  const joseProof = () =>
-    new SignJWT({ htm: 'GET', htu: HTU, ath: 'x'.repeat(43) })
-      .setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: publicJwk })
-      .setIssuedAt()
-      .setJti(randomUUID())
-      .sign(webCryptoKey);
-  const appProof = () => key.proof('GET', HTU, TOKEN);
-  await cpuMicrosPer(300, appProof);
-  await cpuMicrosPer(300, joseProof);
-  // Alternating halves, so a neighbour's load spike hits both alike.
-  let proofUs = 0;
-  let joseProofUs = 0;
-  for (let round = 0; round < 2; round += 1) {
-    proofUs += (await cpuMicrosPer(PROOFS / 2, appProof)) / 2;
-    joseProofUs += (await cpuMicrosPer(PROOFS / 2, joseProof)) / 2;
-  }
-  // A fresh cache per import: every load is a real import.
-  const importUs = await cpuMicrosPer(IMPORTS, () => new DPoPKeys().load(key.record));
-  return { proofUs, joseProofUs, importUs };
-}
 
 /** CPU microseconds a child has used so far. */
 async function cpuOf(child: BenchChild): Promise<number> {
@@ -108,8 +59,8 @@ async function sameRateRounds(rows: readonly RateRow[]): Promise<{ cpuUs: number
   const requests = rows.map(() => 0);
   let bad = 0;
   for (const row of rows) await atRate(`${row.app.loadOrigin}/api/me`, apiHeaders(row.session), WARMUP_S);
-  for (let round = 0; round < ROUNDS; round += 1) {
-    log(`same rate (${RATE} req/s), round ${round + 1}/${ROUNDS}`);
+  for (let round = 0; round < RATE_ROUNDS; round += 1) {
+    log(`same rate (${RATE} req/s), round ${round + 1}/${RATE_ROUNDS}`);
     for (let k = 0; k < rows.length; k += 1) {
       const i = (k + round) % rows.length;
       const row = rows[i] as RateRow;
@@ -121,17 +72,31 @@ async function sameRateRounds(rows: readonly RateRow[]): Promise<{ cpuUs: number
       bad += done.bad;
     }
   }
-  return { cpuUs, rps: requests.map((n) => n / (ROUNDS * RATE_ROUND_S)), bad };
+  return { cpuUs, rps: requests.map((n) => n / (RATE_ROUNDS * RATE_ROUND_S)), bad };
 }
 
-/** µs per request by area of one app's profile at the fixed rate. */
-async function profileAtRate(row: RateRow): Promise<Map<string, number>> {
+/** One app's profile at the fixed rate: CPU µs per request by area, and the sampled busy time per request. */
+interface RateProfile {
+  readonly cpuUsByArea: Map<string, number>;
+  readonly cpuUs: number;
+  readonly sampledUs: number;
+}
+
+async function profileAtRate(row: RateRow): Promise<RateProfile> {
   const file = path.join(tmp, `${row.name}.cpuprofile`);
   await row.app.child.call('profileStart', 250);
+  const before = await cpuOf(row.app.child);
   const done = await atRate(`${row.app.loadOrigin}/api/me`, apiHeaders(row.session), PROFILE_S);
+  const cpuUs = ((await cpuOf(row.app.child)) - before) / Math.max(done.requests, 1);
   await row.app.child.call('profileStop', file, 60_000);
   const summary = summarizeProfile(file, done.requests, ROOT, 1_000);
-  return new Map(summary.byArea.map((area) => [area.name, area.usPerRequest]));
+  // The samples count wall time while the thread runs; a busy machine stretches all of it alike.
+  const toCpu = summary.busyUsPerRequest > 0 ? cpuUs / summary.busyUsPerRequest : 0;
+  return {
+    cpuUsByArea: new Map(summary.byArea.map((area) => [area.name, area.usPerRequest * toCpu])),
+    cpuUs,
+    sampledUs: summary.busyUsPerRequest,
+  };
 }
 
 /** `npm run bench -- --dpop`: the app's added CPU per proxied DPoP call, and what it is made of. */
@@ -176,8 +141,8 @@ interface DPoPReport {
   readonly bearerSaturated: Throughput;
   readonly dpopSaturated: Throughput;
   readonly sameRate: Awaited<ReturnType<typeof sameRateRounds>>;
-  readonly bearerProfile: Map<string, number>;
-  readonly dpopProfile: Map<string, number>;
+  readonly bearerProfile: RateProfile;
+  readonly dpopProfile: RateProfile;
   readonly costs: DPoPCosts;
 }
 
@@ -188,16 +153,18 @@ function renderDPoP(facts: Facts, r: DPoPReport): string {
   const saturatedRounds = (r.dpopSaturated.rounds ?? []).map(
     (round, i) => round.appCpuUs - (r.bearerSaturated.rounds?.[i]?.appCpuUs ?? Number.NaN),
   );
-  const areas = [...new Set([...r.bearerProfile.keys(), ...r.dpopProfile.keys()])]
+  const bearerAreas = r.bearerProfile.cpuUsByArea;
+  const dpopAreas = r.dpopProfile.cpuUsByArea;
+  const areas = [...new Set([...bearerAreas.keys(), ...dpopAreas.keys()])]
     .map((area) => {
-      const b = r.bearerProfile.get(area) ?? 0;
-      const d = r.dpopProfile.get(area) ?? 0;
+      const b = bearerAreas.get(area) ?? 0;
+      const d = dpopAreas.get(area) ?? 0;
       return { area, b, d, diff: d - b };
     })
     .filter((row) => Math.abs(row.diff) >= 2)
     .sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff))
     .slice(0, 10);
-  const busy = (profile: Map<string, number>) => [...profile.values()].reduce((sum, us) => sum + us, 0);
+  const c = r.costs;
   return [
     `Measured ${facts.date} with \`npm run bench -- --dpop\` (scripts/bench/dpop.ts). Node ${facts.node}, CPU ${facts.cpu}, ${facts.cores} cores, load average at start ${facts.loadAverage}.`,
     '',
@@ -212,7 +179,7 @@ function renderDPoP(facts: Facts, r: DPoPReport): string {
       ],
       [
         [
-          `same rate, ${RATE} req/s, ${ROUNDS} rounds × ${RATE_ROUND_S} s each (served ${fmt(r.sameRate.rps[0] ?? 0)} and ${fmt(r.sameRate.rps[1] ?? 0)} req/s)`,
+          `same rate, ${RATE} req/s, ${RATE_ROUNDS} rounds × ${RATE_ROUND_S} s each (served ${fmt(r.sameRate.rps[0] ?? 0)} and ${fmt(r.sameRate.rps[1] ?? 0)} req/s)`,
           fmt(median(bearerRounds)),
           fmt(median(dpopRounds)),
           `**${fmt(added)} µs** — ${verdict(added <= TARGET_ADDED_US, `≤ ${TARGET_ADDED_US} µs`)}`,
@@ -228,9 +195,41 @@ function renderDPoP(facts: Facts, r: DPoPReport): string {
     '',
     `- Same-rate differences round by round: ${differences.map((us) => `${fmt(us)} µs`).join(', ')}; non-2xx or errors: ${fmt(r.sameRate.bad)}.`,
     `- Demo API and provider (process A) flat out: ${fmt(r.bearerSaturated.demoCpuUs)} µs per bearer call, ${fmt(r.dpopSaturated.demoCpuUs)} µs per DPoP call (it checks each proof).`,
-    `- One proof in isolation (process C): ${fmt(r.costs.proofUs)} µs signed the app's way (node:crypto, a key object kept per login, header and \`ath\` encoded once per key and token); ${fmt(r.costs.joseProofUs)} µs with jose's SignJWT through WebCrypto; importing a login's key from its stored JWK ${fmt(r.costs.importUs)} µs (once per login and instance, then kept).`,
     '',
-    `Where the difference goes: V8 CPU profiles (250 µs sampling) of both apps at ${RATE} req/s for ${PROFILE_S} s; busy time ${fmt(busy(r.bearerProfile))} µs per bearer call, ${fmt(busy(r.dpopProfile))} µs per DPoP call (profiler overhead included). Areas whose share changed by 2 µs or more per call:`,
+    "The app's DPoP work alone (process C, after the load runs; CPU µs per call), and what each of its choices buys:",
+    '',
+    table(
+      ['Work', 'CPU µs', 'instead'],
+      [
+        [
+          'the credential step, DPoP-bound token minus bearer token (`UpstreamCredentials.apply`: key look-up, nonce, proof)',
+          fmt(c.applyAddedUs, 1),
+          '—',
+        ],
+        [
+          'one proof: node:crypto `sign` with the key object kept per login (src/dpop/dpop-key.ts)',
+          fmt(c.proofUs, 1),
+          `${fmt(c.joseProofUs, 1)} with jose's SignJWT through WebCrypto`,
+        ],
+        [
+          'the key object, imported once per login and instance and then kept',
+          '0',
+          `${fmt(c.importUs)} to import the stored JWK on every call`,
+        ],
+        [
+          "the proof header and the token's `ath`, encoded once per key and token",
+          '0',
+          `${fmt(c.reencodeUs, 1)} more per proof to encode them each time`,
+        ],
+        [
+          'the upstream path and `htu`, cached per browser path (src/proxy/api-proxy.ts)',
+          '0',
+          `${fmt(c.targetUs, 1)} more per call to map and build them each time`,
+        ],
+      ],
+    ),
+    '',
+    `Where the difference goes: V8 CPU profiles (250 µs sampling) of both apps at ${RATE} req/s for ${PROFILE_S} s. The sampler counts wall time (${fmt(r.bearerProfile.sampledUs)} and ${fmt(r.dpopProfile.sampledUs)} µs per call sampled, against ${fmt(r.bearerProfile.cpuUs)} and ${fmt(r.dpopProfile.cpuUs)} µs of CPU by \`process.cpuUsage()\` in the same windows, profiler overhead included), so each area's share of the samples is shown as CPU µs per call. Areas whose share changed by 2 µs or more:`,
     '',
     table(
       ['Area', 'bearer µs/req', 'DPoP µs/req', 'difference'],

@@ -67,7 +67,8 @@ import { renderReport, type Report } from './report.js';
 import { severalApisMain } from './several-apis.js';
 import { children, startRun, tmp, type AppInstance } from './stack.js';
 import { measureThroughput } from './throughput.js';
-import { dpopMain, measureDPoPCosts } from './dpop.js';
+import { dpopMain } from './dpop.js';
+import { measureDPoPCosts } from './dpop-costs.js';
 
 let redisServer: BenchRedis | undefined;
 

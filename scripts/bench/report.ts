@@ -22,7 +22,7 @@ import {
   WARMUP_S,
 } from './options.js';
 import type { StormResult } from './refresh-storm.js';
-import type { DPoPCosts } from './dpop.js';
+import type { DPoPCosts } from './dpop-costs.js';
 
 /** The same measurement of two other BFFs on this kind of machine. */
 const REFERENCE = {
@@ -336,8 +336,9 @@ function dpopLines(r: Report): string[] {
       ]),
     ),
     '',
-    `- Added app CPU per proxied call: **${fmt(addedUs)} µs** (median over the ${ROUNDS} rounds of DPoP row − bearer row) — ${verdict(addedUs <= TARGET.dpopAddedUs, `≤ ${TARGET.dpopAddedUs} µs`)}; ` +
-      `DPoP / bearer throughput: ${(r.dpopProxied.rps / r.proxied.rps).toFixed(2)}.`,
+    `- Added app CPU per proxied call, flat out: **${fmt(addedUs)} µs** (median over the ${ROUNDS} rounds of DPoP row − bearer row); ` +
+      `DPoP / bearer throughput: ${(r.dpopProxied.rps / r.proxied.rps).toFixed(2)}. Flat out the DPoP app serves fewer calls per second (the demo API checks every proof on the same cores), ` +
+      `so each call also carries a larger share of the event loop's fixed work: the target (≤ ${TARGET.dpopAddedUs} µs) is judged at one rate for both by \`npm run bench -- --dpop\` (section "DPoP" below).`,
     `- In isolation (process C, after the load runs): signing one proof with the imported key costs ${fmt(r.dpopCosts.proofUs)} µs of CPU ` +
       `(node:crypto, synchronous); the same proof with jose's SignJWT through WebCrypto ${fmt(r.dpopCosts.joseProofUs)} µs, which is why the proxy signs its proofs itself. ` +
       `Importing a login's key from its stored JWK costs ${fmt(r.dpopCosts.importUs)} µs, which is why each instance imports a key once and keeps the key object.`,

@@ -63,7 +63,7 @@ export class UpstreamCredentials {
     const key = await this.#keys.load(tokens.dpopKey);
     const nonce = this.#nonces.get(origin);
     headers.authorization = `DPoP ${tokens.accessToken}`;
-    headers.dpop = await key.proof(method, htu, tokens.accessToken, nonce);
+    headers.dpop = key.proof(method, htu, tokens.accessToken, nonce);
     return { dpop: true, nonce };
   }
 
