@@ -338,7 +338,7 @@ function dpopLines(r: Report): string[] {
     '',
     `- Added app CPU per proxied call, flat out: **${fmt(addedUs)} µs** (median over the ${ROUNDS} rounds of DPoP row − bearer row); ` +
       `DPoP / bearer throughput: ${(r.dpopProxied.rps / r.proxied.rps).toFixed(2)}. Flat out the DPoP app serves fewer calls per second (the demo API checks every proof on the same cores), ` +
-      `so each call also carries a larger share of the event loop's fixed work: the target (≤ ${TARGET.dpopAddedUs} µs) is judged at one rate for both by \`npm run bench -- --dpop\` (section "DPoP" below).`,
+      `so each call also carries a larger share of the event loop's fixed work: the target (≤ ${TARGET.dpopAddedUs} µs) is judged by \`npm run bench -- --dpop\` (section "DPoP" below).`,
     `- In isolation (process C, after the load runs): signing one proof with the imported key costs ${fmt(r.dpopCosts.proofUs)} µs of CPU ` +
       `(node:crypto, synchronous); the same proof with jose's SignJWT through WebCrypto ${fmt(r.dpopCosts.joseProofUs)} µs, which is why the proxy signs its proofs itself. ` +
       `Importing a login's key from its stored JWK costs ${fmt(r.dpopCosts.importUs)} µs, which is why each instance imports a key once and keeps the key object.`,
