@@ -57,7 +57,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
   /** `head`: the response headers so far; the session cookie is added to it when it rolls. */
   async function handle(req: IncomingMessage, res: ServerResponse, head: string[]): Promise<void> {
     assertServing(deps.lifecycle);
-    await limiter.check(req, res);
+    head.push(...(await limiter.check(req, res)));
     assertProxyableMethod(req.method);
     if (!hasCsrfHeader(req)) throw new CsrfHeaderMissingError();
     // isApiPath let `/api`, `/api?…` and `/api/…` through: only the last names an API path.

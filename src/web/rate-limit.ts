@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, type Store } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { RateLimitedError } from '../errors.js';
 import type { SessionCookieVerifier } from '../session/session-cookie.js';
@@ -30,8 +30,12 @@ const WINDOW_MS = 60_000;
 export interface RateLimiter {
   /** Express middleware: over the limit → `RateLimitedError` to the error handler. */
   readonly middleware: RequestHandler;
-  /** The same limiter for plain Node requests: rejects with `RateLimitedError`. */
-  check(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /**
+   * The same limiter for plain Node requests: resolves with the response headers it adds, as a
+   * flat `[name, value, …]` list (none when the request is not counted), or rejects with
+   * `RateLimitedError`, its headers already set on `res`.
+   */
+  check(req: IncomingMessage, res: ServerResponse): Promise<readonly string[]>;
 }
 
 /** What every limiter of the app shares: how to read addresses and sessions, and where counters live. */
@@ -49,39 +53,61 @@ export interface RateLimiterOptions {
   readonly key: 'ip' | 'session-or-ip' | 'session';
 }
 
+/**
+ * One limiter: express-rate-limit's counter stores (its MemoryStore, or rate-limit-redis) and
+ * address grouping, with the counting step written here rather than its middleware. The
+ * middleware sets its headers one `setHeader` at a time, and a response that has headers set
+ * that way can no longer send the /api proxy's flat header list in one `writeHead` (Node then
+ * re-sets every header through `setHeader`); it also awaits and validates several times per
+ * request. The steps below are the ones that middleware runs with this configuration: the key,
+ * one increment, the IETF draft-7 headers (draft-ietf-httpapi-ratelimit-headers-07 §2: a
+ * `RateLimit-Policy` and a `RateLimit` field), and `Retry-After` on a refusal (RFC 6585 §4).
+ */
 export function rateLimiter(context: RateLimitContext, options: RateLimiterOptions): RateLimiter {
+  const limit = options.perMinute;
+  const policy = `${limit};w=${WINDOW_MS / 1000}`;
+  const store = context.store?.(options.name) ?? new MemoryStore();
+  void Promise.resolve(store.init?.({ windowMs: WINDOW_MS } as Parameters<NonNullable<Store['init']>>[0]));
   const sessionOf = (req: IncomingMessage) =>
     options.key === 'ip' ? undefined : context.sessionCookies.idOfRequest(req);
-  const middleware = rateLimit({
-    windowMs: WINDOW_MS,
-    limit: options.perMinute,
-    // draft-7 headers are set with setHeader alone, which plain Node responses have (draft-8 needs Express's append).
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    keyGenerator: (req) => {
-      const session = sessionOf(req);
-      return session ? `s:${session}` : `ip:${ipKeyGenerator(clientIp(req, context.trustProxy))}`;
-    },
+  const keyOf = (req: IncomingMessage): string | undefined => {
+    const session = sessionOf(req);
+    if (session) return `s:${session}`;
     // A per-session bucket ignores requests without a session: the per-address bucket covers them.
-    ...(options.key === 'session' ? { skip: (req: IncomingMessage) => sessionOf(req) === undefined } : {}),
-    ...(context.store ? { store: context.store(options.name) } : {}),
+    if (options.key === 'session') return undefined;
+    return `ip:${ipKeyGenerator(clientIp(req, context.trustProxy))}`;
+  };
+
+  async function check(req: IncomingMessage, res: ServerResponse): Promise<readonly string[]> {
+    const key = keyOf(req);
+    if (key === undefined) return NONE;
     // Redis down or hanging: the store's error (a bounded RedisUnavailableError) is the answer, 503
     // session_store_unavailable, as the session read right after would give; waiting for both would double the delay.
-    passOnStoreError: false,
-    // Its start-up checks read Express-only fields; the key above already follows TRUST_PROXY.
-    validate: false,
-    // express-rate-limit has set Retry-After; the error carries it too, for whichever path renders it.
-    handler: (_req, _res, next) => next(new RateLimitedError(WINDOW_MS / 1000)),
-  });
-  return {
-    middleware,
-    check: (req, res) =>
-      new Promise((resolve, reject) => {
-        // express-rate-limit only needs Node's request and response here.
-        void middleware(req as never, res as never, (err?: unknown) => (err ? reject(err) : resolve()));
-      }),
+    const { totalHits, resetTime } = await store.increment(key);
+    const reset = resetTime ? Math.max(0, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : WINDOW_MS / 1000;
+    const headers = [
+      'RateLimit-Policy',
+      policy,
+      'RateLimit',
+      `limit=${limit}, remaining=${Math.max(limit - totalHits, 0)}, reset=${reset}`,
+    ];
+    if (totalHits <= limit) return headers;
+    if (!res.headersSent) {
+      for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i] as string, headers[i + 1] as string);
+    }
+    throw new RateLimitedError(WINDOW_MS / 1000);
+  }
+
+  const middleware: RequestHandler = (req, res, next) => {
+    check(req, res).then((headers) => {
+      for (let i = 0; i < headers.length; i += 2) res.setHeader(headers[i] as string, headers[i + 1] as string);
+      next();
+    }, next);
   };
+  return { middleware, check };
 }
+
+const NONE: readonly string[] = [];
 
 /**
  * Counters in Redis under `<prefix>rl:<name>:` (rate-limit-redis), every

@@ -97,6 +97,23 @@ describe('one rule table, both request pipelines', () => {
         }
       });
 
+      it('tells the client its rate limit (RateLimit-Policy and RateLimit, IETF draft-7)', async () => {
+        const browser = new Browser();
+        await logIn(stack, browser);
+        const first = await call(stack, browser, path);
+        const second = await call(stack, browser, path);
+        assert.equal(second.status, 200);
+        assert.equal(second.headers.get('ratelimit-policy'), `${API_BUDGET};w=60`);
+        assert.match(
+          first.headers.get('ratelimit') ?? '',
+          new RegExp(`^limit=${API_BUDGET}, remaining=5, reset=\\d+$`),
+        );
+        assert.match(
+          second.headers.get('ratelimit') ?? '',
+          new RegExp(`^limit=${API_BUDGET}, remaining=4, reset=\\d+$`),
+        );
+      });
+
       it(`answers 429 rate_limited with Retry-After past ${API_BUDGET} calls a minute`, async () => {
         // Run last: it spends this path's budget for the minute. An anonymous caller suffices:
         // the limit comes before the login check, as it must (it protects the session store too).
