@@ -8,6 +8,10 @@
  * - unsign the cookie with the configured secrets (same format as
  *   express-session: `s:<id>.<HMAC-SHA256>`; session-cookie.ts
  *   `SessionCookieVerifier`, cached and bounded by bytes), read the record from the store;
+ * - parse a stored record once: when the store can hand out the record as it
+ *   stored it (`StoredSessionRecords`), the parsed copy of the last value read
+ *   per session is reused while the store holds the same text. The copy is
+ *   deep-frozen, so no caller can change what the next request sees;
  * - enforce the absolute lifetime;
  * - keep the idle timeout rolling, but at most once per `keepAliveIntervalMs`
  *   (session-cookie.ts): touch the store entry and re-issue
@@ -24,8 +28,24 @@ import { clearUser, loginExpired } from './session-data.js';
 
 export interface ApiSession {
   readonly id: string;
-  readonly data: session.SessionData;
+  readonly data: Readonly<session.SessionData>;
 }
+
+/** A session store that can also give a record as it stored it (its JSON text), for the parse cache above. */
+export interface StoredSessionRecords {
+  /** The stored text of session `sid`, or undefined when there is none. Rejects when the store fails. */
+  storedRecord(sid: string): Promise<string | undefined>;
+}
+
+function hasStoredRecords(store: session.Store): store is session.Store & StoredSessionRecords {
+  return typeof (store as Partial<StoredSessionRecords>).storedRecord === 'function';
+}
+
+/**
+ * Parsed records kept for reuse: enough for the sessions calling the API at any moment (a busy
+ * browser makes many calls a second), bounded so idle sessions do not pin their parsed copies.
+ */
+const PARSED_RECORDS = 2_000;
 
 export class SessionReader {
   readonly #settings: SessionConfig;
@@ -34,6 +54,10 @@ export class SessionReader {
   /** Sessions this instance touched within the interval (per instance is enough: each touch extends the TTL). */
   readonly #recentlyTouched: LRUCache<string, true>;
   readonly #cookies: SessionCookieVerifier;
+  /** Session id → the stored text last read and its frozen parse. */
+  readonly #parsed = new LRUCache<string, { raw: string; data: Readonly<session.SessionData> }>({
+    max: PARSED_RECORDS,
+  });
 
   constructor(
     settings: SessionConfig,
@@ -60,6 +84,24 @@ export class SessionReader {
 
   /** The session `id` names, or undefined (expired or unknown). Store failures become a 503. */
   async load(id: string): Promise<ApiSession | undefined> {
+    const store = this.#store;
+    if (hasStoredRecords(store)) {
+      let raw: string | undefined;
+      try {
+        raw = await store.storedRecord(id);
+      } catch (err) {
+        throw err instanceof SessionStoreUnavailableError ? err : new SessionStoreUnavailableError(err);
+      }
+      if (raw === undefined) {
+        this.#parsed.delete(id);
+        return undefined;
+      }
+      const cached = this.#parsed.get(id);
+      if (cached?.raw === raw) return { id, data: cached.data };
+      const parsed = deepFreeze(JSON.parse(raw) as session.SessionData);
+      this.#parsed.set(id, { raw, data: parsed });
+      return { id, data: parsed };
+    }
     const data = await new Promise<session.SessionData | null | undefined>((resolve, reject) => {
       this.#store.get(id, (err, value) => (err ? reject(new SessionStoreUnavailableError(err)) : resolve(value)));
     });
@@ -96,4 +138,13 @@ export class SessionReader {
       this.#store.set(session.id, data, () => resolve());
     });
   }
+}
+
+/** Freezes a parsed JSON value and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
 }

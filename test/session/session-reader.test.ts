@@ -48,6 +48,20 @@ describe('SessionReader', () => {
     assert.equal(await reader.load('unknown'), undefined);
   });
 
+  it('parses a stored record once, hands out a frozen copy, and reads a rewritten record again', async () => {
+    const { store, reader } = setUp();
+    await save(store, 'hot', { user: { sub: 'alice', claims: { email: 'a@example.com' } }, authenticatedAt: 1 });
+    const first = await reader.load('hot');
+    const second = await reader.load('hot');
+    assert.ok(first && second);
+    assert.equal(second.data, first.data, 'the same parsed copy while the stored record is unchanged');
+    assert.ok(Object.isFrozen(first.data) && Object.isFrozen(first.data.user?.claims), 'frozen all the way down');
+    await save(store, 'hot', { user: { sub: 'bob', claims: {} }, authenticatedAt: 2 });
+    assert.equal((await reader.load('hot'))?.data.user?.sub, 'bob');
+    await new Promise((resolve) => store.destroy('hot', resolve));
+    assert.equal(await reader.load('hot'), undefined);
+  });
+
   it('applies the absolute lifetime to the login time', async () => {
     const { reader } = setUp();
     const at = (authenticatedAt: number) => ({ id: 'x', data: { authenticatedAt } as session.SessionData });

@@ -9,6 +9,7 @@
 import session from 'express-session';
 import { LRUCache } from 'lru-cache';
 import type { KeyValueStore } from './key-value-store.js';
+import type { StoredSessionRecords } from '../../session/session-reader.js';
 import { expiringLru, ttlMs } from '../ttl.js';
 
 export class MemoryKeyValueStore implements KeyValueStore {
@@ -52,11 +53,12 @@ type Callback<T = void> = (err?: unknown, value?: T) => void;
  * one, so a flood of them could otherwise push logged-in users out of a
  * count-bounded store. They only ever evict each other.
  */
-export class KeyValueSessionStore extends session.Store {
+export class KeyValueSessionStore extends session.Store implements StoredSessionRecords {
   readonly #kv: KeyValueStore;
   readonly #anonymous: KeyValueStore | undefined;
   readonly #prefix: string;
   readonly #defaultTtlSeconds: number;
+  readonly #sides: readonly KeyValueStore[];
 
   constructor(
     kv: KeyValueStore,
@@ -67,11 +69,12 @@ export class KeyValueSessionStore extends session.Store {
     this.#anonymous = options.anonymous;
     this.#prefix = options.prefix;
     this.#defaultTtlSeconds = options.defaultTtlSeconds;
+    this.#sides = options.anonymous ? [kv, options.anonymous] : [kv];
   }
 
   /** Both sides, the logged-in one first. */
-  #stores(): KeyValueStore[] {
-    return this.#anonymous ? [this.#kv, this.#anonymous] : [this.#kv];
+  #stores(): readonly KeyValueStore[] {
+    return this.#sides;
   }
 
   #ttl(data: session.SessionData): number {
@@ -79,14 +82,20 @@ export class KeyValueSessionStore extends session.Store {
     return typeof maxAge === 'number' ? Math.ceil(maxAge / 1000) : this.#defaultTtlSeconds;
   }
 
-  override get(sid: string, callback: Callback<session.SessionData | null>): void {
+  /** The record's JSON as stored (session-reader.ts parses it once per stored value). */
+  async storedRecord(sid: string): Promise<string | undefined> {
     const key = this.#prefix + sid;
+    for (const store of this.#stores()) {
+      const raw = await store.get(key);
+      if (raw !== undefined) return raw;
+    }
+    return undefined;
+  }
+
+  override get(sid: string, callback: Callback<session.SessionData | null>): void {
     const read = async () => {
-      for (const store of this.#stores()) {
-        const raw = await store.get(key);
-        if (raw !== undefined) return JSON.parse(raw) as session.SessionData;
-      }
-      return null;
+      const raw = await this.storedRecord(sid);
+      return raw === undefined ? null : (JSON.parse(raw) as session.SessionData);
     };
     read().then(
       (value) => callback(undefined, value),

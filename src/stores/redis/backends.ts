@@ -39,6 +39,7 @@ import { RedisLoginIndex } from './login-index.js';
 import type { LoginIndex } from '../../tokens/login-index.js';
 import type { ReplayCache } from '../../oidc/backchannel-logout.js';
 import type { RefreshLock } from '../../tokens/refresh-lock.js';
+import type { StoredSessionRecords } from '../../session/session-reader.js';
 import type { TokenStore } from '../../tokens/token-store.js';
 import { backoffDelay } from '../../retry.js';
 import { metrics } from '../../observability/metrics.js';
@@ -115,6 +116,22 @@ function sessionClient(connection: RedisConnection, client: RedisClient) {
     // Only used by the store's admin helpers (clear/length/ids/all), never on a request.
     scanIterator: (options: { MATCH: string; COUNT: number }) => client.scanIterator(options),
   };
+}
+
+/** connect-redis's store, also giving a record as stored (session-reader.ts parses each stored value once). */
+class SessionRedisStore extends RedisStore implements StoredSessionRecords {
+  readonly #get: (key: string) => Promise<unknown>;
+
+  constructor(client: ReturnType<typeof sessionClient>, prefix: string, ttl: number) {
+    // `ttl` is used only when a session has no cookie expiry; otherwise connect-redis follows the cookie.
+    super({ client, prefix, ttl });
+    this.#get = client.get;
+  }
+
+  async storedRecord(sid: string): Promise<string | undefined> {
+    const raw = await this.#get(this.prefix + sid);
+    return raw ? String(raw) : undefined;
+  }
 }
 
 export async function createRedisBackends(options: RedisBackendsOptions): Promise<RedisBackends> {
@@ -197,12 +214,11 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
   abortWait.abort();
 
   const connection = new BoundedRedisConnection(client, keyPrefix, logger, commandTimeoutMs);
-  const sessionStore = new RedisStore({
-    client: sessionClient(connection, client),
-    prefix: `${keyPrefix}sess:`,
-    // Used only when a session has no cookie expiry; otherwise connect-redis follows the cookie.
-    ttl: ttlSeconds(options.sessionTtlSeconds),
-  });
+  const sessionStore = new SessionRedisStore(
+    sessionClient(connection, client),
+    `${keyPrefix}sess:`,
+    ttlSeconds(options.sessionTtlSeconds),
+  );
   const cipher = new AtRestCipher(options.encryptionKeys);
   const tokenStore = new RedisTokenStore(connection, cipher);
   const refreshLock = new RedisRefreshLock(connection, {
