@@ -141,7 +141,8 @@ export class ApiProxy {
     const headers = upstreamRequestHeaders(req.headers);
     // Only a method that may safely be sent twice is ever replayed (API_REPLAY_METHODS, idempotent ones by default).
     const replayMethod = this.#replayMethods.has(method);
-    const body = await this.#readReplayableBody(req, replayMethod);
+    const plan = this.#bodyPlan(req, replayMethod);
+    const body = plan === 'buffer' ? await readBody(req) : plan === 'none' ? EMPTY : undefined;
 
     const held = await tokens.getTokens(sessionId, { stored });
     const onStatus = (status: number, upstreamHeaders?: Challenge['headers']) => {
@@ -160,7 +161,9 @@ export class ApiProxy {
       });
     };
     const replayable = body !== undefined && replayMethod;
-    const sent = await this.#credentials.apply(headers, held, method, htu, origin);
+    // A bearer token goes on at once; a DPoP proof may first need the login's key (credentials.ts).
+    const sent =
+      this.#credentials.bearer(headers, held) ?? (await this.#credentials.apply(headers, held, method, htu, origin));
     let challenge = await this.#exchange(req, res, path, headers, body, head, onStatus, replayable);
     if (challenge && this.#credentials.wantsNonceRetry(origin, challenge.headers, sent)) {
       await this.#credentials.apply(headers, held, method, htu, origin);
@@ -191,18 +194,16 @@ export class ApiProxy {
   }
 
   /**
-   * Buffers the body when the call could need a replay: no body at all, or a
-   * method that may be replayed with a declared length within the limit.
-   * Anything else streams (`undefined`).
+   * What to do with the request body: `none` when there is none, `buffer` when the call could
+   * need a replay (a method that may be replayed, with a declared length within the limit), and
+   * `stream` for anything else.
    */
-  async #readReplayableBody(req: IncomingMessage, replayMethod: boolean): Promise<Buffer | undefined> {
+  #bodyPlan(req: IncomingMessage, replayMethod: boolean): 'none' | 'buffer' | 'stream' {
     const length = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
-    if (!chunked && (length === undefined || length === '0')) return EMPTY;
-    if (!replayMethod || chunked || Number(length) > this.#deps.api.replayBodyLimitBytes) return undefined;
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    if (!chunked && (length === undefined || length === '0')) return 'none';
+    if (!replayMethod || chunked || Number(length) > this.#deps.api.replayBodyLimitBytes) return 'stream';
+    return 'buffer';
   }
 
   /**
@@ -306,7 +307,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   #armHeadTimeout(): void {
     this.#streamedBody = undefined;
-    if (!this.#settled) this.#timer = setTimeout(this.#timedOut.bind(this), this.#headTimeoutMs);
+    if (!this.#settled) this.#timer = setTimeout(UpstreamExchange.#fire, this.#headTimeoutMs, this);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -320,19 +321,19 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#streamedBody?.off('end', this.#onBodySent);
     this.#streamedBody = undefined;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(this.#timedOut.bind(this), this.#idleTimeoutMs);
+    this.#timer = setTimeout(UpstreamExchange.#fire, this.#idleTimeoutMs, this);
     if (this.#mayRetry && status === 401 && isRetryableChallenge(headers['www-authenticate'])) {
       this.#challenge = { status, headers, chunks: [], size: 0 };
       return;
     }
     this.#onStatus(status, headers);
-    this.#res.writeHead(status, [
-      ...this.#head,
-      ...flatten(
-        downstreamResponseHeaders(headers, this.#upstream.base, this.#upstream.mountPath),
-        this.#gatewayHeaders,
-      ),
-    ]);
+    const head = this.#head.slice();
+    flatten(
+      downstreamResponseHeaders(headers, this.#upstream.base, this.#upstream.mountPath),
+      this.#gatewayHeaders,
+      head,
+    );
+    this.#res.writeHead(status, head);
     this.#res.on('drain', this.#onDrain);
   }
 
@@ -409,6 +410,11 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#controller?.resume();
   }
 
+  /** The timer's callback, given the exchange as its argument: no function is bound per call. */
+  static #fire(exchange: UpstreamExchange): void {
+    exchange.#timedOut();
+  }
+
   #timedOut(): void {
     if (this.#waitingForBrowser) {
       this.#timer?.refresh();
@@ -421,6 +427,13 @@ class UpstreamExchange implements Dispatcher.DispatchHandler {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The whole request body (its length was checked against the replay limit first). */
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
 
 /** A 401 a second attempt may cure: an unusable token (refresh) or a missing DPoP nonce (RFC 9449 §9). */
 function isRetryableChallenge(header: string | string[] | undefined): boolean {
@@ -438,8 +451,11 @@ function classify(error: unknown): AppError {
  * A header the gateway puts on every answer is ours: the API's copy is dropped, so it can neither
  * override nor duplicate it.
  */
-function flatten(headers: Record<string, string | string[]>, gatewayHeaders: ReadonlySet<string>): string[] {
-  const flat: string[] = [];
+function flatten(
+  headers: Record<string, string | string[]>,
+  gatewayHeaders: ReadonlySet<string>,
+  flat: string[] = [],
+): string[] {
   for (const name in headers) {
     if (gatewayHeaders.has(name)) continue;
     const value = headers[name] as string | string[];

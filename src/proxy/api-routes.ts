@@ -36,6 +36,7 @@ export interface ApiRoutesDeps {
 
 export class ApiRoutes {
   readonly #routes: readonly ApiRoute[];
+  readonly #apis: readonly DownstreamApi[];
 
   constructor(deps: ApiRoutesDeps) {
     this.#routes = deps.apis.map((api) => {
@@ -52,14 +53,12 @@ export class ApiRoutes {
       const client = api.token === 'user' || !deps.m2m ? undefined : proxy(clientCredentials(deps.m2m, api));
       return { api, ...(user && { user }), ...(client && { client }) };
     });
+    this.#apis = this.#routes.map((route) => route.api);
   }
 
   /** The route of a browser path under `/api/`: a named API's mount, else the default API. */
   forPath(url: string): ApiRoute | undefined {
-    const api = apiForPath(
-      this.#routes.map((route) => route.api),
-      url,
-    );
+    const api = apiForPath(this.#apis, url);
     return this.#routes.find((route) => route.api === api);
   }
 

@@ -47,6 +47,17 @@ export class UpstreamCredentials {
     this.#keys = keys;
   }
 
+  /**
+   * Sets `Authorization: Bearer` when the token is not DPoP-bound and says so; undefined for a
+   * DPoP-bound token, which needs `apply` (a proof per request).
+   */
+  bearer(headers: Record<string, string | string[]>, tokens: UpstreamToken): SentCredential | undefined {
+    if (tokens.tokenType === 'dpop' && tokens.dpopKey) return undefined;
+    headers.authorization = `Bearer ${tokens.accessToken}`;
+    if (headers.dpop !== undefined) delete headers.dpop;
+    return BEARER;
+  }
+
   /** Sets `authorization` (and `dpop`) on the upstream request's headers for one attempt. */
   async apply(
     headers: Record<string, string | string[]>,
@@ -55,11 +66,8 @@ export class UpstreamCredentials {
     htu: string,
     origin: string,
   ): Promise<SentCredential> {
-    if (tokens.tokenType !== 'dpop' || !tokens.dpopKey) {
-      headers.authorization = `Bearer ${tokens.accessToken}`;
-      if (headers.dpop !== undefined) delete headers.dpop;
-      return BEARER;
-    }
+    const bearer = this.bearer(headers, tokens);
+    if (bearer || !tokens.dpopKey) return BEARER;
     const key = await this.#keys.load(tokens.dpopKey);
     const nonce = this.#nonces.get(origin);
     headers.authorization = `DPoP ${tokens.accessToken}`;
