@@ -46,6 +46,25 @@ export type TokenSource = 'login' | 'first_use' | 'expiring' | 'rejected_by_api'
 
 const DEFAULT_LIFETIME_SECONDS = 300;
 
+/**
+ * The token type and scope of every login are almost always the same few values, but each token
+ * response brings its own copy of them: the first copy seen is kept and reused, so a stored
+ * record points at one shared string instead of holding its own. Bounded, so values that do
+ * vary cannot grow it.
+ */
+const sharedValues = new Map<string, string>();
+const MAX_SHARED_VALUES = 64;
+
+function shared(value: string): string;
+function shared(value: string | undefined): string | undefined;
+function shared(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const known = sharedValues.get(value);
+  if (known !== undefined) return known;
+  if (sharedValues.size < MAX_SHARED_VALUES) sharedValues.set(value, value);
+  return value;
+}
+
 export function tokenSetFromResponse(
   response: TokenEndpointResponse,
   now: number,
@@ -56,14 +75,14 @@ export function tokenSetFromResponse(
     typeof response.expires_in === 'number' && response.expires_in > 0 ? response.expires_in : DEFAULT_LIFETIME_SECONDS;
   return {
     accessToken: response.access_token,
-    tokenType: response.token_type ?? 'bearer',
+    tokenType: shared(response.token_type ?? 'bearer'),
     expiresAt: now + lifetime * 1000,
     lifetimeSeconds: lifetime,
     // RFC 6749 §6: without a new refresh token the old one stays valid.
     refreshToken: response.refresh_token ?? previous?.refreshToken,
     // OIDC Core §12.2: a refresh may or may not return a new ID token.
     idToken: response.id_token ?? previous?.idToken,
-    scope: response.scope ?? previous?.scope,
+    scope: shared(response.scope ?? previous?.scope),
     receivedAt: now,
     version: (previous?.version ?? 0) + 1,
     source,

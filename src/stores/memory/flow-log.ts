@@ -1,11 +1,15 @@
-/** Single-instance flow log: bounded LRU caches, the oldest sessions' logs go first. */
+/**
+ * Single-instance flow log: bounded LRU caches, the oldest sessions' logs go first. A login
+ * trace is kept as its JSON text: it is read only when someone opens the flow inspector, and
+ * one string costs a fraction of the memory of the objects it describes, for every session.
+ */
 import { LRUCache } from 'lru-cache';
 import { MAX_FLOW_EVENTS, type FlowEvent, type FlowLog } from '../../flow/flow-log.js';
 import type { LoginTrace } from '../../session/session-data.js';
 
 export class MemoryFlowLog implements FlowLog {
   readonly #logs: LRUCache<string, FlowEvent[]>;
-  readonly #traces: LRUCache<string, LoginTrace>;
+  readonly #traces: LRUCache<string, string>;
 
   constructor(maxSessions: number) {
     this.#logs = new LRUCache({ max: maxSessions });
@@ -27,11 +31,12 @@ export class MemoryFlowLog implements FlowLog {
   }
 
   async saveLoginTrace(sessionId: string, trace: LoginTrace): Promise<void> {
-    this.#traces.set(sessionId, trace);
+    this.#traces.set(sessionId, JSON.stringify(trace));
   }
 
   async loginTrace(sessionId: string): Promise<LoginTrace | undefined> {
-    return this.#traces.get(sessionId);
+    const trace = this.#traces.get(sessionId);
+    return trace === undefined ? undefined : (JSON.parse(trace) as LoginTrace);
   }
 
   async delete(sessionId: string): Promise<void> {

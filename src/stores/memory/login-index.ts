@@ -7,9 +7,8 @@ import { LRUCache } from 'lru-cache';
 import type { LoginEnding, LoginIndex, LoginRecord, LoginSummary } from '../../tokens/login-index.js';
 import { expiringLru, ttlMs } from '../ttl.js';
 
-/** An indexed login; `lastSeenAt` changes in place (a `set` would dispose the entry and unlink it). */
-interface Entry {
-  readonly login: LoginRecord;
+/** An indexed login, one object; `lastSeenAt` changes in place (a `set` would dispose the entry and unlink it). */
+interface Entry extends LoginRecord {
   lastSeenAt: number;
 }
 
@@ -20,14 +19,9 @@ export class MemoryLoginIndex implements LoginIndex {
   readonly #ended: LRUCache<string, LoginEnding>;
 
   constructor(maxEntries: number) {
-    this.#logins = new LRUCache<string, Entry>({
-      max: maxEntries,
-      ttl: 24 * 60 * 60 * 1000,
-      ttlAutopurge: true,
-      dispose: ({ login }, sessionId) => {
-        unlink(this.#bySub, login.sub, sessionId);
-        if (login.sid) unlink(this.#bySid, login.sid, sessionId);
-      },
+    this.#logins = expiringLru<Entry>(maxEntries, undefined, (login, sessionId) => {
+      unlink(this.#bySub, login.sub, sessionId);
+      if (login.sid) unlink(this.#bySid, login.sid, sessionId);
     });
     this.#ended = expiringLru<LoginEnding>(maxEntries);
   }
@@ -36,7 +30,7 @@ export class MemoryLoginIndex implements LoginIndex {
     const { sub, sid, createdAt, browser } = login;
     this.#logins.set(
       sessionId,
-      { login: { sub, sid, createdAt, browser }, lastSeenAt: createdAt },
+      { sub, sid, createdAt, browser, lastSeenAt: createdAt },
       { ttl: ttlMs(ttlSeconds, 1000) },
     );
     link(this.#bySub, sub, sessionId);
@@ -47,7 +41,7 @@ export class MemoryLoginIndex implements LoginIndex {
     const candidates = match.sid ? this.#bySid.get(match.sid) : match.sub ? this.#bySub.get(match.sub) : undefined;
     return [...(candidates ?? [])].filter((id) => {
       const entry = this.#logins.get(id);
-      return entry !== undefined && (match.sub === undefined || entry.login.sub === match.sub);
+      return entry !== undefined && (match.sub === undefined || entry.sub === match.sub);
     });
   }
 
@@ -55,7 +49,7 @@ export class MemoryLoginIndex implements LoginIndex {
     return [...(this.#bySub.get(sub) ?? [])].flatMap((sessionId) => {
       const entry = this.#logins.get(sessionId);
       if (!entry) return [];
-      const { createdAt, browser } = entry.login;
+      const { createdAt, browser } = entry;
       return [{ sessionId, createdAt, browser, lastSeenAt: entry.lastSeenAt }];
     });
   }

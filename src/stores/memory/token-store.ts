@@ -43,7 +43,9 @@ export class MemoryTokenStore implements TokenStore {
     return tokens;
   }
 
+  /** Live records (expired ones are dropped first: the purge runs only once a minute, ttl.ts). */
   get size(): number {
+    this.#entries.purgeStale();
     return this.#entries.size;
   }
 }
