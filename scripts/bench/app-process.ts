@@ -18,8 +18,9 @@ import { Session } from 'node:inspector/promises';
 import { serveIpc } from './ipc.js';
 import { storedSession } from './session-store.js';
 
-// tsx turns on source-mapped stack traces; `node dist/…` in production does not.
-if (process.env.BENCH_SOURCE_MAPS === 'off') process.setSourceMapsEnabled(false);
+// tsx turns on source-mapped stack traces; `node dist/…` in production does not, so B on the build maps none.
+if (process.env.BENCH_SOURCE_MAPS === 'off' || process.env.BENCH_APP_CODE === 'dist')
+  process.setSourceMapsEnabled(false);
 
 // The build (what `npm run start:prod` runs) or the sources (stack.ts decides); the same modules either way.
 const code = process.env.BENCH_APP_CODE === 'dist' ? '../../dist' : '../../src';

@@ -13,6 +13,9 @@ import type { AddressInfo } from 'node:net';
 import { forwardWithToken, keepAliveAgent } from './bare-proxy.js';
 import { serveIpc } from './ipc.js';
 
+// tsx turns on source-mapped stack traces; a bare `node` proxy has none (as B on the build).
+process.setSourceMapsEnabled(false);
+
 const target = new URL(process.env.BENCH_FLOOR_TARGET ?? '');
 const agent = keepAliveAgent();
 let token = '';

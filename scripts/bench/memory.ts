@@ -5,7 +5,7 @@
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
 import { log } from './format.js';
 import { login } from './login.js';
-import { LOGIN_BUDGET_MS, LOGIN_PARALLEL, LOGINS, WARMUP_LOGINS } from './options.js';
+import { LOGIN_BUDGET_MS, LOGIN_PARALLEL, LOGINS, MEMORY_WARMUP_LOGINS, WARMUP_LOGINS } from './options.js';
 import type { BenchRedis } from './redis.js';
 import type { AppInstance, Run } from './stack.js';
 
@@ -57,8 +57,8 @@ async function runLogins(
 /** Heap per session of `instance` over LOGINS logins, after a few warm-up logins. */
 export async function memoryPerSession(run: Run, instance: AppInstance): Promise<MemoryResult> {
   type Mem = { heapUsed: number; rss: number };
-  // Warm-up logins first: the first ones compile code and fill caches once.
-  await runLogins(run, instance, WARMUP_LOGINS, 20_000, false);
+  // Warm-up logins first: the first ones compile code and fill caches once (options.ts).
+  await runLogins(run, instance, MEMORY_WARMUP_LOGINS, LOGIN_BUDGET_MS, false);
   // Let the sockets of the earlier load close before the baseline.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const before = await instance.child.call<Mem>('mem');

@@ -18,7 +18,7 @@ import {
   ROUNDS,
   STORM_S,
   STORM_TTL_S,
-  WARMUP_LOGINS,
+  MEMORY_WARMUP_LOGINS,
   WARMUP_S,
 } from './options.js';
 import type { StormResult } from './refresh-storm.js';
@@ -223,7 +223,7 @@ export function renderReport(r: Report): string {
           : []),
         [
           'Logins (failed) / time',
-          `${fmt(r.memory.logins)} of ${fmt(LOGINS)} planned (${r.memory.failed} failed) in ${fmt(r.memory.seconds, 1)} s, after ${WARMUP_LOGINS} warm-up logins`,
+          `${fmt(r.memory.logins)} of ${fmt(LOGINS)} planned (${r.memory.failed} failed) in ${fmt(r.memory.seconds, 1)} s, after ${MEMORY_WARMUP_LOGINS} warm-up logins`,
         ],
         ['Stored session record (JSON)', `${r.records.sessionJsonLength ?? 'n/a'} characters`],
         ['Stored token record (JSON)', `${r.records.tokenJsonLength ?? 'n/a'} characters`],
