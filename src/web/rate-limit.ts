@@ -67,7 +67,10 @@ export function rateLimiter(context: RateLimitContext, options: RateLimiterOptio
   const limit = options.perMinute;
   const policy = `${limit};w=${WINDOW_MS / 1000}`;
   const store = context.store?.(options.name) ?? new MemoryStore();
-  void Promise.resolve(store.init?.({ windowMs: WINDOW_MS } as Parameters<NonNullable<Store['init']>>[0]));
+  // A store that cannot start (Redis down) fails each call's increment instead, which answers 503.
+  Promise.resolve(store.init?.({ windowMs: WINDOW_MS } as Parameters<NonNullable<Store['init']>>[0])).catch(
+    () => undefined,
+  );
   const sessionOf = (req: IncomingMessage) =>
     options.key === 'ip' ? undefined : context.sessionCookies.idOfRequest(req);
   const keyOf = (req: IncomingMessage): string | undefined => {
