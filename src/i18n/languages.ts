@@ -36,6 +36,11 @@ export function chooseLanguage(req: IncomingMessage): Language {
     const chosen = parseCookies(header)[LANGUAGE_COOKIE];
     if (isLanguage(chosen)) return chosen;
   }
+  return languageFromAcceptLanguage(req);
+}
+
+/** Step 2 alone, for a site that has no language cookie of its own (the demo provider's pages). */
+export function languageFromAcceptLanguage(req: IncomingMessage): Language {
   if (!req.headers['accept-language']) return DEFAULT_LANGUAGE;
   const negotiated = accepts(req).languages([...LANGUAGES]);
   return isLanguage(negotiated) ? negotiated : DEFAULT_LANGUAGE;

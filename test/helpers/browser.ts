@@ -48,10 +48,15 @@ export class Browser {
   #jar = new CookieJar(undefined, { allowSecureOnLocal: true, rejectPublicSuffixes: false });
   readonly #entries = new WeakMap<Response, LogEntry>();
   readonly #userAgent: string | undefined;
+  readonly #acceptLanguage: string | undefined;
 
-  /** `userAgent`: sent on every request (the app shows its browser family on the Sessions list). */
-  constructor(options: { userAgent?: string } = {}) {
+  /**
+   * `userAgent`: sent on every request (the app shows its browser family on the Sessions list).
+   * `acceptLanguage`: sent on every request, as a browser set to that language would.
+   */
+  constructor(options: { userAgent?: string; acceptLanguage?: string } = {}) {
     this.#userAgent = options.userAgent;
+    this.#acceptLanguage = options.acceptLanguage;
   }
 
   /** Sends a request with this browser's cookies; records and stores the response's cookies. */
@@ -61,6 +66,7 @@ export class Browser {
     const cookieHeader = this.cookiesFor(target);
     if (cookieHeader && !headers.has('cookie')) headers.set('cookie', cookieHeader);
     if (this.#userAgent && !headers.has('user-agent')) headers.set('user-agent', this.#userAgent);
+    if (this.#acceptLanguage && !headers.has('accept-language')) headers.set('accept-language', this.#acceptLanguage);
 
     const response = await fetch(target, { ...init, headers, redirect: 'manual' });
     for (const header of response.headers.getSetCookie())
@@ -157,6 +163,11 @@ export class Browser {
   copyCookies(other: Browser, url: string | URL): void {
     const href = new URL(url).href;
     for (const cookie of other.#jar.getCookiesSync(href)) this.#jar.setCookieSync(cookie, href);
+  }
+
+  /** Stores a cookie as if `url` had set it (`lang=ja; Path=/`). */
+  setCookie(url: string | URL, cookie: string): void {
+    this.#jar.setCookieSync(cookie, new URL(url).href);
   }
 
   /** Forgets every cookie (like closing all windows of a private session). */

@@ -145,8 +145,12 @@ export async function authorizationUrl(
 }
 
 /** Signs `account` in through the pages and exchanges the code like the BFF's /callback would. */
-export async function signIn(stack: Stack, account: DemoAccount, extra?: Record<string, string>) {
-  const browser = new Browser();
+export async function signIn(
+  stack: Stack,
+  account: DemoAccount,
+  extra?: Record<string, string>,
+  browser = new Browser(),
+) {
   const start = await authorizationUrl(stack, extra);
   const result = await loginAtProvider(browser, start.url, {
     login: account.login,

@@ -15,7 +15,8 @@ import type { DemoProviderSettings, DemoResourceServer } from './options.js';
 import type { OrganizationLedger } from './organizations.js';
 import { generateSigningKeys } from './signing-keys.js';
 import type { DemoProviderProfile } from './profiles/index.js';
-import { errorPageLocals, type PageRenderer } from './views.js';
+import { LANGUAGES } from '../../i18n/languages.js';
+import { errorPageLocals, pageLanguage, protocolErrorMessage, type PageRenderer } from './views.js';
 
 const AUTHORIZATION_CODE_TTL = 60;
 const ID_TOKEN_TTL = 60 * 60;
@@ -101,6 +102,8 @@ export async function buildConfiguration(
     // Auth0-compatible authorization request parameters; `audience` maps to RFC 8707 `resource`.
     extraParams: ['audience', 'organization', 'invitation', 'access_type'],
     responseTypes: ['code'],
+    // OIDC Discovery 1.0 §3: the languages its pages speak, picked by `ui_locales` (views.ts).
+    discovery: { ui_locales_supported: [...LANGUAGES] },
     pkce: { required: () => true },
     // Only the BFF's server talks to the token endpoint: no browser CORS access to anything.
     clientBasedCORS: () => false,
@@ -136,16 +139,14 @@ export async function buildConfiguration(
         // embeds it as is and its buttons submit it through their `form` attribute.
         logoutSource: async (ctx, form) => {
           const account = ctx.oidc.session?.accountId ? findDemoAccountBySub(ctx.oidc.session.accountId) : undefined;
-          await pages.renderToKoa(ctx, 200, 'logout', {
-            title: 'Sign out',
+          await pages.renderToKoa(ctx, 200, 'logout', pageLanguage(ctx.req, ctx.oidc.params?.['ui_locales']), {
             form,
             clientName: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? '',
             accountName: account?.name ?? '',
           });
         },
         postLogoutSuccessSource: async (ctx) => {
-          await pages.renderToKoa(ctx, 200, 'logged-out', {
-            title: 'Signed out',
+          await pages.renderToKoa(ctx, 200, 'logged-out', pageLanguage(ctx.req, ctx.oidc.params?.['ui_locales']), {
             clientName: ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? '',
             appUrl: `${appBaseUrl}/`,
           });
@@ -258,7 +259,13 @@ export async function buildConfiguration(
     ...(profile.rotation.rotate !== 'late' && { rotateRefreshToken: profile.rotation.rotate === 'always' }),
     renderError: async (ctx, out) => {
       const status = ctx.status >= 400 ? ctx.status : 400;
-      await pages.renderToKoa(ctx, status, 'error', errorPageLocals(out.error, out.error_description, appBaseUrl));
+      await pages.renderToKoa(
+        ctx,
+        status,
+        'error',
+        pageLanguage(ctx.req, ctx.oidc?.params?.['ui_locales']),
+        errorPageLocals(out.error, protocolErrorMessage(out.error), appBaseUrl, out.error_description),
+      );
     },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? settings.accessTokenTtlSeconds,

@@ -26,7 +26,7 @@ export function dialectRoutes(deps: DialectDeps): express.Router {
     router.get(`${mountPath}/session/end`, (req, _res, next) => {
       // Okta's /v1/logout identifies the session by the ID token, not by client_id.
       if (!searchParamsOf(req).get('id_token_hint')) {
-        throw new HttpError(400, 'invalid_request', 'id_token_hint is required to sign out.');
+        throw new HttpError(400, 'invalid_request', 'id_token_hint_required');
       }
       next();
     });
@@ -38,7 +38,7 @@ export function dialectRoutes(deps: DialectDeps): express.Router {
       const params = searchParamsOf(req);
       const returnTo = params.get('returnTo');
       if (params.get('client_id') !== deps.webClientId || returnTo !== deps.postLogoutRedirectUri) {
-        throw new HttpError(400, 'invalid_request', 'client_id or returnTo is not allowed.');
+        throw new HttpError(400, 'invalid_request', 'logout_return_not_allowed');
       }
       const endSession = new URLSearchParams({ client_id: deps.webClientId, post_logout_redirect_uri: returnTo });
       res.redirect(302, `${mountPath}/session/end?${endSession}`);
@@ -77,7 +77,7 @@ function rewriteAuthorizationRequest(deps: DialectDeps, req: Request, _res: Resp
   if (profile.offlineAccess === 'access_type') {
     // Google: https://developers.google.com/identity/protocols/oauth2/web-server#offline
     if (scopes.has('offline_access')) {
-      throw new HttpError(400, 'invalid_scope', 'Some requested scopes were invalid: offline_access.');
+      throw new HttpError(400, 'invalid_scope', 'offline_access_invalid');
     }
     // oidc-provider only knows the scope, so access_type=offline becomes offline_access inside.
     if (params.get('access_type') === 'offline') scopes.add('offline_access');
@@ -103,13 +103,13 @@ function checkOrganization(organizations: OrganizationLedger, params: URLSearchP
   const requested = params.get('organization');
   const invitation = params.get('invitation');
   if (requested === null) {
-    if (invitation !== null) throw new HttpError(400, 'invalid_request', 'An invitation needs its organization.');
+    if (invitation !== null) throw new HttpError(400, 'invalid_request', 'invitation_without_organization');
     return;
   }
   const organization = organizations.find(requested);
-  if (!organization) throw new HttpError(400, 'invalid_request', 'The organization is not known.');
+  if (!organization) throw new HttpError(400, 'invalid_request', 'organization_unknown');
   if (invitation !== null && !organization.invitations.includes(invitation)) {
-    throw new HttpError(400, 'invalid_request', 'The invitation is not valid for this organization.');
+    throw new HttpError(400, 'invalid_request', 'invitation_not_valid');
   }
 }
 

@@ -16,20 +16,21 @@ import { DEMO_ACCOUNTS, findDemoAccountByLogin, findDemoAccountBySub, type DemoA
 import { IDENTITY_SCOPES } from './configuration.js';
 import { HttpError } from './errors.js';
 import type { DemoProviderOptions, DemoProviderStats } from './options.js';
-import type { PageRenderer } from './views.js';
+import { pageLanguage, type PageMessage, type PageRenderer } from './views.js';
 
-const WRONG_CREDENTIALS = 'Wrong username or password.';
+// RFC 6749 §4.1.2.1: error_description is ASCII for developers, so it stays English in every language.
 const DENIED_DESCRIPTION = 'The user denied the request.';
 
+/** The consent page's sentence for each scope (a catalogue key cannot hold the `:` of `read:appointments`). */
 const SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  openid: 'Confirm who you are',
-  profile: 'Your name and user name',
-  email: 'Your e-mail address',
-  offline_access: 'Stay connected while you are away (a refresh token)',
-  'read:appointments': 'Read your appointments',
-  'write:appointments': 'Create and change your appointments',
-  'read:contacts': 'Read your contacts',
-  'read:reports': 'Read reports',
+  openid: 'provider:scopes.openid',
+  profile: 'provider:scopes.profile',
+  email: 'provider:scopes.email',
+  offline_access: 'provider:scopes.offline_access',
+  'read:appointments': 'provider:scopes.read_appointments',
+  'write:appointments': 'provider:scopes.write_appointments',
+  'read:contacts': 'provider:scopes.read_contacts',
+  'read:reports': 'provider:scopes.read_reports',
 };
 
 export interface InteractionDeps {
@@ -55,13 +56,7 @@ export function interactionRoutes(deps: InteractionDeps): express.Router {
   const sameOrigin = (req: Request, _res: Response, next: NextFunction): void => {
     const origin = req.get('origin');
     if (origin !== undefined && origin !== issuerOrigin) {
-      next(
-        new HttpError(
-          403,
-          'cross_origin_post',
-          'This form can only be submitted from the identity provider’s own pages.',
-        ),
-      );
+      next(new HttpError(403, 'cross_origin_post', 'cross_origin_post'));
       return;
     }
     next();
@@ -82,14 +77,14 @@ export function interactionRoutes(deps: InteractionDeps): express.Router {
   }
 
   async function renderLogin(
+    req: Request,
     res: Response,
     interaction: Interaction,
     status: number,
     login = '',
-    errorMessage = '',
+    errorMessage?: PageMessage,
   ): Promise<void> {
-    await pages.renderToExpress(res, status, 'login', {
-      title: 'Sign in',
+    await pages.renderToExpress(res, status, 'login', pageLanguage(req, interaction.params['ui_locales']), {
       action: `/interaction/${interaction.uid}/login`,
       clientName: await clientNameOf(interaction),
       accounts: DEMO_ACCOUNTS,
@@ -102,7 +97,7 @@ export function interactionRoutes(deps: InteractionDeps): express.Router {
     const interaction = await load(req, res);
     switch (interaction.prompt.name) {
       case 'login':
-        await renderLogin(res, interaction, 200);
+        await renderLogin(req, res, interaction, 200);
         return;
       case 'consent': {
         const { params } = interaction;
@@ -110,8 +105,7 @@ export function interactionRoutes(deps: InteractionDeps): express.Router {
         const audience = stringParam(params['resource']) ?? stringParam(params['audience']) ?? '';
         const apiScopes = stringParam(params['client_id']) === webClientId ? api.userScopes : [];
         const account = interaction.session ? findDemoAccountBySub(interaction.session.accountId) : undefined;
-        await pages.renderToExpress(res, 200, 'consent', {
-          title: 'Allow access?',
+        await pages.renderToExpress(res, 200, 'consent', pageLanguage(req, params['ui_locales']), {
           action: `/interaction/${interaction.uid}/confirm`,
           clientName: await clientNameOf(interaction),
           accountName: account?.name ?? '',
@@ -123,14 +117,16 @@ export function interactionRoutes(deps: InteractionDeps): express.Router {
         return;
       }
       default:
-        throw new HttpError(400, 'unsupported_interaction', `Unsupported interaction "${interaction.prompt.name}".`);
+        throw new HttpError(400, 'unsupported_interaction', 'unsupported_interaction', {
+          name: interaction.prompt.name,
+        });
     }
   });
 
   router.post('/:uid/login', sameOrigin, parseForm, async (req, res) => {
     const interaction = await load(req, res);
     if (interaction.prompt.name !== 'login') {
-      throw new HttpError(400, 'invalid_request', 'This sign-in step is already complete.');
+      throw new HttpError(400, 'invalid_request', 'login_step_complete');
     }
     const login = formField(req.body, 'login') ?? '';
     const password = formField(req.body, 'password') ?? '';
@@ -139,7 +135,7 @@ export function interactionRoutes(deps: InteractionDeps): express.Router {
       stats.failedLogins += 1;
       // RFC 9110 §15.5.2 asks for WWW-Authenticate with 401, but this is an HTML form, not an
       // HTTP authentication scheme; the status still tells scripts and tests the login failed.
-      await renderLogin(res, interaction, 401, login, WRONG_CREDENTIALS);
+      await renderLogin(req, res, interaction, 401, login, { key: 'provider:login.wrong_credentials' });
       return;
     }
     stats.logins += 1;
@@ -155,7 +151,7 @@ export function interactionRoutes(deps: InteractionDeps): express.Router {
   router.post('/:uid/confirm', sameOrigin, parseForm, async (req, res) => {
     const interaction = await load(req, res);
     if (interaction.prompt.name !== 'consent') {
-      throw new HttpError(400, 'invalid_request', 'There is nothing to consent to in this step.');
+      throw new HttpError(400, 'invalid_request', 'nothing_to_consent');
     }
     const decision = formField(req.body, 'decision');
     if (decision === 'deny') {
@@ -170,7 +166,7 @@ export function interactionRoutes(deps: InteractionDeps): express.Router {
       return;
     }
     if (decision !== 'allow') {
-      throw new HttpError(400, 'invalid_request', 'Choose Allow or Deny.');
+      throw new HttpError(400, 'invalid_request', 'choose_allow_or_deny');
     }
     const accountId = interaction.session?.accountId;
     const clientId = stringParam(interaction.params['client_id']);
@@ -230,6 +226,7 @@ function formField(body: unknown, name: string): string | undefined {
   return stringParam((body as Record<string, unknown>)[name]);
 }
 
-function describeScopes(scopes: string[]): Array<{ scope: string; description: string }> {
-  return scopes.map((scope) => ({ scope, description: SCOPE_DESCRIPTIONS[scope] ?? scope }));
+/** Each scope with the key of its sentence; a scope without one is shown by its name alone. */
+function describeScopes(scopes: string[]): Array<{ scope: string; descriptionKey: string | undefined }> {
+  return scopes.map((scope) => ({ scope, descriptionKey: SCOPE_DESCRIPTIONS[scope] }));
 }
