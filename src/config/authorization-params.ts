@@ -16,6 +16,7 @@ const RESERVED = new Set([
   'resource', // OIDC_RESOURCE
   'audience', // OIDC_AUDIENCE
   'organization', // OIDC_ORGANIZATION
+  'ui_locales', // the visitor's language
   'request',
   'request_uri',
 ]);

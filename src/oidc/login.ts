@@ -14,6 +14,8 @@
  *   `prompt` is merged with the configured one, never replacing it (Logto needs
  *   `consent` for a refresh token even when the visitor asks for `login`).
  * - A fixed organization (OIDC_ORGANIZATION) cannot be swapped by a link.
+ * - `ui_locales` carries the visitor's language to the provider's pages (OIDC Core §3.1.2.1):
+ *   our language cookie never reaches the provider's origin.
  * - With pushed authorization requests (RFC 9126) the parameters go to the
  *   provider server to server, authenticated as the client; the browser's URL
  *   carries only `client_id` and `request_uri`, so nothing in it can be read
@@ -81,6 +83,8 @@ export interface StartLoginInput {
   readonly now: number;
   /** Every configured API: the login asks for the scopes and resources of those that get user tokens. */
   readonly apis?: readonly DownstreamApi[];
+  /** The visitor's language (a BCP 47 tag), for the provider's login and consent pages. */
+  readonly uiLocales?: string;
 }
 
 /**
@@ -133,6 +137,8 @@ export async function startLogin(
   if (prompt) parameters.prompt = prompt;
   const organization = chooseOrganization(settings.organization, requestedOrganization);
   if (organization) parameters.organization = organization;
+  // A provider that does not support it ignores it (RFC 6749 §3.1: unrecognized parameters are ignored).
+  if (input.uiLocales) parameters.ui_locales = input.uiLocales;
 
   const search = new URLSearchParams(parameters);
   for (const resource of moreResources) search.append('resource', resource);

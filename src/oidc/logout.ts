@@ -9,7 +9,8 @@
  *   puts the ID token in a URL (browser history, provider access logs), which our
  *   rule "no token in a URL we generate" forbids; `client_id` is the spec's
  *   alternative. `OIDC_LOGOUT_ID_TOKEN_HINT=true` opts in for providers that
- *   insist on the hint (Okta).
+ *   insist on the hint (Okta). `ui_locales` (§2) asks for the provider's logout page in the
+ *   visitor's language.
  * - The style is configured (OIDC_LOGOUT, set by the preset), never guessed
  *   from the issuer: `auth0` falls back to Auth0's `/v2/logout` for tenants
  *   without the endpoint (https://auth0.com/docs/api/authentication/logout/auth-0-logout);
@@ -49,6 +50,8 @@ export function buildLogoutRedirect(
     clientId: string;
     style: LogoutStyle;
     sendIdTokenHint: boolean;
+    /** The visitor's language (a BCP 47 tag). */
+    uiLocales?: string;
   },
 ): string {
   const metadata = configuration.serverMetadata();
@@ -59,6 +62,7 @@ export function buildLogoutRedirect(
       state: client.randomState(),
     };
     if (input.sendIdTokenHint && input.idToken) parameters.id_token_hint = input.idToken;
+    if (input.uiLocales) parameters.ui_locales = input.uiLocales;
     // buildEndSessionUrl adds client_id, which identifies us without the ID token.
     return client.buildEndSessionUrl(configuration, parameters).href;
   }

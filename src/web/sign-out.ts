@@ -7,6 +7,7 @@
 import type { Request, Response } from 'express';
 import type * as client from 'openid-client';
 import type { AppDeps } from '../services.js';
+import { chooseLanguage } from '../i18n/languages.js';
 import { buildLogoutRedirect } from '../oidc/logout.js';
 import { sessionCookieOptions } from '../session/session-cookie.js';
 import { destroySession } from '../session/session-middleware.js';
@@ -32,6 +33,7 @@ export async function signOutHere(
         clientId: config.oidc.clientId,
         style: config.oidc.logout,
         sendIdTokenHint: config.oidc.logoutIdTokenHint,
+        uiLocales: chooseLanguage(req),
       })
     : '/';
   res.redirect(303, target);

@@ -15,6 +15,7 @@ import { addPendingLogin, loginTrace } from '../../session/session-data.js';
 import { regenerateSession, saveSession } from '../../session/session-middleware.js';
 import { browserFamily } from '../browser-family.js';
 import { signOutHere } from '../sign-out.js';
+import { chooseLanguage } from '../../i18n/languages.js';
 import { rateLimiter } from '../rate-limit.js';
 import { metrics, recordLoginFailure } from '../../observability/metrics.js';
 
@@ -38,6 +39,7 @@ export function authRoutes({ config, provider, tokens, flowLog, logins, logger, 
       passThrough: pickPassThroughParameters(req.query),
       now,
       apis: config.apis,
+      uiLocales: chooseLanguage(req),
     });
     req.session.pendingLogins = addPendingLogin(req.session.pendingLogins, pending, now);
     // The store write must finish before the provider can send the browser back.
