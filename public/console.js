@@ -1,5 +1,7 @@
 // The API console: calls /api/* through the BFF. Every call carries X-CSRF: 1,
 // the header a cross-site page cannot send; the cookie travels automatically.
+// Messages come from the page's language (messages.js).
+const { t, lang } = window.pageMessages;
 const output = document.getElementById('call-output');
 const label = document.getElementById('call-label');
 const statusEl = document.getElementById('call-status');
@@ -30,42 +32,44 @@ async function call(method, path, body) {
       credentials: 'same-origin',
     });
     const text = await response.text();
-    latencyEl.textContent = `${Math.round(performance.now() - started)} ms`;
+    latencyEl.textContent = t('common.milliseconds', { ms: Math.round(performance.now() - started) });
     statusEl.textContent = `${response.status} ${response.statusText}`;
     statusEl.className = response.ok ? 'badge badge-ok' : 'badge badge-error';
     try {
       output.textContent = JSON.stringify(JSON.parse(text), null, 2);
     } catch {
-      output.textContent = text || '(empty body)';
+      output.textContent = text || t('console.empty_body');
     }
-    if (response.status === 401) output.textContent += '\n\nThe session has ended: log in again.';
+    if (response.status === 401) output.textContent += `\n\n${t('common.session_ended')}`;
   } catch (err) {
-    statusEl.textContent = 'network error';
+    statusEl.textContent = t('common.network_error');
     statusEl.className = 'badge badge-error';
     output.textContent = String(err);
   }
   await loadInfo();
 }
 
+const REFRESH_REASONS = new Set(['expiring', 'rejected_by_api', 'manual', 'first_use']);
+
 function describeRefresh(r) {
-  const when = new Date(r.at).toLocaleTimeString();
+  const when = new Date(r.at).toLocaleTimeString(lang);
   // A named API's grant says which API's token it was for; the default API's says nothing more.
-  const forApi = r.api ? ` (${r.api} API)` : '';
-  if (r.type === 'refresh_failed') return `${when}: refresh${forApi} failed (${r.error}), reason: ${r.reason}`;
-  const why =
-    {
-      expiring: 'the access token was about to expire',
-      rejected_by_api: 'the API rejected the token',
-      manual: 'you pressed “Refresh now”',
-      first_use: 'its first call needed a token',
-    }[r.reason] || r.reason;
-  return `${when}: refreshed${forApi} because ${why}; refresh token ${r.rotated ? 'rotated' : 'kept'}; new lifetime ${r.lifetimeSeconds} s`;
+  const forApi = r.api ? t('console.for_api', { api: r.api }) : '';
+  if (r.type === 'refresh_failed')
+    return t('console.refresh_failed', { when, forApi, error: r.error, reason: r.reason });
+  const why = REFRESH_REASONS.has(r.reason) ? t(`console.why.${r.reason}`) : r.reason;
+  return t(r.rotated ? 'console.refreshed_rotated' : 'console.refreshed_kept', {
+    when,
+    forApi,
+    why,
+    lifetime: r.lifetimeSeconds,
+  });
 }
 
 async function loadInfo() {
   const response = await fetch('/session/info', { headers: { 'X-CSRF': '1' }, credentials: 'same-origin' });
   if (!response.ok) {
-    expiryEl.textContent = 'not logged in';
+    expiryEl.textContent = t('console.not_logged_in');
     return;
   }
   const info = await response.json();
@@ -84,7 +88,7 @@ async function loadInfo() {
           .map((r) => Object.assign(document.createElement('li'), { textContent: describeRefresh(r) }))
       : [
           Object.assign(document.createElement('li'), {
-            textContent: 'No refresh yet: the token from the login is still in use.',
+            textContent: t('console.no_refresh_yet'),
             className: 'muted',
           }),
         ]),
@@ -93,15 +97,15 @@ async function loadInfo() {
 }
 
 function describeApiToken(api) {
-  if (api.sends === 'app') return "the app's client-credentials token";
-  if (api.refused) return `none: the provider refused it (${api.refused})`;
-  if (!api.accessToken) return "the user's, not fetched yet: the first call gets it";
-  return "the user's";
+  if (api.sends === 'app') return t('console.api_token.app');
+  if (api.refused) return t('console.api_token.refused', { reason: api.refused });
+  if (!api.accessToken) return t('console.api_token.not_fetched');
+  return t('console.api_token.user');
 }
 
 function secondsLeft(at) {
   const left = Math.round((at - Date.now()) / 1000);
-  return left > 0 ? `${left} s` : 'expired: the next API call refreshes it';
+  return left > 0 ? t('common.seconds', { seconds: left }) : t('console.expired');
 }
 
 function tick() {

@@ -1,9 +1,10 @@
-// Live "seconds left" on the Tokens page. No data leaves the page.
+// Live "seconds left" on the Tokens page, in the page's language (messages.js). No data leaves the page.
+const { t } = window.pageMessages;
 for (const el of document.querySelectorAll('[data-countdown]')) {
   const expiresAt = Number(el.getAttribute('data-countdown'));
   const tick = () => {
     const left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
-    el.textContent = left > 0 ? `${left} s` : 'expired (refreshed on the next API call)';
+    el.textContent = left > 0 ? t('common.seconds', { seconds: left }) : t('countdown.expired');
   };
   tick();
   setInterval(tick, 1000);

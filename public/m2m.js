@@ -2,6 +2,8 @@
 // cross-site page cannot send) and updates the result and the cache state in
 // place; without script the form posts and the server re-renders the page.
 // Timings tick locally. The server never sends the token, so there is none here.
+// Messages come from the page's language (messages.js).
+const { t } = window.pageMessages;
 const forms = document.querySelectorAll('form.m2m-call-form');
 const statusEl = document.getElementById('m2m-status');
 const latencyEl = document.getElementById('m2m-latency');
@@ -9,10 +11,10 @@ const retriedEl = document.getElementById('m2m-retried');
 const errorEl = document.getElementById('m2m-error');
 const output = document.getElementById('m2m-output');
 const entriesEl = document.getElementById('m2m-entries');
-const STATUS_TEXT = { fresh: 'fresh', renewal_due: 'renewal due', expired: 'expired' };
+const STATUSES = new Set(['fresh', 'renewal_due', 'expired']);
 
 function seconds(ms) {
-  return `${Math.max(0, Math.round(ms / 1000))} s`;
+  return t('common.seconds', { seconds: Math.max(0, Math.round(ms / 1000)) });
 }
 
 function tick() {
@@ -43,19 +45,25 @@ function renderCache(cache) {
   const skew = Date.now() - cache.now;
   const rows = cache.entries.map((entry) => {
     const tr = document.createElement('tr');
-    const target = entry.audience ? `audience ${entry.audience}` : entry.resource ? `resource ${entry.resource}` : '—';
+    const target = entry.audience
+      ? t('m2m.target_audience', { value: entry.audience })
+      : entry.resource
+        ? t('m2m.target_resource', { value: entry.resource })
+        : '—';
     tr.append(
-      cell(entry.organization ? `${target} (organization ${entry.organization})` : target),
+      cell(
+        entry.organization ? t('m2m.target_with_organization', { target, organization: entry.organization }) : target,
+      ),
       cell(entry.grantedScopes.join(' ') || '—'),
       cell(seconds(cache.now - entry.issuedAt), { 'data-age-from': String(entry.issuedAt + skew) }),
       cell(seconds(entry.expiresAt - cache.now), { 'data-until': String(entry.expiresAt + skew) }),
       cell(seconds(entry.renewAt - cache.now), { 'data-until': String(entry.renewAt + skew) }),
-      cell(`${entry.lifetimeSeconds} s`),
+      cell(t('common.seconds', { seconds: entry.lifetimeSeconds })),
     );
     const state = document.createElement('td');
     const badge = document.createElement('span');
     badge.className = `badge${entry.status === 'fresh' ? ' badge-ok' : entry.status === 'expired' ? ' badge-error' : ''}`;
-    badge.textContent = STATUS_TEXT[entry.status] || entry.status;
+    badge.textContent = STATUSES.has(entry.status) ? t(`m2m.status.${entry.status}`) : entry.status;
     state.append(badge);
     tr.append(state);
     return tr;
@@ -91,22 +99,20 @@ for (const form of forms) {
         const { result } = data;
         statusEl.textContent = `HTTP ${result.status}`;
         statusEl.className = result.ok ? 'badge badge-ok' : 'badge badge-error';
-        latencyEl.textContent = `${result.durationMs} ms`;
-        if (result.retried)
-          retriedEl.textContent =
-            'The API rejected the cached token (invalid_token): it was dropped and the call repeated once with a new one.';
+        latencyEl.textContent = t('common.milliseconds', { ms: result.durationMs });
+        if (result.retried) retriedEl.textContent = t('m2m.retried');
         output.textContent = typeof result.body === 'string' ? result.body : JSON.stringify(result.body, null, 2);
       } else {
         statusEl.textContent = data.error || `HTTP ${response.status}`;
         statusEl.className = 'badge badge-error';
-        showError(data.error || `HTTP ${response.status}`, data.error_description || 'The call failed.');
+        showError(data.error || `HTTP ${response.status}`, data.error_description || t('m2m.call_failed'));
         output.textContent = JSON.stringify({ error: data.error, details: data.details }, null, 2);
-        if (response.status === 401) output.textContent += '\n\nThe session has ended: log in again.';
+        if (response.status === 401) output.textContent += `\n\n${t('common.session_ended')}`;
       }
       renderCache(data.cache);
       tick();
     } catch (err) {
-      statusEl.textContent = 'network error';
+      statusEl.textContent = t('common.network_error');
       statusEl.className = 'badge badge-error';
       output.textContent = String(err);
     }

@@ -9,13 +9,18 @@
  * Prints the private key as a one-line JWK for OIDC_CLIENT_PRIVATE_KEY (or writes it for
  * OIDC_CLIENT_PRIVATE_KEY_FILE), then the public JWK and the public PEM to register at the
  * provider. The output is checked by the same code that checks the app's configuration.
+ * Its sentences are in Japanese under a Japanese locale (`LANG=ja_JP.UTF-8`;
+ * src/config/cli-language.ts), from locales/<language>/cli.json.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { calculateJwkThumbprint, exportJWK, exportSPKI, generateKeyPair } from 'jose';
 import { parseClientKeys, type ClientKeyAlg } from '../src/config/client-keys.js';
+import { readCliLanguage } from '../src/config/cli-language.js';
+import { translator } from '../src/i18n/catalogues.js';
 
 const ALGS: readonly ClientKeyAlg[] = ['RS256', 'PS256', 'ES256'];
+const t = translator(readCliLanguage());
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +31,7 @@ const { values } = parseArgs({
 });
 const alg = values.alg as ClientKeyAlg;
 if (!ALGS.includes(alg)) {
-  console.error(`--alg must be one of ${ALGS.join(', ')}`);
+  console.error(t('cli:keys.alg_invalid', { algs: ALGS.join(', ') }));
   process.exit(2);
 }
 
@@ -44,33 +49,29 @@ if (values.out) {
   try {
     writeFileSync(values.out, `${privateText}\n`, { mode: 0o600, flag: 'wx' });
   } catch (err) {
-    console.error(`cannot write ${values.out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    console.error(
+      t('cli:keys.cannot_write', { file: values.out, reason: (err as NodeJS.ErrnoException).code ?? String(err) }),
+    );
     process.exit(1);
   }
   lines.push(
-    `Private key written to ${values.out} (mode 600). Mount it as a secret and set:`,
+    t('cli:keys.written', { file: values.out }),
     `  OIDC_AUTH_METHOD=private_key_jwt`,
     `  OIDC_CLIENT_PRIVATE_KEY_FILE=${values.out}`,
   );
 } else {
-  lines.push(
-    'Private key: keep it secret (a secrets manager, or a file for OIDC_CLIENT_PRIVATE_KEY_FILE). Set:',
-    `  OIDC_AUTH_METHOD=private_key_jwt`,
-    `  OIDC_CLIENT_PRIVATE_KEY='${privateText}'`,
-  );
+  lines.push(t('cli:keys.printed'), `  OIDC_AUTH_METHOD=private_key_jwt`, `  OIDC_CLIENT_PRIVATE_KEY='${privateText}'`);
 }
 lines.push(
   '',
-  `Public key (kid ${kid}, ${alg}): register it with the client at the provider, or give the provider the`,
-  'jwks_uri BASE_URL/.well-known/jwks.json, where the app publishes it once it runs with the key.',
+  t('cli:keys.public_key', { kid, alg }),
   '',
   JSON.stringify({ keys: [{ ...publicJwk, kid, alg, use: 'sig' }] }, null, 2),
   '',
-  'The same public key as PEM (Auth0 asks for this form):',
+  t('cli:keys.pem'),
   '',
   (await exportSPKI(publicKey)).trim(),
   '',
-  'Rotating: put the new key second in a JWK Set, {"keys":[<current>,<new>]}, and register it too;',
-  'once the provider knows it, swap the two; then remove the old key here and at the provider.',
+  t('cli:keys.rotating', { example: '{"keys":[<current>,<new>]}' }),
 );
 console.log(lines.join('\n'));

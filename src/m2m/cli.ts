@@ -19,6 +19,8 @@
  * Prints the API's JSON on stdout and exits 0 on a 2xx answer. Otherwise one
  * line on stderr (the error code and a reason; never the secret or the token)
  * and exit code 1. Set LOG_LEVEL to see the token source's logs on stderr.
+ * Its own messages are in Japanese under a Japanese locale (`LANG=ja_JP.UTF-8`;
+ * config/cli-language.ts), from the same catalogues as the pages (locales/<language>/cli.json).
  */
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/config.js';
@@ -29,29 +31,37 @@ import { M2mApiClient, type M2mApiClientOptions } from './api-client.js';
 import { DEFAULT_API_NAME } from '../config/apis.js';
 import { ClientCredentialsTokens } from './client.js';
 import { importClientKeys } from '../oidc/client-keys.js';
+import { readCliLanguage } from '../config/cli-language.js';
+import { translator, type Translate } from '../i18n/catalogues.js';
+import type { Language } from '../i18n/languages.js';
 
-const USAGE =
-  'usage: npm run m2m -- [--api <name>] <METHOD> <path> [json-body]   e.g. npm run m2m -- GET /reports/daily';
+/** The command line's syntax, the same in every language. */
+const SYNTAX = 'npm run m2m -- [--api <name>] <METHOD> <path> [json-body]';
+const EXAMPLE = 'npm run m2m -- GET /reports/daily';
 
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): { api: string | undefined; method: string; path: string; body: unknown } {
+function parseArgs(
+  argv: string[],
+  t: Translate,
+): { api: string | undefined; method: string; path: string; body: unknown } {
+  const usage = t('cli:m2m.usage', { syntax: SYNTAX, example: EXAMPLE });
   let api: string | undefined;
   if (argv[0] === '--api') {
     api = argv[1];
-    if (!api) throw new UsageError(`--api needs an API name. ${USAGE}`);
+    if (!api) throw new UsageError(t('cli:m2m.api_name_missing', { usage }));
     argv = argv.slice(2);
   }
   const [method, path, rawBody, ...extra] = argv;
-  if (!method || !path || extra.length > 0) throw new UsageError(USAGE);
+  if (!method || !path || extra.length > 0) throw new UsageError(usage);
   if (!path.startsWith('/'))
-    throw new UsageError(`the path must start with "/" (got ${JSON.stringify(path.slice(0, 40))}). ${USAGE}`);
+    throw new UsageError(t('cli:m2m.path_not_absolute', { got: JSON.stringify(path.slice(0, 40)), usage }));
   let body: unknown;
   if (rawBody !== undefined) {
     try {
       body = JSON.parse(rawBody);
     } catch {
-      throw new UsageError('the body argument is not valid JSON');
+      throw new UsageError(t('cli:m2m.body_not_json'));
     }
   }
   return { api, method, path, body };
@@ -66,15 +76,13 @@ export async function main(
   argv: string[],
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
+  language: Language = readCliLanguage(),
 ): Promise<number> {
+  const t = translator(language);
   try {
-    const { api: apiName, method, path, body } = parseArgs(argv);
+    const { api: apiName, method, path, body } = parseArgs(argv, t);
     const config = readConfig();
-    if (!config.m2m) {
-      throw new UsageError(
-        'machine-to-machine is not configured: set M2M_CLIENT_ID and M2M_CLIENT_SECRET, or M2M_AUTH_METHOD=private_key_jwt with OIDC_CLIENT_PRIVATE_KEY (and M2M_AUDIENCE or M2M_RESOURCE, M2M_SCOPE)',
-      );
-    }
+    if (!config.m2m) throw new UsageError(t('cli:m2m.not_configured'));
     // Logs go to stderr, and only when asked for: stdout is the API's JSON.
     const logger = createLogger(config.logLevelExplicit ? config.logLevel : 'silent', process.stderr);
     const keys = config.clientKeys ? await importClientKeys(config.clientKeys) : null;
@@ -89,7 +97,12 @@ export async function main(
       const named = config.apis.find((a) => a.name === apiName.toLowerCase() && a.name !== DEFAULT_API_NAME);
       if (!named) {
         const names = config.apis.filter((a) => a.name !== DEFAULT_API_NAME).map((a) => a.name);
-        throw new UsageError(`no API named "${apiName.slice(0, 40)}" (configured: ${names.join(', ') || 'none'})`);
+        throw new UsageError(
+          t('cli:m2m.unknown_api', {
+            name: apiName.slice(0, 40),
+            configured: names.join(', ') || t('cli:m2m.no_apis'),
+          }),
+        );
       }
       // Empty values: the API's own target, never M2M_AUDIENCE/M2M_SCOPE, which are the default API's.
       target = {
@@ -120,7 +133,10 @@ export async function main(
     if (error instanceof UsageError) err.write(`m2m: ${error.message}\n`);
     else if (error instanceof ConfigError) err.write(`m2m: ${oneLine(error.message)}\n`);
     else if (error instanceof AppError) err.write(`m2m: ${error.code}: ${oneLine(error.message)}\n`);
-    else err.write(`m2m: unexpected error: ${error instanceof Error ? oneLine(error.message) : 'unknown'}\n`);
+    else {
+      const message = error instanceof Error ? oneLine(error.message) : t('cli:m2m.unknown_error');
+      err.write(`m2m: ${t('cli:m2m.unexpected_error', { message })}\n`);
+    }
     return 1;
   }
 }

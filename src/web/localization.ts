@@ -8,12 +8,15 @@
  * - `tHtml(key, values)`: for `_html` messages, printed with `<%- %>`;
  * - `fmt`: dates, durations and numbers for that language (i18n/format.ts);
  * - `languageSwitch`: what the header's switch posts: the other languages and
- *   the page to come back to.
+ *   the page to come back to;
+ * - `scriptMessages(sections)`: the messages of the page's script, as the JSON of
+ *   its data block (i18n/script-messages.ts; views/partials/script-messages.ejs).
  */
 import type { Request, Response } from 'express';
 import { htmlTranslator, translator, type Translate } from '../i18n/catalogues.js';
 import { formatters } from '../i18n/format.js';
 import { chooseLanguage, LANGUAGES, type Language } from '../i18n/languages.js';
+import { scriptMessagesJson } from '../i18n/script-messages.js';
 
 export interface Localization {
   readonly lang: Language;
@@ -30,6 +33,7 @@ export function localize(req: Request, res: Response): Localization {
     tHtml: htmlTranslator(lang),
     fmt: formatters(lang),
     languageSwitch: { current: lang, choices: LANGUAGES, returnTo: req.originalUrl },
+    scriptMessages: (sections: readonly string[]) => scriptMessagesJson(lang, sections),
   });
   // The same URL answers in two languages: caches must tell them apart (RFC 9110 §12.5.5).
   res.vary('Accept-Language');

@@ -187,4 +187,21 @@ describe('private_key_jwt configuration', () => {
     );
     assert.match(stdout, /-----BEGIN PUBLIC KEY-----/);
   });
+
+  it('npm run keys speaks Japanese under a Japanese locale, and prints the same usable key', async () => {
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/keys.ts', ...args], {
+        env: { ...process.env, LC_ALL: '', LC_MESSAGES: '', LANG: 'ja_JP.UTF-8' },
+      });
+    const { stdout } = await run(['--alg', 'ES256']);
+    assert.match(stdout, /^秘密鍵：秘密にしておいてください/m);
+    assert.match(stdout, /^同じ公開鍵のPEM形式（Auth0はこの形式を求めます）：$/m);
+    assert.match(stdout, /^ローテーション：新しい鍵をJWK Setの2番目に入れ（\{"keys":\[<current>,<new>\]\}）/m);
+    const privateKey = /^ {2}OIDC_CLIENT_PRIVATE_KEY='(.+)'$/m.exec(stdout)?.[1] ?? '';
+    assert.equal(loadConfig({ ...REAL, OIDC_CLIENT_PRIVATE_KEY: privateKey }).clientKeys?.keys[0]?.alg, 'ES256');
+    await assert.rejects(run(['--alg', 'HS256']), (err: { stderr: string }) => {
+      assert.match(err.stderr, /--algには次のいずれかを指定してください：RS256, PS256, ES256/);
+      return true;
+    });
+  });
 });

@@ -105,4 +105,21 @@ describe('CLI: npm run m2m -- <METHOD> <path>', () => {
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no API named "nope" \(configured: management\)/);
   });
+
+  test('speaks Japanese under a Japanese locale (LANG=ja_JP.UTF-8); the JSON is the same', async () => {
+    const ja = { LANG: 'ja_JP.UTF-8' };
+    const usage = await run(['GET'], ja);
+    assert.equal(usage.code, 1);
+    assert.match(usage.stderr, /^m2m: 使い方：npm run m2m -- \[--api <name>\] <METHOD> <path> \[json-body\]/m);
+    const relative = await run(['GET', 'reports/daily'], ja);
+    assert.match(relative.stderr, /パスは「\/」で始めてください（指定された値："reports\/daily"）/);
+    const unknown = await run(['--api', 'nope', 'GET', '/x'], ja);
+    assert.match(unknown.stderr, /「nope」という名前のAPIはありません（設定済み：management）/);
+    // LC_ALL outranks LANG (POSIX): C is English.
+    const english = await run(['GET'], { ...ja, LC_ALL: 'C' });
+    assert.match(english.stderr, /usage: npm run m2m/);
+    const ok = await run(['GET', '/reports/daily'], ja);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((JSON.parse(ok.stdout) as Record<string, unknown>)['generatedFor'], DEMO_M2M_CLIENT.clientId);
+  });
 });

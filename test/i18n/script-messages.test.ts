@@ -1,0 +1,50 @@
+/** The messages handed to the pages' scripts (src/i18n/script-messages.ts, public/messages.js). */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { readCatalogues } from '../../src/i18n/catalogues.js';
+import { LANGUAGES } from '../../src/i18n/languages.js';
+import { dataBlockJson, scriptMessagesJson } from '../../src/i18n/script-messages.js';
+import { PROJECT_ROOT } from '../../src/paths.js';
+import { filesUnder, flatten, hasMessage } from '../helpers/catalogue-check.js';
+
+describe("the pages' script messages", () => {
+  it('carry the language, the marker of a missing key and the sections the page asks for', () => {
+    for (const language of LANGUAGES) {
+      const data = JSON.parse(scriptMessagesJson(language, ['console'])) as {
+        lang: string;
+        missing: string;
+        messages: Record<string, unknown>;
+      };
+      assert.equal(data.lang, language);
+      assert.deepEqual(Object.keys(data.messages).sort(), ['common', 'console']);
+      assert.deepEqual(data.messages['console'], readCatalogues(language)['scripts']?.['console']);
+      assert.ok(data.missing.length > 0);
+    }
+  });
+
+  it('cannot close the data block they are written into', () => {
+    const json = dataBlockJson({ message: '</script><script>alert(1)</script>' });
+    assert.ok(!json.includes('<'), json);
+    assert.deepEqual(JSON.parse(json), { message: '</script><script>alert(1)</script>' });
+  });
+
+  it('name only keys the scripts catalogue has, in every language (public/*.js)', () => {
+    const scripts = filesUnder(path.join(PROJECT_ROOT, 'public'), ['.js']);
+    const used = scripts.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/\bt\('([\w.]+)'/g)].map((m) => ({ file, key: `scripts:${m[1]}` })),
+    );
+    assert.ok(used.length > 10, 'the scripts name their messages with t(...)');
+    for (const language of LANGUAGES) {
+      const flat = flatten(readCatalogues(language));
+      const unknown = used.filter(({ key }) => !hasMessage(flat, key));
+      assert.deepEqual(
+        unknown.map(({ file, key }) => `${path.relative(PROJECT_ROOT, file)}: ${key}`),
+        [],
+        `missing in ${language}`,
+      );
+    }
+  });
+});
