@@ -32,17 +32,17 @@ async function call(method, path, body) {
       credentials: 'same-origin',
     });
     const text = await response.text();
-    latencyEl.textContent = t('common.milliseconds', { ms: Math.round(performance.now() - started) });
+    latencyEl.textContent = t('scripts:common.milliseconds', { ms: Math.round(performance.now() - started) });
     statusEl.textContent = `${response.status} ${response.statusText}`;
     statusEl.className = response.ok ? 'badge badge-ok' : 'badge badge-error';
     try {
       output.textContent = JSON.stringify(JSON.parse(text), null, 2);
     } catch {
-      output.textContent = text || t('console.empty_body');
+      output.textContent = text || t('scripts:console.empty_body');
     }
-    if (response.status === 401) output.textContent += `\n\n${t('common.session_ended')}`;
+    if (response.status === 401) output.textContent += `\n\n${t('scripts:common.session_ended')}`;
   } catch (err) {
-    statusEl.textContent = t('common.network_error');
+    statusEl.textContent = t('scripts:common.network_error');
     statusEl.className = 'badge badge-error';
     output.textContent = String(err);
   }
@@ -54,11 +54,11 @@ const REFRESH_REASONS = new Set(['expiring', 'rejected_by_api', 'manual', 'first
 function describeRefresh(r) {
   const when = new Date(r.at).toLocaleTimeString(lang);
   // A named API's grant says which API's token it was for; the default API's says nothing more.
-  const forApi = r.api ? t('console.for_api', { api: r.api }) : '';
+  const forApi = r.api ? t('scripts:console.for_api', { api: r.api }) : '';
   if (r.type === 'refresh_failed')
-    return t('console.refresh_failed', { when, forApi, error: r.error, reason: r.reason });
-  const why = REFRESH_REASONS.has(r.reason) ? t(`console.why.${r.reason}`) : r.reason;
-  return t(r.rotated ? 'console.refreshed_rotated' : 'console.refreshed_kept', {
+    return t('scripts:console.refresh_failed', { when, forApi, error: r.error, reason: r.reason });
+  const why = REFRESH_REASONS.has(r.reason) ? t(`scripts:console.why.${r.reason}`) : r.reason;
+  return t(r.rotated ? 'scripts:console.refreshed_rotated' : 'scripts:console.refreshed_kept', {
     when,
     forApi,
     why,
@@ -69,7 +69,7 @@ function describeRefresh(r) {
 async function loadInfo() {
   const response = await fetch('/session/info', { headers: { 'X-CSRF': '1' }, credentials: 'same-origin' });
   if (!response.ok) {
-    expiryEl.textContent = t('console.not_logged_in');
+    expiryEl.textContent = t('scripts:console.not_logged_in');
     return;
   }
   const info = await response.json();
@@ -88,7 +88,7 @@ async function loadInfo() {
           .map((r) => Object.assign(document.createElement('li'), { textContent: describeRefresh(r) }))
       : [
           Object.assign(document.createElement('li'), {
-            textContent: t('console.no_refresh_yet'),
+            textContent: t('scripts:console.no_refresh_yet'),
             className: 'muted',
           }),
         ]),
@@ -97,15 +97,15 @@ async function loadInfo() {
 }
 
 function describeApiToken(api) {
-  if (api.sends === 'app') return t('console.api_token.app');
-  if (api.refused) return t('console.api_token.refused', { reason: api.refused });
-  if (!api.accessToken) return t('console.api_token.not_fetched');
-  return t('console.api_token.user');
+  if (api.sends === 'app') return t('scripts:console.api_token.app');
+  if (api.refused) return t('scripts:console.api_token.refused', { reason: api.refused });
+  if (!api.accessToken) return t('scripts:console.api_token.not_fetched');
+  return t('scripts:console.api_token.user');
 }
 
 function secondsLeft(at) {
   const left = Math.round((at - Date.now()) / 1000);
-  return left > 0 ? t('common.seconds', { seconds: left }) : t('console.expired');
+  return left > 0 ? t('scripts:common.seconds', { seconds: left }) : t('scripts:console.expired');
 }
 
 function tick() {

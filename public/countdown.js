@@ -4,7 +4,7 @@ for (const el of document.querySelectorAll('[data-countdown]')) {
   const expiresAt = Number(el.getAttribute('data-countdown'));
   const tick = () => {
     const left = Math.max(0, Math.round((expiresAt - Date.now()) / 1000));
-    el.textContent = left > 0 ? t('common.seconds', { seconds: left }) : t('countdown.expired');
+    el.textContent = left > 0 ? t('scripts:common.seconds', { seconds: left }) : t('scripts:countdown.expired');
   };
   tick();
   setInterval(tick, 1000);

@@ -14,7 +14,7 @@ const entriesEl = document.getElementById('m2m-entries');
 const STATUSES = new Set(['fresh', 'renewal_due', 'expired']);
 
 function seconds(ms) {
-  return t('common.seconds', { seconds: Math.max(0, Math.round(ms / 1000)) });
+  return t('scripts:common.seconds', { seconds: Math.max(0, Math.round(ms / 1000)) });
 }
 
 function tick() {
@@ -46,24 +46,26 @@ function renderCache(cache) {
   const rows = cache.entries.map((entry) => {
     const tr = document.createElement('tr');
     const target = entry.audience
-      ? t('m2m.target_audience', { value: entry.audience })
+      ? t('scripts:m2m.target_audience', { value: entry.audience })
       : entry.resource
-        ? t('m2m.target_resource', { value: entry.resource })
+        ? t('scripts:m2m.target_resource', { value: entry.resource })
         : '—';
     tr.append(
       cell(
-        entry.organization ? t('m2m.target_with_organization', { target, organization: entry.organization }) : target,
+        entry.organization
+          ? t('scripts:m2m.target_with_organization', { target, organization: entry.organization })
+          : target,
       ),
       cell(entry.grantedScopes.join(' ') || '—'),
       cell(seconds(cache.now - entry.issuedAt), { 'data-age-from': String(entry.issuedAt + skew) }),
       cell(seconds(entry.expiresAt - cache.now), { 'data-until': String(entry.expiresAt + skew) }),
       cell(seconds(entry.renewAt - cache.now), { 'data-until': String(entry.renewAt + skew) }),
-      cell(t('common.seconds', { seconds: entry.lifetimeSeconds })),
+      cell(t('scripts:common.seconds', { seconds: entry.lifetimeSeconds })),
     );
     const state = document.createElement('td');
     const badge = document.createElement('span');
     badge.className = `badge${entry.status === 'fresh' ? ' badge-ok' : entry.status === 'expired' ? ' badge-error' : ''}`;
-    badge.textContent = STATUSES.has(entry.status) ? t(`m2m.status.${entry.status}`) : entry.status;
+    badge.textContent = STATUSES.has(entry.status) ? t(`scripts:m2m.status.${entry.status}`) : entry.status;
     state.append(badge);
     tr.append(state);
     return tr;
@@ -99,20 +101,20 @@ for (const form of forms) {
         const { result } = data;
         statusEl.textContent = `HTTP ${result.status}`;
         statusEl.className = result.ok ? 'badge badge-ok' : 'badge badge-error';
-        latencyEl.textContent = t('common.milliseconds', { ms: result.durationMs });
-        if (result.retried) retriedEl.textContent = t('m2m.retried');
+        latencyEl.textContent = t('scripts:common.milliseconds', { ms: result.durationMs });
+        if (result.retried) retriedEl.textContent = t('scripts:m2m.retried');
         output.textContent = typeof result.body === 'string' ? result.body : JSON.stringify(result.body, null, 2);
       } else {
         statusEl.textContent = data.error || `HTTP ${response.status}`;
         statusEl.className = 'badge badge-error';
-        showError(data.error || `HTTP ${response.status}`, data.error_description || t('m2m.call_failed'));
+        showError(data.error || `HTTP ${response.status}`, data.error_description || t('scripts:m2m.call_failed'));
         output.textContent = JSON.stringify({ error: data.error, details: data.details }, null, 2);
-        if (response.status === 401) output.textContent += `\n\n${t('common.session_ended')}`;
+        if (response.status === 401) output.textContent += `\n\n${t('scripts:common.session_ended')}`;
       }
       renderCache(data.cache);
       tick();
     } catch (err) {
-      statusEl.textContent = t('common.network_error');
+      statusEl.textContent = t('scripts:common.network_error');
       statusEl.className = 'badge badge-error';
       output.textContent = String(err);
     }

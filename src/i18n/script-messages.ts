@@ -11,23 +11,25 @@
 import { MISSING_KEY_MARK, readCatalogues, type Catalogue } from './catalogues.js';
 import { LANGUAGES, type Language } from './languages.js';
 
-/** The part of the catalogues the scripts read: `locales/<language>/scripts.json`. */
-const NAMESPACE = 'scripts';
-
-const SCRIPT_CATALOGUES = new Map<Language, Catalogue>(
-  LANGUAGES.map((language) => [language, readCatalogues(language)[NAMESPACE] ?? {}]),
+const CATALOGUES = new Map<Language, Record<string, Catalogue>>(
+  LANGUAGES.map((language) => [language, readCatalogues(language)]),
 );
 
 /**
- * The data block's JSON for a page whose script reads `sections` of the scripts catalogue
- * (`common` always comes too): the language, for `Intl`, the messages, and the marker of a
- * missing key, which the page tests look for.
+ * The data block's JSON for a page whose script reads the catalogue sections `sections`, named
+ * `namespace:section` (`scripts:console`, `pages:m2m`) so that a script and the server say the
+ * same thing with the same message: the language, for `Intl`, those sections, and the marker of
+ * a missing key, which the page tests look for.
  */
 export function scriptMessagesJson(language: Language, sections: readonly string[]): string {
-  const catalogue = SCRIPT_CATALOGUES.get(language) ?? {};
-  const messages = Object.fromEntries(
-    ['common', ...sections].filter((section) => section in catalogue).map((section) => [section, catalogue[section]]),
-  );
+  const catalogues = CATALOGUES.get(language) ?? {};
+  const messages: Record<string, Catalogue> = {};
+  for (const name of sections) {
+    const [namespace = '', section = ''] = name.split(':');
+    const found = catalogues[namespace]?.[section];
+    if (typeof found !== 'object') throw new Error(`no catalogue section ${name}`);
+    messages[namespace] = { ...messages[namespace], [section]: found };
+  }
   return dataBlockJson({ lang: language, missing: MISSING_KEY_MARK, messages });
 }
 

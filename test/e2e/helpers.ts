@@ -63,16 +63,20 @@ export interface WatchedPage {
   readonly problems: string[];
 }
 
-/** A new browser context (its own cookie jar) with one page, watched for CSP violations and script errors. */
+/**
+ * A new browser context (its own cookie jar) with one page, watched for CSP violations and script
+ * errors. `locale` sets the browser's language (its `Accept-Language` and `navigator.language`).
+ */
 export async function openPage(
   browser: Browser,
   viewport: { width: number; height: number } = DESKTOP,
+  locale = 'en-US',
 ): Promise<WatchedPage> {
   const phone = viewport.width < 600;
   const context = await browser.newContext({
     viewport,
     ...(phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-    locale: 'en-US',
+    locale,
     timezoneId: 'UTC',
   });
   context.setDefaultTimeout(STEP_TIMEOUT);
@@ -136,7 +140,7 @@ export async function mainText(page: Page): Promise<string> {
 
 /** Options of {@link snap}. */
 export interface SnapOptions {
-  /** File name under docs/screenshots/ (written only when UPDATE_SCREENSHOTS=1). */
+  /** File name under docs/screenshots/, `ja/` for a Japanese page (written only when UPDATE_SCREENSHOTS=1). */
   readonly docs?: string;
   /** Whole scrollable page (default) or just the viewport. */
   readonly fullPage?: boolean;
@@ -150,8 +154,9 @@ export async function snap(page: Page, name: string, options: SnapOptions = {}):
   await page.mouse.move(0, 0);
   await page.screenshot({ path: file, fullPage: options.fullPage ?? true, animations: 'disabled', caret: 'hide' });
   if (options.docs && process.env['UPDATE_SCREENSHOTS'] === '1') {
-    await mkdir(DOCS_DIR, { recursive: true });
-    await copyFile(file, path.join(DOCS_DIR, options.docs));
+    const target = path.join(DOCS_DIR, options.docs);
+    await mkdir(path.dirname(target), { recursive: true });
+    await copyFile(file, target);
   }
   return file;
 }
@@ -208,11 +213,14 @@ export async function assertNoHorizontalScroll(page: Page, label: string): Promi
   );
 }
 
-/** The provider's login form: fills it and presses "Sign in" (waits for the next page). */
+/** The provider's login form: fills it and presses its button, in any language (waits for the next page). */
 export async function submitProviderLogin(page: Page, account: Pick<DemoAccount, 'login' | 'password'>): Promise<void> {
   await page.locator('input[name=login]').fill(account.login);
   await page.locator('input[name=password]').fill(account.password);
-  await Promise.all([page.waitForEvent('framenavigated'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([
+    page.waitForEvent('framenavigated'),
+    page.locator('form:has(input[name=password]) button[type=submit]').click(),
+  ]);
   await page.waitForLoadState('load');
 }
 

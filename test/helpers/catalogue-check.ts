@@ -138,7 +138,12 @@ export function literalKeys(file: string, namespaces: readonly string[]): string
   return [...text.matchAll(pattern)].map((m) => m[1] ?? '');
 }
 
-/** Whether `key` names a message of `flat` (directly or through its plural forms). */
+/**
+ * Whether `key` names a message of `flat` (directly or through its plural forms), or a section
+ * of messages (`scripts:console`, handed whole to a page's script: src/i18n/script-messages.ts).
+ */
 export function hasMessage(flat: Map<string, string>, key: string): boolean {
-  return flat.has(key) || [...flat.keys()].some((k) => splitPlural(k).base === key && k !== key);
+  return (
+    flat.has(key) || [...flat.keys()].some((k) => (splitPlural(k).base === key && k !== key) || k.startsWith(`${key}.`))
+  );
 }

@@ -13,15 +13,19 @@ import { filesUnder, flatten, hasMessage } from '../helpers/catalogue-check.js';
 describe("the pages' script messages", () => {
   it('carry the language, the marker of a missing key and the sections the page asks for', () => {
     for (const language of LANGUAGES) {
-      const data = JSON.parse(scriptMessagesJson(language, ['console'])) as {
+      const data = JSON.parse(scriptMessagesJson(language, ['scripts:common', 'scripts:console', 'common:nav'])) as {
         lang: string;
         missing: string;
-        messages: Record<string, unknown>;
+        messages: Record<string, Record<string, unknown>>;
       };
+      const catalogues = readCatalogues(language);
       assert.equal(data.lang, language);
-      assert.deepEqual(Object.keys(data.messages).sort(), ['common', 'console']);
-      assert.deepEqual(data.messages['console'], readCatalogues(language)['scripts']?.['console']);
+      assert.deepEqual(data.messages, {
+        scripts: { common: catalogues['scripts']?.['common'], console: catalogues['scripts']?.['console'] },
+        common: { nav: catalogues['common']?.['nav'] },
+      });
       assert.ok(data.missing.length > 0);
+      assert.throws(() => scriptMessagesJson(language, ['scripts:nope']), /no catalogue section scripts:nope/);
     }
   });
 
@@ -34,7 +38,7 @@ describe("the pages' script messages", () => {
   it('name only keys the scripts catalogue has, in every language (public/*.js)', () => {
     const scripts = filesUnder(path.join(PROJECT_ROOT, 'public'), ['.js']);
     const used = scripts.flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(/\bt\('([\w.]+)'/g)].map((m) => ({ file, key: `scripts:${m[1]}` })),
+      [...readFileSync(file, 'utf8').matchAll(/\bt\('(\w+:[\w.]+)'/g)].map((m) => ({ file, key: m[1] ?? '' })),
     );
     assert.ok(used.length > 10, 'the scripts name their messages with t(...)');
     for (const language of LANGUAGES) {
