@@ -8,7 +8,7 @@ import { readCatalogues } from '../../src/i18n/catalogues.js';
 import { LANGUAGES } from '../../src/i18n/languages.js';
 import { dataBlockJson, scriptMessagesJson } from '../../src/i18n/script-messages.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import { filesUnder, flatten, hasMessage } from '../helpers/catalogue-check.js';
+import { filesUnder, flatten, hasMessage, literalKeys } from '../helpers/catalogue-check.js';
 
 describe("the pages' script messages", () => {
   it('carry the language, the marker of a missing key and the sections the page asks for', () => {
@@ -35,12 +35,11 @@ describe("the pages' script messages", () => {
     assert.deepEqual(JSON.parse(json), { message: '</script><script>alert(1)</script>' });
   });
 
-  it('name only keys the scripts catalogue has, in every language (public/*.js)', () => {
+  it('name only keys the catalogues have, in every language, always with their namespace (public/*.js)', () => {
     const scripts = filesUnder(path.join(PROJECT_ROOT, 'public'), ['.js']);
-    const used = scripts.flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(/\bt\('(\w+:[\w.]+)'/g)].map((m) => ({ file, key: m[1] ?? '' })),
-    );
-    assert.ok(used.length > 10, 'the scripts name their messages with t(...)');
+    const namespaces = Object.keys(readCatalogues('en'));
+    const used = scripts.flatMap((file) => literalKeys(file, namespaces).map((key) => ({ file, key })));
+    assert.ok(used.length > 10, 'the scripts name their messages');
     for (const language of LANGUAGES) {
       const flat = flatten(readCatalogues(language));
       const unknown = used.filter(({ key }) => !hasMessage(flat, key));
@@ -50,5 +49,12 @@ describe("the pages' script messages", () => {
         `missing in ${language}`,
       );
     }
+    // A key without its namespace finds nothing in the page's data block.
+    const sections = Object.keys(readCatalogues('en')['scripts'] ?? {}).join('|');
+    const bare = new RegExp(`['"\`](?:${sections})\\.[\\w.]+['"\`]`, 'g');
+    const unqualified = scripts.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(bare)].map((m) => `${path.relative(PROJECT_ROOT, file)}: ${m[0]}`),
+    );
+    assert.deepEqual(unqualified, []);
   });
 });
