@@ -33,7 +33,13 @@ export function scriptMessagesJson(language: Language, sections: readonly string
   return dataBlockJson({ lang: language, missing: MISSING_KEY_MARK, messages });
 }
 
-/** JSON that is safe inside `<script type="application/json">`: no `<`, so no `</script>`. */
+/**
+ * JSON that is safe inside `<script type="application/json">`: no `<`, so no `</script>`. The
+ * missing-key marker is written escaped too, so a page shows it only where a key is really
+ * missing (the page tests search the HTML for it).
+ */
 export function dataBlockJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c');
+  const marker = MISSING_KEY_MARK.charAt(0);
+  const escapedMarker = `\\u${marker.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  return JSON.stringify(value).replace(/</g, '\\u003c').replaceAll(marker, escapedMarker);
 }
