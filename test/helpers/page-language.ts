@@ -1,8 +1,9 @@
 /**
  * Whether a page is wholly in the language it claims: `<html lang>`, no missing-key marker, and
  * no sentence of the English catalogue in what a person reads (text nodes, the page title and
- * the labels assistive technology reads out), leaving out code (`<code>`) and whatever the page
- * itself marks as English (`lang="en"`).
+ * the labels assistive technology reads out), leaving out code (`<code>`), whatever the page
+ * itself marks as English (`lang="en"`) and names it marks as not to be translated
+ * (`translate="no"`, HTML §3.2.6.8: the app's registered name on the provider's pages).
  */
 import assert from 'node:assert/strict';
 
@@ -37,7 +38,7 @@ function sentencesOf(catalogue: Catalogue): string[] {
 /** What a person reads on the page (see the file comment). */
 export function readableText(html: string): string {
   const root = parse(html);
-  for (const element of root.querySelectorAll('code, script, style, [lang="en"]')) element.remove();
+  for (const element of root.querySelectorAll('code, script, style, [lang="en"], [translate="no"]')) element.remove();
   const labels = root
     .querySelectorAll('[aria-label], [title], [alt], [placeholder]')
     .flatMap((element) =>

@@ -38,7 +38,7 @@ describe('demo identity provider: pages in Japanese', () => {
     const html = await browser.text(response);
     assertJapanesePage(html, 'login page');
     assert.match(html, /<h1 id="login-heading">ログイン<\/h1>/);
-    assert.ok(html.includes(`<strong>${WEB.clientId}</strong>に進むにはログインしてください`));
+    assert.ok(html.includes(`<strong translate="no">${WEB.clientId}</strong>に進むにはログインしてください`));
 
     const form = parseForm(html, (candidate) => 'login' in candidate.fields);
     const action = new URL(form.action, loginPage);
