@@ -132,7 +132,7 @@ export async function main(
   } catch (error) {
     if (error instanceof UsageError) err.write(`m2m: ${error.message}\n`);
     else if (error instanceof ConfigError) err.write(`m2m: ${oneLine(error.message)}\n`);
-    else if (error instanceof AppError) err.write(`m2m: ${error.code}: ${oneLine(error.message)}\n`);
+    else if (error instanceof AppError) err.write(`m2m: ${error.code}: ${oneLine(error.describe(t))}\n`);
     else {
       const message = error instanceof Error ? oneLine(error.message) : t('cli:m2m.unknown_error');
       err.write(`m2m: ${t('cli:m2m.unexpected_error', { message })}\n`);

@@ -118,6 +118,17 @@ describe('CLI: npm run m2m -- <METHOD> <path>', () => {
     // LC_ALL outranks LANG (POSIX): C is English.
     const english = await run(['GET'], { ...ja, LC_ALL: 'C' });
     assert.match(english.stderr, /usage: npm run m2m/);
+    // A typed error keeps its English code and explains itself in Japanese.
+    const wrongSecret = await run(['GET', '/reports/daily'], {
+      ...ja,
+      M2M_CLIENT_ID: DEMO_M2M_CLIENT.clientId,
+      M2M_CLIENT_SECRET: 'cli-wrong-secret-ja-112233',
+    });
+    assert.equal(wrongSecret.code, 1);
+    assert.match(
+      wrongSecret.stderr,
+      /m2m: m2m_invalid_client: IDプロバイダーがM2Mクライアントのクレデンシャルを受け付けませんでした/,
+    );
     const ok = await run(['GET', '/reports/daily'], ja);
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal((JSON.parse(ok.stdout) as Record<string, unknown>)['generatedFor'], DEMO_M2M_CLIENT.clientId);
