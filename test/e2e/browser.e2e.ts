@@ -146,8 +146,9 @@ test(
         // The flow inspector tells the story of this session.
         await navigate(page, 'How it works', '/flow');
         const titles = (await page.locator('ol.timeline h2').allTextContents()).map((title) => title.trim());
+        // The demo provider publishes a PAR endpoint, so OIDC_PAR=auto pushes the request (RFC 9126).
         for (const expected of [
-          'Authorization request',
+          'Pushed authorization request (PAR)',
           'Callback checked',
           'Tokens received and kept on the server',
           'Access token refreshed',
