@@ -1,6 +1,6 @@
 /**
  * The production start, as an operator runs it: the built `dist/` in a copy of the
- * project installed with `npm ci --omit=dev`, started with `npm run start:prod`
+ * project installed with `npm ci --omit=dev --omit=optional`, started with `npm run start:prod`
  * (NODE_ENV=production, plain `node`, no TypeScript loader), configured for a real
  * provider. The provider is the embedded one started on its own (`npm run
  * demo:provider` from this development tree), so the app talks to it exactly as
@@ -70,7 +70,7 @@ async function waitFor(url: string, proc: Started, what: string): Promise<void> 
   assert.fail(`${what} did not answer ${url}; output:\n${proc.output()}`);
 }
 
-describe('npm run start:prod from a production install (npm ci --omit=dev)', () => {
+describe('npm run start:prod from a production install (npm ci --omit=dev --omit=optional)', () => {
   let installDir = '';
   let provider: Started | undefined;
   let app: Started | undefined;
@@ -83,11 +83,15 @@ describe('npm run start:prod from a production install (npm ci --omit=dev)', () 
     for (const entry of ['package.json', 'package-lock.json', 'dist', 'views', 'locales', 'public']) {
       cpSync(path.join(PROJECT_ROOT, entry), path.join(installDir, entry), { recursive: true });
     }
-    const install = spawnSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], {
-      cwd: installDir,
-      encoding: 'utf8',
-    });
-    assert.equal(install.status, 0, `npm ci --omit=dev failed:\n${install.stdout}\n${install.stderr}`);
+    const install = spawnSync(
+      'npm',
+      ['ci', '--omit=dev', '--omit=optional', '--no-audit', '--no-fund', '--prefer-offline'],
+      {
+        cwd: installDir,
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(install.status, 0, `npm ci --omit=dev --omit=optional failed:\n${install.stdout}\n${install.stderr}`);
 
     const [appPort, providerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     appUrl = `http://localhost:${appPort}`;
