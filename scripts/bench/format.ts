@@ -9,6 +9,16 @@ export const verdict = (ok: boolean, target: string): string =>
   ok ? `OK (target ${target})` : `MISSED (target ${target})`;
 
 /** A Markdown table. */
+/** A storm's status codes as one table cell: `200: 52,574, 503: 2`. */
+export const statusCodesCell = (statusCodes: Record<string, number>): string =>
+  Object.entries(statusCodes)
+    .map(([code, n]) => `${code}: ${fmt(n)}`)
+    .join(', ');
+
+/** The answers after a storm as one table cell: `200 yes, 401 NO`. */
+export const afterStatusesCell = (statuses: readonly number[]): string =>
+  statuses.map((status) => (status === 200 ? '200 yes' : `${status} NO`)).join(', ');
+
 export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   return [
     `| ${header.join(' | ')} |`,

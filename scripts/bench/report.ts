@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { refreshMarginMs } from '../../src/tokens/refresh-margin.js';
 import type { Facts } from './docs-page.js';
-import { fmt, table, verdict } from './format.js';
+import { afterStatusesCell, fmt, statusCodesCell, table, verdict } from './format.js';
 import { median, sameRoundRatios, type Throughput } from './load.js';
 import type { MemoryResult } from './memory.js';
 import {
@@ -89,16 +89,8 @@ function stormRows(s: StormResult): string[][] {
     ['New token versions stored', String(s.versionsAdvanced)],
     ['Refresh grants sent by the app (TokenService.refreshCount)', String(s.appRefreshCount)],
     ['Requests / non-2xx / errors', `${fmt(s.requests)} / ${s.non2xx} / ${s.errors}`],
-    [
-      'Status codes',
-      Object.entries(s.statusCodes)
-        .map(([code, n]) => `${code}: ${fmt(n)}`)
-        .join(', '),
-    ],
-    [
-      'Session works afterwards',
-      s.afterStatuses.map((status) => (status === 200 ? '200 yes' : `${status} NO`)).join(', '),
-    ],
+    ['Status codes', statusCodesCell(s.statusCodes)],
+    ['Session works afterwards', afterStatusesCell(s.afterStatuses)],
     ['Verdict', verdict(s.ok, 'exactly one refresh grant per expiry, zero failed calls, live session')],
   ];
 }

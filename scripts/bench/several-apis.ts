@@ -15,7 +15,7 @@ import { DEMO_API_AUDIENCE } from '../../src/config/config.js';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
 import { refreshMarginMs } from '../../src/tokens/refresh-margin.js';
 import { writeDocSection, type Facts } from './docs-page.js';
-import { fmt, log, table, verdict } from './format.js';
+import { afterStatusesCell, fmt, statusCodesCell, log, table, verdict } from './format.js';
 import { freePort } from './free-port.js';
 import { load, measureInterleaved, median, sameRoundRatios, type Throughput } from './load.js';
 import { apiHeaders, login, statusOf } from './login.js';
@@ -229,16 +229,8 @@ function render(facts: Facts, [first, second]: [Throughput, Throughput], s: Seve
         ],
         ['Refresh grants sent by the app (TokenService.refreshCount)', String(s.appRefreshCount)],
         ['Requests / non-2xx / errors', `${fmt(s.requests)} / ${s.non2xx} / ${s.errors}`],
-        [
-          'Status codes',
-          Object.entries(s.statusCodes)
-            .map(([code, n]) => `${code}: ${fmt(n)}`)
-            .join(', '),
-        ],
-        [
-          'Both APIs work afterwards',
-          s.afterStatuses.map((status) => (status === 200 ? '200 yes' : `${status} NO`)).join(', '),
-        ],
+        ['Status codes', statusCodesCell(s.statusCodes)],
+        ['Both APIs work afterwards', afterStatusesCell(s.afterStatuses)],
         [
           'Verdict',
           verdict(
