@@ -32,9 +32,12 @@
  *                     several-apis section.
  *          --dpop     the app's added CPU per DPoP call at the same fixed rate as
  *                     bearer, and where it goes (dpop.ts); writes the dpop section.
+ *          --floor    only part 1's floor, in-memory and Redis rows, as same-round
+ *                     ratios to the floor; nothing written (floor-ratios.ts).
  *          --quick    short durations and 100 logins, nothing written to the
  *                     docs (for trying the script; the memory figure is noise).
- * Environment: BENCH_DPOP_RATE (req/s of --dpop's same-rate rounds, default 200),
+ * Environment: BENCH_ROUNDS (rounds of the alternating parts, default 4),
+ *              BENCH_DPOP_RATE (req/s of --dpop's same-rate rounds, default 200),
  *              BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info as `npm start`),
  *              BENCH_REDIS=off (skip the Redis part), BENCH_SOURCE_MAPS=off (turn
  *              off the source-mapped stack traces tsx enables in A and B).
@@ -42,6 +45,7 @@
 import path from 'node:path';
 import { rmSync } from 'node:fs';
 import { machineFacts, writeDocSection, type Facts } from './docs-page.js';
+import { floorMain } from './floor-ratios.js';
 import { elapsedSeconds, log } from './format.js';
 import { layersMain } from './layers.js';
 import { stopLoad } from './load.js';
@@ -50,6 +54,7 @@ import { observabilityMain } from './observability.js';
 import {
   DOC,
   DPOP,
+  FLOOR,
   LAYERS,
   OBSERVABILITY,
   PROFILE,
@@ -179,6 +184,9 @@ try {
   if (PROFILE) await profileMain(facts);
   else if (LAYERS) {
     await layersMain(facts);
+    rmSync(tmp, { recursive: true, force: true });
+  } else if (FLOOR) {
+    await floorMain(facts);
     rmSync(tmp, { recursive: true, force: true });
   } else if (DPOP) {
     await dpopMain(facts);

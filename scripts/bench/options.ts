@@ -18,12 +18,13 @@ export const QUICK = args.has('--quick');
 export const OBSERVABILITY = args.has('--observability');
 export const SEVERAL_APIS = args.has('--several-apis');
 export const DPOP = args.has('--dpop');
+export const FLOOR = args.has('--floor');
 
 export const CONNECTIONS = 50;
 export const WARMUP_S = QUICK ? 1 : 2;
 export const MEASURE_S = QUICK ? 3 : 10;
 /** The measured time is split in rounds that alternate the targets, so a load spike from a neighbour hits all of them. */
-export const ROUNDS = 4;
+export const ROUNDS = Number(process.env.BENCH_ROUNDS) || 4;
 /** Calibration rows (bare server, bare proxy) get half the time of the main rows. */
 export const CALIBRATION_S = MEASURE_S / 2;
 /** Measured seconds per row of the observability part (four rows, longer rounds: the differences are small). */

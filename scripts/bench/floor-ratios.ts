@@ -1,0 +1,98 @@
+/**
+ * `npm run bench -- --floor` (bench only): part 1's comparison with the floor and nothing else, for
+ * trying a change to the /api path in about two minutes. The floor (P, a bare undici proxy), the app
+ * in memory and the app on Redis (when `redis-server` is installed) are measured in alternating
+ * rounds, and each app row is printed as the median of its same-round ratios to the floor. Nothing
+ * is written to the docs: the full `npm run bench` does that.
+ */
+import { DEMO_ACCOUNTS, type DemoAccount } from '../../src/demo/demo-accounts.js';
+import type { Facts } from './docs-page.js';
+import { fmt, log, table } from './format.js';
+import { measureInterleaved, median, sameRoundRatios, type Target, type Throughput } from './load.js';
+import { apiHeaders, login } from './login.js';
+import { MEASURE_S, ROUNDS } from './options.js';
+import { planRedis, startRedis, type BenchRedis } from './redis.js';
+import { baseEnv, startChild, startRun, stopChild } from './stack.js';
+
+export async function floorMain(facts: Facts): Promise<void> {
+  const redis: BenchRedis | undefined = planRedis().enabled ? await startRedis() : undefined;
+  const run = await startRun('floor', 3600, [
+    { name: 'app' },
+    ...(redis ? [{ name: 'app-redis', redisUrl: redis.url }] : []),
+  ]);
+  try {
+    const targets: Target[] = [];
+    const demo = run.demo;
+    let floorToken: string | null = null;
+    for (const instance of run.instances) {
+      const session = await login(run, instance, DEMO_ACCOUNTS[0] as DemoAccount);
+      floorToken ??= await instance.child.call<string | null>('accessToken', session.sid);
+      targets.push({
+        label: instance.name,
+        url: `${instance.loadOrigin}/api/me`,
+        headers: apiHeaders(session),
+        app: instance.child,
+        demo,
+        seconds: MEASURE_S,
+        ...(instance.name === 'app-redis' && redis ? { extraCpu: () => redis.cpuMicros() } : {}),
+      });
+    }
+    if (!floorToken) throw new Error('no access token for the logged-in session');
+    const floor = await startChild(
+      'floor/P bare proxy',
+      'floor-process.ts',
+      { ...baseEnv(), BENCH_FLOOR_TARGET: `${run.apiOrigin}/me` },
+      'floor-floor',
+    );
+    await floor.child.call('setToken', floorToken);
+    targets.unshift({
+      label: 'floor',
+      url: `http://127.0.0.1:${String(floor.info.port)}/`,
+      headers: {},
+      app: floor.child,
+      demo,
+      seconds: MEASURE_S,
+    });
+    const [floorRow, ...rows] = (await measureInterleaved(targets)) as [Throughput, ...Throughput[]];
+    await stopChild(floor.child);
+    const ratios = (row: Throughput, figure: 'rps' | 'appCpuUs') => sameRoundRatios(row, floorRow, figure);
+    console.log(
+      `\n${facts.date}, load average ${facts.loadAverage}, ${ROUNDS} rounds of ${fmt(MEASURE_S / ROUNDS, 1)} s per row\n`,
+    );
+    console.log(
+      table(
+        [
+          'row',
+          'req/s',
+          'app CPU µs/call',
+          'CPU / floor (median)',
+          'each round',
+          'req/s / floor (median)',
+          'each round',
+        ],
+        [floorRow, ...rows].map((row) => [
+          row.label,
+          fmt(row.rps),
+          fmt(row.appCpuUs),
+          row === floorRow ? '1' : median(ratios(row, 'appCpuUs')).toFixed(2),
+          row === floorRow
+            ? ''
+            : ratios(row, 'appCpuUs')
+                .map((r) => r.toFixed(2))
+                .join(' / '),
+          row === floorRow ? '1' : median(ratios(row, 'rps')).toFixed(2),
+          row === floorRow
+            ? ''
+            : ratios(row, 'rps')
+                .map((r) => r.toFixed(2))
+                .join(' / '),
+        ]),
+      ),
+    );
+    const redisRow = rows.find((row) => row.extraCpuUs !== undefined);
+    if (redisRow) log(`Redis server CPU per call: ${fmt(redisRow.extraCpuUs ?? 0)} µs`);
+  } finally {
+    await run.stop();
+    await redis?.dispose();
+  }
+}
