@@ -92,7 +92,10 @@ export function purposeOf(area: string): string {
       'session (express-session, cookie HMAC, store)',
     ],
     [/^(helmet|src\/web\/security-headers\.ts)$/, 'security headers (helmet, CSP nonce)'],
-    [/^(express-rate-limit|rate-limit-redis|src\/web\/rate-limit\.ts)$/, 'rate limiter (express-rate-limit)'],
+    [
+      /^(express-rate-limit|src\/web\/rate-limit\.ts|src\/stores\/redis\/rate-limit-counter\.ts)$/,
+      'rate limiter (express-rate-limit)',
+    ],
     [/^(src\/proxy\/.*|src\/web\/api-gateway\.ts)$/, 'the /api gateway and proxy (src/web/api-gateway.ts, src/proxy)'],
     [
       /^(src\/tokens\/.*|src\/stores\/.*|src\/flow\/.*|src\/oidc\/.*|openid-client|oauth4webapi|jose)$/,

@@ -13,16 +13,14 @@
  * - `session`: only requests with a session count (a small per-browser budget
  *   next to a per-address one sized for a whole office behind one NAT).
  * Each limiter is its own bucket (`name`). With `REDIS_URL` the counters live
- * in Redis (rate-limit-redis), so a limit holds across instances.
+ * in Redis (stores/redis/rate-limit-counter.ts), so a limit holds across
+ * instances.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, MemoryStore, type Store } from 'express-rate-limit';
-import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { RateLimitedError } from '../errors.js';
 import type { SessionCookieVerifier } from '../session/session-cookie.js';
-import type { RedisConnection } from '../stores/redis/connection.js';
 import { clientIp } from './forwarded.js';
 
 const WINDOW_MS = 60_000;
@@ -54,7 +52,7 @@ export interface RateLimiterOptions {
 }
 
 /**
- * One limiter: express-rate-limit's counter stores (its MemoryStore, or rate-limit-redis) and
+ * One limiter: express-rate-limit's counter stores (its MemoryStore, or the Redis one) and
  * address grouping, with the counting step written here rather than its middleware. The
  * middleware sets its headers one `setHeader` at a time, and a response that has headers set
  * that way can no longer send the /api proxy's flat header list in one `writeHead` (Node then
@@ -111,35 +109,3 @@ export function rateLimiter(context: RateLimitContext, options: RateLimiterOptio
 }
 
 const NONE: readonly string[] = [];
-
-/**
- * Counters in Redis under `<prefix>rl:<name>:` (rate-limit-redis), every
- * command bounded by the connection's timeout. The store loads its Lua
- * scripts at start; if Redis is not up yet, the script's SHA-1 is answered
- * locally, so the first real call gets NOSCRIPT and the store loads it then.
- */
-export function redisRateLimitStore(connection: RedisConnection): (name: string) => Store {
-  const send = async (args: string[]): Promise<RedisReply> => {
-    try {
-      return await connection.run('rate limit', (client) => client.sendCommand(args) as Promise<RedisReply>);
-    } catch (err) {
-      // The store reloads its script on NOSCRIPT, which it recognises by the reply's own message.
-      const cause = (err as { cause?: unknown }).cause;
-      throw cause instanceof Error && cause.message.startsWith('NOSCRIPT') ? cause : err;
-    }
-  };
-  return (name) =>
-    new RedisStore({
-      prefix: `${connection.keyPrefix}rl:${name}:`,
-      sendCommand: async (...args: string[]) => {
-        if (args[0] === 'SCRIPT' && args[1] === 'LOAD') {
-          return send(args).catch(() =>
-            createHash('sha1')
-              .update(args[2] ?? '')
-              .digest('hex'),
-          );
-        }
-        return send(args);
-      },
-    });
-}

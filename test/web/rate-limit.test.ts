@@ -3,7 +3,8 @@
  * that runs one limiter per request (`TRUST_PROXY=1`, so `X-Forwarded-For`
  * plays the client address): sessions behind one address get a budget each,
  * forged cookies count as none, IPv6 counts by /56, a per-session bucket
- * skips requests without a session, and with Redis two instances share counters.
+ * skips requests without a session, and with Redis two instances share counters,
+ * which each instance adds to Redis in batches (src/stores/redis/rate-limit-counter.ts).
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -13,12 +14,10 @@ import { sign } from 'cookie-signature';
 import { createLogger } from '../../src/logger.js';
 import { SessionCookieVerifier } from '../../src/session/session-cookie.js';
 import { createRedisBackends, type RedisBackends } from '../../src/stores/redis/backends.js';
-import {
-  rateLimiter,
-  redisRateLimitStore,
-  type RateLimitContext,
-  type RateLimiterOptions,
-} from '../../src/web/rate-limit.js';
+import { RedisUnavailableError } from '../../src/stores/redis/connection.js';
+import { BatchedRedisCounter, FRESH_MS, redisRateLimitStore } from '../../src/stores/redis/rate-limit-counter.js';
+import { rateLimiter, type RateLimitContext, type RateLimiterOptions } from '../../src/web/rate-limit.js';
+import { setTimeout as delay } from 'node:timers/promises';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { randomBytes } from 'node:crypto';
 
@@ -136,23 +135,109 @@ describe('rate limits across instances (REDIS_URL)', () => {
     await redis.dispose();
   });
 
+  /** One instance's counters: what `REDIS_URL` gives each app process. */
+  const instanceStore = () => redisRateLimitStore(backends.connection);
+  const options = (name: string): RateLimiterOptions => ({ name, perMinute: 3, key: 'session-or-ip' });
+  /** Longer than a total may be answered from memory, so the next hit asks Redis. */
+  const quietSpell = () => delay(FRESH_MS + 50);
+
+  it('one instance counts exactly, also between its flushes to Redis', async () => {
+    const one = await limitedServer({ trustProxy: 1, sessionCookies, store: instanceStore() }, options('exact'));
+    try {
+      const headers = { 'X-Forwarded-For': '192.0.2.43', Cookie: cookieFor('one-instance') };
+      assert.deepEqual(await statuses(one.url, 5, headers), [200, 200, 200, 429, 429]);
+    } finally {
+      await one.close();
+    }
+  });
+
   it('two instances share one budget per key', async () => {
-    const store = redisRateLimitStore(backends.connection);
-    const options: RateLimiterOptions = { name: 'api', perMinute: 3, key: 'session-or-ip' };
-    const one = await limitedServer({ trustProxy: 1, sessionCookies, store }, options);
-    const two = await limitedServer({ trustProxy: 1, sessionCookies, store }, options);
+    const one = await limitedServer({ trustProxy: 1, sessionCookies, store: instanceStore() }, options('api'));
+    const two = await limitedServer({ trustProxy: 1, sessionCookies, store: instanceStore() }, options('api'));
     try {
       const headers = { 'X-Forwarded-For': '192.0.2.44', Cookie: cookieFor('shared-session') };
-      const seen = [
-        ...(await statuses(one.url, 2, headers)),
-        ...(await statuses(two.url, 1, headers)),
-        ...(await statuses(one.url, 1, headers)),
-        ...(await statuses(two.url, 1, headers)),
-      ];
+      const seen = [...(await statuses(one.url, 2, headers))];
+      await quietSpell();
+      seen.push(...(await statuses(two.url, 1, headers)));
+      await quietSpell();
+      seen.push(...(await statuses(one.url, 1, headers)));
+      await quietSpell();
+      seen.push(...(await statuses(two.url, 1, headers)));
       assert.deepEqual(seen, [200, 200, 200, 429, 429]);
     } finally {
       await one.close();
       await two.close();
     }
+  });
+
+  it('adds a burst of hits to Redis in one command, not one per hit', async () => {
+    const store = instanceStore()('burst') as BatchedRedisCounter;
+    store.init({ windowMs: 60_000 });
+    const scriptCalls = async () => {
+      const stats = await backends.connection.run('test', (client) => client.info('commandstats'));
+      return [...stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const callsBefore = await scriptCalls();
+    assert.equal((await store.increment('k')).totalHits, 1, 'the first hit waits for Redis');
+    for (let i = 2; i <= 1000; i += 1) {
+      const answer = store.increment('k');
+      assert.ok(!(answer instanceof Promise), 'a hit on a fresh total is answered from memory');
+      assert.equal(answer.totalHits, i);
+    }
+    await store.flush();
+    const stored = await backends.connection.run('test', (client) => client.get(`${store.prefix}k`));
+    assert.equal(stored, '1000');
+    // The first hit's script and at most a flush or two: the old store sent 1,000.
+    assert.ok((await scriptCalls()) - callsBefore <= 3);
+    store.shutdown();
+  });
+
+  it('hands counted hits to Redis without being asked', async () => {
+    const store = instanceStore()('unasked') as BatchedRedisCounter;
+    store.init({ windowMs: 60_000 });
+    await store.increment('k');
+    store.increment('k');
+    store.increment('k');
+    const key = `${store.prefix}k`;
+    let stored: string | null = null;
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline && stored !== '3'; await delay(20)) {
+      stored = await backends.connection.run('test', (client) => client.get(key));
+    }
+    assert.equal(stored, '3');
+    store.shutdown();
+  });
+
+  it('starts a new window when the last one has ended', async () => {
+    const store = instanceStore()('window') as BatchedRedisCounter;
+    store.init({ windowMs: 300 });
+    await store.increment('k');
+    const second = await store.increment('k');
+    assert.equal(second.totalHits, 2);
+    await delay(Math.max(0, (second.resetTime?.getTime() ?? 0) - Date.now()) + 100);
+    assert.equal((await store.increment('k')).totalHits, 1);
+    store.shutdown();
+  });
+
+  it('Redis down: a hit that must ask Redis fails with RedisUnavailableError (a 503), and the counter recovers', async () => {
+    const store = instanceStore()('outage') as BatchedRedisCounter;
+    store.init({ windowMs: 60_000 });
+    await redis.stop();
+    try {
+      await assert.rejects(async () => store.increment('cold'), RedisUnavailableError);
+    } finally {
+      await redis.start();
+    }
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await delay(50)) {
+      try {
+        await store.increment('after');
+        break;
+      } catch {
+        // Still reconnecting.
+      }
+    }
+    await delay(FRESH_MS + 50);
+    // The hit refused during the outage was kept and reaches Redis with the next flush.
+    assert.equal((await store.increment('cold')).totalHits, 2);
+    store.shutdown();
   });
 });
