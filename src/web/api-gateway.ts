@@ -91,7 +91,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
   }
 
   return (req, res) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const requestId = requestIdOf(req);
     const head = [...securityHeaders, REQUEST_ID_HEADER, requestId];
     res.once('finish', () => {
@@ -99,7 +99,7 @@ export function createApiGateway(deps: AppDeps): (req: IncomingMessage, res: Ser
       const fields = {
         req: requestFields(requestId, req.method, req.url),
         res: { status },
-        responseTime: Number(process.hrtime.bigint() - started) / 1e6,
+        responseTime: performance.now() - started,
       };
       access[levelFor(status)](fields, 'request completed');
     });

@@ -18,13 +18,13 @@ import helmet from 'helmet';
 type HelmetOptions = Parameters<typeof helmet>[0];
 
 /** The headers every answer carries, pages and API alike (helmet's defaults, tightened). */
-function commonOptions(https: boolean): HelmetOptions {
+function commonOptions(https: boolean) {
   return {
     strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'no-referrer' },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
-    xFrameOptions: { action: 'deny' },
-  };
+    referrerPolicy: { policy: 'no-referrer' as const },
+    crossOriginResourcePolicy: { policy: 'same-origin' as const },
+    xFrameOptions: { action: 'deny' as const },
+  } satisfies HelmetOptions;
 }
 
 /** Pages: the common headers plus a CSP whose `script-src` carries this response's nonce. */
@@ -60,10 +60,17 @@ export function securityHeaders(options: { providerOrigins: readonly string[]; h
 }
 
 /**
- * API answers (the /api fast path): the same common headers, computed once by
- * running helmet against a recording response, as a flat `[name, value, …]`
- * list the proxy sends in one `writeHead`. A JSON answer needs no nonce: its
- * CSP forbids everything, in case a browser is ever made to render one.
+ * API answers (the /api fast path): the common headers that protect a response
+ * which is not a page, computed once by running helmet against a recording
+ * response, as a flat `[name, value, …]` list the proxy sends in one
+ * `writeHead`. A JSON answer needs no nonce: its CSP forbids everything, in
+ * case a browser is ever made to render one. Left out are the headers that only
+ * act on a document a browser displays (OWASP REST Security Cheat Sheet,
+ * "Security Headers": https://cheatsheetseries.owasp.org/cheatsheets/REST_Security_Cheat_Sheet.html#security-headers):
+ * the opener policy and origin-keyed agent clusters (browsing contexts), DNS
+ * prefetching of a page's links, Internet Explorer's download prompt and XSS
+ * auditor, and Flash/PDF cross-domain policies. Every header costs each
+ * response its validation and bytes on the hottest path (docs/benchmark.md).
  */
 export function apiSecurityHeaders(https: boolean): readonly string[] {
   const recorded: string[] = [];
@@ -74,6 +81,12 @@ export function apiSecurityHeaders(https: boolean): readonly string[] {
   const run = helmet({
     ...commonOptions(https),
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginOpenerPolicy: false,
+    originAgentCluster: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
   }) as unknown as (req: object, res: typeof recorder, next: () => void) => void;
   run({}, recorder, () => undefined);
   return Object.freeze(recorded);

@@ -1,4 +1,7 @@
-/** One list of security headers: API answers carry the pages' headers, with a deny-all CSP instead of the nonce one. */
+/**
+ * One set of security headers: API answers carry the pages' headers that protect a response which is not a
+ * document, with a deny-all CSP instead of the nonce one.
+ */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { apiSecurityHeaders } from '../../src/web/security-headers.js';
@@ -21,6 +24,25 @@ describe('security headers', () => {
     assert.equal(plain.get('referrer-policy'), 'no-referrer');
     assert.equal(plain.has('strict-transport-security'), false);
     assert.match(pairs(apiSecurityHeaders(true)).get('strict-transport-security') ?? '', /max-age=31536000/);
+    assert.equal(
+      plain.get('cross-origin-resource-policy'),
+      'same-origin',
+      'no cross-origin no-cors reads of an answer',
+    );
+  });
+
+  it('API answers leave out the headers that only act on a displayed document (OWASP REST Security Cheat Sheet)', () => {
+    const names = [...pairs(apiSecurityHeaders(true)).keys()];
+    for (const pageOnly of [
+      'cross-origin-opener-policy',
+      'origin-agent-cluster',
+      'x-dns-prefetch-control',
+      'x-download-options',
+      'x-permitted-cross-domain-policies',
+      'x-xss-protection',
+    ]) {
+      assert.ok(!names.includes(pageOnly), pageOnly);
+    }
   });
 
   describe('pages and the /api fast path send the same headers', () => {
