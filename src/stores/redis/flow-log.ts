@@ -36,8 +36,12 @@ export class RedisFlowLog implements FlowLog {
   readonly #redis: RedisConnection;
   readonly #ttlMs: number;
   readonly #batchMs: number;
-  /** Session id → events not yet written, as JSON, oldest first (never more than the log keeps). */
-  readonly #queued = new Map<string, string[]>();
+  /**
+   * Session id → events not yet written, oldest first, never more than the log keeps. They are
+   * turned into JSON when written: a busy session makes more calls per batch than the log keeps,
+   * and an event pushed out before then is never serialised.
+   */
+  readonly #queued = new Map<string, FlowEvent[]>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(redis: RedisConnection, options: { ttlSeconds: number; batchMs?: number }) {
@@ -52,7 +56,7 @@ export class RedisFlowLog implements FlowLog {
       queue = [];
       this.#queued.set(sessionId, queue);
     }
-    queue.push(JSON.stringify(event));
+    queue.push(event);
     if (queue.length > MAX_FLOW_EVENTS) queue.shift();
     // unref: a pending batch never keeps the process alive; close() writes it.
     this.#timer ??= setTimeout(() => void this.flush(), this.#batchMs).unref();
@@ -67,19 +71,16 @@ export class RedisFlowLog implements FlowLog {
     await Promise.all(batches.map(([sessionId, events]) => this.#write(sessionId, events)));
   }
 
-  #write(sessionId: string, events: string[]): Promise<void> {
+  #write(sessionId: string, events: readonly FlowEvent[]): Promise<void> {
     const key = flowLogKey(this.#redis.keyPrefix, sessionId);
-    return this.#redis
-      .evalScript('flow.append', APPEND, [key], [String(MAX_FLOW_EVENTS), String(this.#ttlMs), ...events])
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          this.#redis.logger.debug(
-            { error: err instanceof Error ? err.message : String(err) },
-            'flow log append failed',
-          );
-        },
-      );
+    const args = [String(MAX_FLOW_EVENTS), String(this.#ttlMs)];
+    for (const event of events) args.push(JSON.stringify(event));
+    return this.#redis.evalScript('flow.append', APPEND, [key], args).then(
+      () => undefined,
+      (err: unknown) => {
+        this.#redis.logger.debug({ error: err instanceof Error ? err.message : String(err) }, 'flow log append failed');
+      },
+    );
   }
 
   async list(sessionId: string): Promise<readonly FlowEvent[]> {
