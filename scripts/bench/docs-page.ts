@@ -36,7 +36,7 @@ export function machineFacts(): Facts {
 
 /** Replaces one marked section of docs/benchmark.md (creating the page if needed). */
 export function writeDocSection(
-  marker: 'figures' | 'observability' | 'profile' | 'layers' | 'several-apis' | 'dpop',
+  marker: 'figures' | 'observability' | 'profile' | 'layers' | 'several-apis' | 'profile-redis' | 'dpop',
   body: string,
 ): void {
   const start = `<!-- bench:${marker}:start -->`;

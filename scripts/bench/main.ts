@@ -22,6 +22,8 @@
  * Options: --profile  profile process B during the proxied run (V8 sampling
  *                     profiler) and print where its CPU goes; writes the
  *                     profile section of docs/benchmark.md (profile.ts).
+ *          --profile --redis  the same with the app on Redis; writes the
+ *                     profile-redis section.
  *          --layers   what each layer of the app adds to a proxied call: the
  *                     pipeline rebuilt one layer at a time from the app's own
  *                     pieces (layers.ts); writes the layers section.

@@ -19,6 +19,8 @@ export const OBSERVABILITY = args.has('--observability');
 export const SEVERAL_APIS = args.has('--several-apis');
 export const DPOP = args.has('--dpop');
 export const FLOOR = args.has('--floor');
+/** With --profile: profile the app on Redis (its own redis-server) instead of in memory. */
+export const ON_REDIS = args.has('--redis');
 
 export const CONNECTIONS = 50;
 export const WARMUP_S = QUICK ? 1 : 2;

@@ -9,13 +9,15 @@ import { writeDocSection, type Facts } from './docs-page.js';
 import { fmt, table } from './format.js';
 import { measure, type Throughput } from './load.js';
 import { apiHeaders, login } from './login.js';
-import { DOC, MEASURE_S, QUICK, ROOT } from './options.js';
+import { DOC, MEASURE_S, ON_REDIS, QUICK, ROOT } from './options.js';
+import { startRedis } from './redis.js';
 import { summarizeProfile, type ProfileSummary } from './profile-summary.js';
 import { startRun, tmp, type AppInstance } from './stack.js';
 
 /** Profiles the app under load; writes the profile section unless --quick. */
 export async function profileMain(facts: Facts): Promise<void> {
-  const run = await startRun('profile', 3600, [{ name: 'app' }]);
+  const redis = ON_REDIS ? await startRedis() : undefined;
+  const run = await startRun('profile', 3600, [{ name: 'app', ...(redis ? { redisUrl: redis.url } : {}) }]);
   const app = run.instances[0] as AppInstance;
   const session = await login(run, app, DEMO_ACCOUNTS[0] as DemoAccount);
   const file = path.join(tmp, 'app.cpuprofile');
@@ -35,10 +37,11 @@ export async function profileMain(facts: Facts): Promise<void> {
     },
   );
   await run.stop();
+  await redis?.dispose();
   const summary = summarizeProfile(file, throughput.requests, ROOT);
   const text = renderProfile(facts, throughput, summary);
   console.log(`\n${text}\n`);
-  if (!QUICK) writeDocSection('profile', text);
+  if (!QUICK) writeDocSection(ON_REDIS ? 'profile-redis' : 'profile', text);
   console.log(`profile kept in ${file} (open it in Chrome DevTools); summary in ${path.relative(ROOT, DOC)}`);
 }
 
@@ -57,7 +60,7 @@ function renderProfile(facts: Facts, throughput: Throughput, summary: ProfileSum
     ['Top self time (leaf functions):', 'Function', summary.topSelf],
   ];
   return [
-    `Profiled ${facts.date} with \`npm run bench -- --profile\`: V8 sampling profiler (250 µs) in process B during ${MEASURE_S} s of proxied \`GET /api/me\` ` +
+    `Profiled ${facts.date} with \`npm run bench -- --profile${ON_REDIS ? ' --redis' : ''}\`: V8 sampling profiler (250 µs) in process B${ON_REDIS ? ' (sessions, tokens and counters in Redis)' : ''} during ${MEASURE_S} s of proxied \`GET /api/me\` ` +
       `(${fmt(throughput.requests)} requests, ${fmt(throughput.rps)} req/s, ${fmt(throughput.appCpuUs)} µs CPU/request by \`process.cpuUsage()\`, profiler overhead included). ` +
       `Node ${facts.node}, ${facts.cpu}, ${facts.cores} cores.`,
     '',
