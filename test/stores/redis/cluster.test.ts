@@ -88,9 +88,12 @@ describe('two instances sharing Redis', () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => callVia(urls[i % 2] as string, cookie, '/api/appointments')),
     );
+    // A refused call says why (its error code) in the failure message.
+    const refused = await Promise.all(results.filter((r) => r.status !== 200).map(async (r) => r.text()));
     assert.deepEqual(
       results.map((r) => r.status),
       Array(20).fill(200),
+      refused.join('\n'),
     );
     assert.equal(refreshGrants(stack) - before, 1);
     // The newest refresh token is the one in the store: the next refresh works.
