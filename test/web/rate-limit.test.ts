@@ -192,6 +192,19 @@ describe('rate limits across instances (REDIS_URL)', () => {
     store.shutdown();
   });
 
+  it('first hits that arrive while another key is being sent all wait for Redis, and none fails', async () => {
+    const store = instanceStore()('race') as BatchedRedisCounter;
+    store.init({ windowMs: 60_000 });
+    await store.increment('other');
+    store.increment('other');
+    // A flush is on its way with the other key only; two first hits of `k` arrive meanwhile.
+    const onItsWay = store.flush();
+    const answers = await Promise.all([store.increment('k'), store.increment('k')]);
+    await onItsWay;
+    assert.deepEqual(answers.map((answer) => answer.totalHits).sort(), [2, 2]);
+    store.shutdown();
+  });
+
   it('hands counted hits to Redis without being asked', async () => {
     const store = instanceStore()('unasked') as BatchedRedisCounter;
     store.init({ windowMs: 60_000 });

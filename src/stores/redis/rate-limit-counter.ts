@@ -44,9 +44,9 @@ return { total, ttl }
 interface Count {
   /** The total Redis reported last (every instance's hits, this one's included). */
   shared: number;
-  /** When Redis reported it, and when this key's hits last left for Redis (epoch ms; 0 = not yet). */
+  /** When Redis reported it, and when sending this key's hits last failed (epoch ms; 0 = not yet). */
   seenAt: number;
-  sentAt: number;
+  failedAt: number;
   /** Hits counted here that are on their way to Redis. */
   sending: number;
   /** Hits counted here since. */
@@ -85,7 +85,7 @@ export class BatchedRedisCounter implements Store {
     if (!count || now >= count.resetAt) {
       // Until Redis answers, the window is assumed to start now.
       const resetAt = now + this.#windowMs;
-      count = { shared: 0, seenAt: 0, sentAt: 0, sending: 0, local: 0, resetAt, reset: new Date(resetAt) };
+      count = { shared: 0, seenAt: 0, failedAt: 0, sending: 0, local: 0, resetAt, reset: new Date(resetAt) };
       this.#counts.set(key, count);
     }
     count.local += 1;
@@ -124,10 +124,12 @@ export class BatchedRedisCounter implements Store {
 
   /** The answer once Redis has reported a total newer than `since`, this hit sent with it. */
   async #fresh(count: Count, since: number): Promise<IncrementResponse> {
-    await this.flush();
-    // A flush already on its way may not have carried this key (it left before this hit): then the next one does.
-    // One that carried it and failed is not tried again: each try waits up to the connection's timeout.
-    if (count.seenAt < since && count.sentAt < since) await this.flush();
+    // Each round joins the flush on its way (which may have left before this hit) or starts one,
+    // which carries it: three rounds are enough. A flush that carried it and failed is not retried:
+    // each try waits up to the connection's timeout.
+    for (let round = 0; round < 3 && count.seenAt < since && count.failedAt < since; round += 1) {
+      await this.flush();
+    }
     if (count.seenAt < since) {
       throw this.#lastError instanceof RedisUnavailableError
         ? this.#lastError
@@ -157,7 +159,6 @@ export class BatchedRedisCounter implements Store {
         this.#counts.delete(key);
       } else if (count.local !== 0) {
         batch.push([key, count, count.local]);
-        count.sentAt = now;
         count.sending += count.local;
         count.local = 0;
       }
@@ -183,6 +184,7 @@ export class BatchedRedisCounter implements Store {
     } catch (err) {
       // Redis unreachable (the connection counts the error): keep the hits and send them next time.
       this.#lastError = err;
+      count.failedAt = Date.now();
       count.sending -= hits;
       count.local += hits;
     }
