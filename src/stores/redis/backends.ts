@@ -36,6 +36,7 @@ import { RedisRefreshLock } from './refresh-lock.js';
 import { RedisTokenStore } from './token-store.js';
 import { RedisReplayCache } from './replay-cache.js';
 import { RedisLoginIndex } from './login-index.js';
+import { TrackingClientSideCache } from './tracked-reads.js';
 import type { LoginIndex } from '../../tokens/login-index.js';
 import type { ReplayCache } from '../../oidc/backchannel-logout.js';
 import type { RefreshLock } from '../../tokens/refresh-lock.js';
@@ -107,7 +108,7 @@ export interface RedisBackends {
 function sessionClient(connection: RedisConnection, client: RedisClient) {
   type SetOptions = Parameters<RedisClient['set']>[2];
   return {
-    get: (key: string) => connection.run('session.get', (c) => c.get(key)),
+    get: (key: string) => connection.readRecord('session.get', key),
     set: (key: string, value: string, options?: SetOptions) =>
       connection.run('session.set', (c) => c.set(key, value, options)),
     expire: (key: string, seconds: number) => connection.run('session.touch', (c) => c.expire(key, seconds)),
@@ -120,7 +121,7 @@ function sessionClient(connection: RedisConnection, client: RedisClient) {
 
 /** connect-redis's store, also giving a record as stored (session-reader.ts parses each stored value once). */
 class SessionRedisStore extends RedisStore implements StoredSessionRecords {
-  readonly #get: (key: string) => Promise<unknown>;
+  readonly #get: (key: string) => Promise<string | undefined>;
 
   constructor(client: ReturnType<typeof sessionClient>, prefix: string, ttl: number) {
     // `ttl` is used only when a session has no cookie expiry; otherwise connect-redis follows the cookie.
@@ -129,8 +130,7 @@ class SessionRedisStore extends RedisStore implements StoredSessionRecords {
   }
 
   async storedRecord(sid: string): Promise<string | undefined> {
-    const raw = await this.#get(this.prefix + sid);
-    return raw ? String(raw) : undefined;
+    return (await this.#get(this.prefix + sid)) || undefined;
   }
 }
 
@@ -141,6 +141,8 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
   const logger = options.logger;
   const target = safeTarget(options.url);
 
+  const cache =
+    options.clientCache === false ? undefined : new TrackingClientSideCache(options.clientCacheEntries ?? 20_000);
   const client: RedisClient = createClient({
     url: options.url,
     socket: {
@@ -160,10 +162,9 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
     // Every GET this client sends (session and token records) is remembered with the key it read;
     // Redis tracks those keys for this connection and pushes an invalidation when any client
     // changes or expires one, and node-redis drops the entry. The cache is emptied when the
-    // connection drops, so nothing read before an outage outlives it.
-    ...(options.clientCache === false
-      ? {}
-      : { clientSideCache: { maxEntries: options.clientCacheEntries ?? 20_000, recordStats: false } }),
+    // connection drops, so nothing read before an outage outlives it. The per-call reads are
+    // answered from the same cache's invalidations without a command (tracked-reads.ts).
+    ...(cache ? { clientSideCache: cache } : {}),
   });
 
   let state: ConnectionState = 'connecting';
@@ -213,7 +214,7 @@ export async function createRedisBackends(options: RedisBackendsOptions): Promis
   ]);
   abortWait.abort();
 
-  const connection = new BoundedRedisConnection(client, keyPrefix, logger, commandTimeoutMs);
+  const connection = new BoundedRedisConnection(client, keyPrefix, logger, commandTimeoutMs, cache?.reads);
   const sessionStore = new SessionRedisStore(
     sessionClient(connection, client),
     `${keyPrefix}sess:`,

@@ -14,6 +14,7 @@ import type { RedisClientType } from 'redis';
 import { SessionStoreUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { metrics } from '../../observability/metrics.js';
+import type { TrackedReads } from './tracked-reads.js';
 
 export type RedisClient = RedisClientType;
 
@@ -52,6 +53,11 @@ export interface RedisConnection {
   run<T>(operation: string, command: (client: RedisClient) => Promise<T>): Promise<T>;
   /** EVALSHA with a fallback to EVAL when the server does not know the script yet. */
   evalScript(operation: string, source: string, keys: string[], args: string[]): Promise<unknown>;
+  /**
+   * GET of a record read on every API call: kept in this process until Redis reports a change
+   * when the client-side cache is on (tracked-reads.ts), else a bounded GET each time.
+   */
+  readRecord(operation: string, key: string): Promise<string | undefined>;
 }
 
 export class BoundedRedisConnection implements RedisConnection {
@@ -60,12 +66,20 @@ export class BoundedRedisConnection implements RedisConnection {
   readonly #client: RedisClient;
   readonly #timeoutMs: number;
   readonly #sha1 = new Map<string, string>();
+  readonly #tracked: TrackedReads | undefined;
 
-  constructor(client: RedisClient, keyPrefix: string, logger: Logger, timeoutMs: number) {
+  constructor(client: RedisClient, keyPrefix: string, logger: Logger, timeoutMs: number, tracked?: TrackedReads) {
     this.#client = client;
     this.keyPrefix = keyPrefix;
     this.logger = logger;
     this.#timeoutMs = timeoutMs;
+    this.#tracked = tracked;
+  }
+
+  readRecord(operation: string, key: string): Promise<string | undefined> {
+    const get = () => this.run(operation, (client) => client.get(key));
+    if (this.#tracked) return this.#tracked.read(key, get);
+    return get().then((reply) => (reply === null || reply === undefined ? undefined : String(reply)));
   }
 
   async run<T>(operation: string, command: (client: RedisClient) => Promise<T>): Promise<T> {

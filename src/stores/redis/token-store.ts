@@ -52,12 +52,11 @@ export class RedisTokenStore implements TokenStore {
 
   async get(sessionId: string): Promise<TokenSet | undefined> {
     const key = tokenKey(this.#redis.keyPrefix, sessionId);
-    const reply = await this.#redis.run('tokens.get', (c) => c.get(key));
-    if (reply === null || reply === undefined) {
+    const raw = await this.#redis.readRecord('tokens.get', key);
+    if (raw === undefined) {
       this.#decrypted.delete(sessionId);
       return undefined;
     }
-    const raw = String(reply);
     const cached = this.#decrypted.get(sessionId);
     if (cached?.raw === raw) return cached.tokens;
     const tokens = this.#decode(key, raw);

@@ -303,6 +303,21 @@ describe('Redis backends (real redis-server)', () => {
       await waitFor(async () => (await b.tokenStore.get('sid')) === undefined, 1_000, 'the logout on B');
       await waitFor(async () => (await sessionGet(b.sessionStore, 'sid')) == null, 1_000, 'the session gone on B');
     });
+
+    it('nothing read before a dropped connection is served after it', async () => {
+      const b = await backends({ keyPrefix: 'drop:' });
+      await b.tokenStore.create('sid', tokenSet(1), 600);
+      await sessionSet(b.sessionStore, 'sid', { cookie: { originalMaxAge: 60_000 } } as session.SessionData);
+      assert.equal((await b.tokenStore.get('sid'))?.version, 1);
+      assert.ok(await sessionGet(b.sessionStore, 'sid'));
+      // The server comes back empty (no persistence): no invalidation ever reaches B, only the drop.
+      await redis.kill();
+      await waitFor(async () => !b.connected, 2_000, 'the client to notice');
+      await redis.start();
+      await waitFor(async () => b.connected, 10_000, 'the reconnect');
+      assert.equal(await b.tokenStore.get('sid'), undefined);
+      assert.equal(await sessionGet(b.sessionStore, 'sid'), null);
+    });
   });
 
   describe('session store and JSON cache', () => {
