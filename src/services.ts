@@ -182,7 +182,6 @@ function memoryStores(config: Config): Stores {
   countSessionsWith(() => tokenStore.size);
   return {
     sessionStore: new KeyValueSessionStore(kv, {
-      prefix: 'sess:',
       defaultTtlSeconds: config.session.idleSeconds,
       // Logins in progress get their own tenth of the bound: a flood of them cannot evict logged-in users.
       anonymous: new MemoryKeyValueStore(Math.max(10, Math.ceil(config.session.maxSessions / 10))),

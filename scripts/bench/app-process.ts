@@ -9,11 +9,13 @@
  * no-ops, so the benchmark can say what recording them costs (observability.ts).
  *
  * IPC: `cpu` (process.cpuUsage), `mem` (process.memoryUsage after global.gc;
- * run with --expose-gc), `accessToken` / `tokenInfo` / `records` for a session
+ * run with --expose-gc), `heapSnapshot` (V8 heap snapshot after the same
+ * collections, written to a file), `accessToken` / `tokenInfo` / `records` for a session
  * id, `apiTokenInfo` for a session id and a named API, `refreshCount` (TokenService), `profileStart` / `profileStop` (V8 CPU
  * profile of the measured window, written to a file).
  */
 import { writeFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { Session } from 'node:inspector/promises';
 import { serveIpc } from './ipc.js';
 import { storedSession } from './session-store.js';
@@ -76,6 +78,11 @@ serveIpc(
   {
     cpu: () => process.cpuUsage(),
     mem: () => heapAfterGc(),
+    heapSnapshot: async (arg) => {
+      if (typeof arg !== 'string') throw new Error('heapSnapshot needs a file path');
+      await heapAfterGc();
+      return writeHeapSnapshot(arg);
+    },
     refreshCount: () => services.tokens.refreshCount,
     accessToken: async (arg) => (await services.tokens.peek(sessionIdArg(arg)))?.accessToken ?? null,
     tokenInfo: async (arg) => {

@@ -20,7 +20,7 @@ export interface MemoryResult {
 }
 
 /** `count` real logins, LOGIN_PARALLEL at a time, until done, out of time, or failing. */
-async function runLogins(
+export async function runLogins(
   run: Run,
   instance: AppInstance,
   count: number,

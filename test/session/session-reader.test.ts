@@ -18,7 +18,7 @@ const settings = {
 } as unknown as SessionConfig;
 
 function setUp(secure = false) {
-  const store = new KeyValueSessionStore(new MemoryKeyValueStore(100), { prefix: 'sess:', defaultTtlSeconds: 600 });
+  const store = new KeyValueSessionStore(new MemoryKeyValueStore(100), { defaultTtlSeconds: 600 });
   const reader = new SessionReader({ ...settings, secureCookie: secure }, store, { isSecure: () => false });
   return { store, reader };
 }

@@ -13,8 +13,8 @@ interface Entry extends LoginRecord {
 }
 
 export class MemoryLoginIndex implements LoginIndex {
-  readonly #bySid = new Map<string, Set<string>>();
-  readonly #bySub = new Map<string, Set<string>>();
+  readonly #bySid = new Map<string, SessionIds>();
+  readonly #bySub = new Map<string, SessionIds>();
   readonly #logins: LRUCache<string, Entry>;
   readonly #ended: LRUCache<string, LoginEnding>;
 
@@ -38,15 +38,15 @@ export class MemoryLoginIndex implements LoginIndex {
   }
 
   async find(match: { sid?: string | undefined; sub?: string | undefined }): Promise<string[]> {
-    const candidates = match.sid ? this.#bySid.get(match.sid) : match.sub ? this.#bySub.get(match.sub) : undefined;
-    return [...(candidates ?? [])].filter((id) => {
+    const candidates = match.sid ? idsOf(this.#bySid, match.sid) : match.sub ? idsOf(this.#bySub, match.sub) : [];
+    return candidates.filter((id) => {
       const entry = this.#logins.get(id);
       return entry !== undefined && (match.sub === undefined || entry.sub === match.sub);
     });
   }
 
   async listForUser(sub: string): Promise<LoginSummary[]> {
-    return [...(this.#bySub.get(sub) ?? [])].flatMap((sessionId) => {
+    return idsOf(this.#bySub, sub).flatMap((sessionId) => {
       const entry = this.#logins.get(sessionId);
       if (!entry) return [];
       const { createdAt, browser } = entry;
@@ -74,15 +74,30 @@ export class MemoryLoginIndex implements LoginIndex {
   }
 }
 
-function link(index: Map<string, Set<string>>, key: string, sessionId: string): void {
-  const ids = index.get(key) ?? new Set<string>();
-  ids.add(sessionId);
-  index.set(key, ids);
+/**
+ * The logins one key names: a provider session (`sid`) almost always names one, so a single
+ * login is kept as its session id, and only a key with several gets a Set (an empty Set and its
+ * table cost about 150 bytes, more than the id itself, for every login).
+ */
+type SessionIds = string | Set<string>;
+
+function idsOf(index: Map<string, SessionIds>, key: string): string[] {
+  const ids = index.get(key);
+  return ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
 }
 
-function unlink(index: Map<string, Set<string>>, key: string, sessionId: string): void {
+function link(index: Map<string, SessionIds>, key: string, sessionId: string): void {
   const ids = index.get(key);
-  if (!ids) return;
-  ids.delete(sessionId);
-  if (ids.size === 0) index.delete(key);
+  if (ids === undefined || ids === sessionId) index.set(key, sessionId);
+  else if (typeof ids === 'string') index.set(key, new Set([ids, sessionId]));
+  else ids.add(sessionId);
+}
+
+function unlink(index: Map<string, SessionIds>, key: string, sessionId: string): void {
+  const ids = index.get(key);
+  if (ids === sessionId) index.delete(key);
+  else if (typeof ids === 'object') {
+    ids.delete(sessionId);
+    if (ids.size === 0) index.delete(key);
+  }
 }

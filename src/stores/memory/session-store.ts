@@ -52,22 +52,21 @@ type Callback<T = void> = (err?: unknown, value?: T) => void;
  * not finished) live in that second, smaller store: every `/login` creates
  * one, so a flood of them could otherwise push logged-in users out of a
  * count-bounded store. They only ever evict each other.
+ *
+ * Keys are the session ids themselves: each KeyValueStore here holds sessions
+ * only, and the id is the very string the token store, flow log and login index
+ * are keyed by, so a prefixed key would only be one more string per session.
  */
 export class KeyValueSessionStore extends session.Store implements StoredSessionRecords {
   readonly #kv: KeyValueStore;
   readonly #anonymous: KeyValueStore | undefined;
-  readonly #prefix: string;
   readonly #defaultTtlSeconds: number;
   readonly #sides: readonly KeyValueStore[];
 
-  constructor(
-    kv: KeyValueStore,
-    options: { prefix: string; defaultTtlSeconds: number; anonymous?: KeyValueStore | undefined },
-  ) {
+  constructor(kv: KeyValueStore, options: { defaultTtlSeconds: number; anonymous?: KeyValueStore | undefined }) {
     super();
     this.#kv = kv;
     this.#anonymous = options.anonymous;
-    this.#prefix = options.prefix;
     this.#defaultTtlSeconds = options.defaultTtlSeconds;
     this.#sides = options.anonymous ? [kv, options.anonymous] : [kv];
   }
@@ -84,9 +83,8 @@ export class KeyValueSessionStore extends session.Store implements StoredSession
 
   /** The record's JSON as stored (session-reader.ts parses it once per stored value). */
   async storedRecord(sid: string): Promise<string | undefined> {
-    const key = this.#prefix + sid;
     for (const store of this.#stores()) {
-      const raw = await store.get(key);
+      const raw = await store.get(sid);
       if (raw !== undefined) return raw;
     }
     return undefined;
@@ -104,13 +102,12 @@ export class KeyValueSessionStore extends session.Store implements StoredSession
   }
 
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
-    const key = this.#prefix + sid;
     const anonymous = this.#anonymous;
     const write = async () => {
       const [target, other] = anonymous && !data.user ? [anonymous, this.#kv] : [this.#kv, anonymous];
-      await target.set(key, JSON.stringify(data), this.#ttl(data));
+      await target.set(sid, JSON.stringify(data), this.#ttl(data));
       // A session moves sides when its user logs in or out: never two copies.
-      await other?.delete(key);
+      await other?.delete(sid);
     };
     write().then(
       () => callback?.(),
@@ -119,16 +116,14 @@ export class KeyValueSessionStore extends session.Store implements StoredSession
   }
 
   override touch(sid: string, data: session.SessionData, callback?: Callback): void {
-    const key = this.#prefix + sid;
-    Promise.all(this.#stores().map((store) => store.touch(key, this.#ttl(data)))).then(
+    Promise.all(this.#stores().map((store) => store.touch(sid, this.#ttl(data)))).then(
       () => callback?.(),
       (err: unknown) => callback?.(err),
     );
   }
 
   override destroy(sid: string, callback?: Callback): void {
-    const key = this.#prefix + sid;
-    Promise.all(this.#stores().map((store) => store.delete(key))).then(
+    Promise.all(this.#stores().map((store) => store.delete(sid))).then(
       () => callback?.(),
       (err: unknown) => callback?.(err),
     );

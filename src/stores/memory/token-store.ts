@@ -6,7 +6,7 @@
  * is atomic in Node's single thread.
  */
 import { LRUCache } from 'lru-cache';
-import type { TokenSet } from '../../oidc/tokens.js';
+import { frozenTokenSet, type TokenSet } from '../../oidc/tokens.js';
 import type { TokenStore } from '../../tokens/token-store.js';
 import { expiringLru, ttlMs } from '../ttl.js';
 
@@ -22,13 +22,13 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async create(sessionId: string, tokens: TokenSet, ttlSeconds: number): Promise<void> {
-    this.#entries.set(sessionId, Object.freeze({ ...tokens }), { ttl: ttlMs(ttlSeconds) });
+    this.#entries.set(sessionId, frozenTokenSet(tokens), { ttl: ttlMs(ttlSeconds) });
   }
 
   async update(sessionId: string, tokens: TokenSet, ttlSeconds: number): Promise<boolean> {
     const current = this.#entries.get(sessionId);
     if (!current || current.version !== tokens.version - 1) return false;
-    this.#entries.set(sessionId, Object.freeze({ ...tokens }), { ttl: ttlMs(ttlSeconds) });
+    this.#entries.set(sessionId, frozenTokenSet(tokens), { ttl: ttlMs(ttlSeconds) });
     return true;
   }
 
