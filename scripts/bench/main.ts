@@ -32,6 +32,9 @@
  *          --several-apis  only part 6, two user APIs behind one login (CPU per
  *                     call on each, a refresh storm over both); writes the
  *                     several-apis section.
+ *          --memory   only part 3, heap per session, printed (nothing written
+ *                     to the docs); BENCH_HEAP_SNAPSHOTS=<folder> also writes
+ *                     heap snapshots of B before and after (memory-main.ts).
  *          --dpop     the app's added CPU per DPoP call at the same fixed rate as
  *                     bearer, and where it goes (dpop.ts); writes the dpop section.
  *          --floor    only part 1's floor, in-memory and Redis rows, as same-round
@@ -39,6 +42,7 @@
  *          --quick    short durations and 100 logins, nothing written to the
  *                     docs (for trying the script; the memory figure is noise).
  * Environment: BENCH_ROUNDS (rounds of the alternating parts, default 4),
+ *              BENCH_HEAP_SNAPSHOTS (a folder: heap snapshots of part 3),
  *              BENCH_DPOP_RATE (req/s of --dpop's same-rate rounds, default 200),
  *              BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info as `npm start`),
  *              BENCH_REDIS=off (skip the Redis part), BENCH_SOURCE_MAPS=off (turn
@@ -52,12 +56,14 @@ import { elapsedSeconds, log } from './format.js';
 import { layersMain } from './layers.js';
 import { stopLoad } from './load.js';
 import { memoryPerSession, redisMemoryPerSession } from './memory.js';
+import { memoryMain } from './memory-main.js';
 import { observabilityMain } from './observability.js';
 import {
   DOC,
   DPOP,
   FLOOR,
   LAYERS,
+  MEMORY,
   OBSERVABILITY,
   PROFILE,
   QUICK,
@@ -189,6 +195,9 @@ try {
     rmSync(tmp, { recursive: true, force: true });
   } else if (FLOOR) {
     await floorMain(facts);
+    rmSync(tmp, { recursive: true, force: true });
+  } else if (MEMORY) {
+    await memoryMain(facts);
     rmSync(tmp, { recursive: true, force: true });
   } else if (DPOP) {
     await dpopMain(facts);
