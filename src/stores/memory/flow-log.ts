@@ -49,7 +49,7 @@ export class MemoryFlowLog implements FlowLog {
  * The same text as one flat string. V8's `JSON.stringify` hands a long result back as a rope (the
  * pieces it wrote, joined by a small tree of nodes, about 130 bytes for a login trace), and a
  * rope stays a rope until its characters are read. A string kept for the session's lifetime is
- * copied once into a flat one, through a Buffer, the one copy JavaScript offers without tricks.
+ * copied once into a flat one: decoding a Buffer always makes a new, flat string.
  */
 function flatText(text: string): string {
   return Buffer.from(text, 'utf8').toString('utf8');
