@@ -18,7 +18,7 @@
  * taking the cluster lock, a round trip that delivers any invalidation first.
  */
 import { LRUCache } from 'lru-cache';
-import type { TokenSet } from '../../oidc/tokens.js';
+import { frozenTokenSet, type TokenSet } from '../../oidc/tokens.js';
 import type { TokenStore } from '../../tokens/token-store.js';
 import type { AtRestCipher } from './at-rest-cipher.js';
 import { TAKE_SCRIPT, type RedisConnection } from './connection.js';
@@ -70,7 +70,7 @@ export class RedisTokenStore implements TokenStore {
     await this.#redis.run('tokens.create', (c) =>
       c.set(key, raw, { expiration: { type: 'PX', value: ttlMs(ttlSeconds, 1000) } }),
     );
-    this.#decrypted.set(sessionId, { raw, tokens: Object.freeze({ ...tokens }) });
+    this.#decrypted.set(sessionId, { raw, tokens: frozenTokenSet(tokens) });
   }
 
   async update(sessionId: string, tokens: TokenSet, ttlSeconds: number): Promise<boolean> {
@@ -82,7 +82,7 @@ export class RedisTokenStore implements TokenStore {
       [key],
       [raw, String(tokens.version), String(ttlMs(ttlSeconds, 1000))],
     );
-    if (written === 1) this.#decrypted.set(sessionId, { raw, tokens: Object.freeze({ ...tokens }) });
+    if (written === 1) this.#decrypted.set(sessionId, { raw, tokens: frozenTokenSet(tokens) });
     return written === 1;
   }
 
