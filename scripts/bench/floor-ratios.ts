@@ -11,6 +11,9 @@ import { fmt, log, table } from './format.js';
 import { measureInterleaved, median, sameRoundRatios, type Target, type Throughput } from './load.js';
 import { apiHeaders, login } from './login.js';
 import { MEASURE_S, ROUNDS } from './options.js';
+
+/** Measured seconds per row: BENCH_SECONDS, else the main rows' length. */
+const SECONDS = Number(process.env.BENCH_SECONDS) || MEASURE_S;
 import { planRedis, startRedis, type BenchRedis } from './redis.js';
 import { baseEnv, startChild, startRun, stopChild } from './stack.js';
 
@@ -33,7 +36,7 @@ export async function floorMain(facts: Facts): Promise<void> {
         headers: apiHeaders(session),
         app: instance.child,
         demo,
-        seconds: MEASURE_S,
+        seconds: SECONDS,
         ...(instance.name === 'app-redis' && redis ? { extraCpu: () => redis.cpuMicros() } : {}),
       });
     }
@@ -51,13 +54,13 @@ export async function floorMain(facts: Facts): Promise<void> {
       headers: {},
       app: floor.child,
       demo,
-      seconds: MEASURE_S,
+      seconds: SECONDS,
     });
     const [floorRow, ...rows] = (await measureInterleaved(targets)) as [Throughput, ...Throughput[]];
     await stopChild(floor.child);
     const ratios = (row: Throughput, figure: 'rps' | 'appCpuUs') => sameRoundRatios(row, floorRow, figure);
     console.log(
-      `\n${facts.date}, load average ${facts.loadAverage}, ${ROUNDS} rounds of ${fmt(MEASURE_S / ROUNDS, 1)} s per row\n`,
+      `\n${facts.date}, load average ${facts.loadAverage}, ${ROUNDS} rounds of ${fmt(SECONDS / ROUNDS, 1)} s per row\n`,
     );
     console.log(
       table(

@@ -42,6 +42,7 @@
  *          --quick    short durations and 100 logins, nothing written to the
  *                     docs (for trying the script; the memory figure is noise).
  * Environment: BENCH_ROUNDS (rounds of the alternating parts, default 4),
+ *              BENCH_SECONDS (measured seconds per row of --floor, default 10),
  *              BENCH_HEAP_SNAPSHOTS (a folder: heap snapshots of part 3),
  *              BENCH_DPOP_RATE (req/s of --dpop's same-rate rounds, default 200),
  *              BENCH_LOG_LEVEL (the app's LOG_LEVEL, default info as `npm start`),
