@@ -58,7 +58,12 @@ export async function floorMain(facts: Facts): Promise<void> {
     });
     const [floorRow, ...rows] = (await measureInterleaved(targets)) as [Throughput, ...Throughput[]];
     await stopChild(floor.child);
-    const ratios = (row: Throughput, figure: 'rps' | 'appCpuUs') => sameRoundRatios(row, floorRow, figure);
+    /** A row's median same-round ratio to the floor, and each round's. */
+    const againstFloor = (row: Throughput, figure: 'rps' | 'appCpuUs'): [string, string] => {
+      if (row === floorRow) return ['1', ''];
+      const ratios = sameRoundRatios(row, floorRow, figure);
+      return [median(ratios).toFixed(2), ratios.map((r) => r.toFixed(2)).join(' / ')];
+    };
     console.log(
       `\n${facts.date}, load average ${facts.loadAverage}, ${ROUNDS} rounds of ${fmt(SECONDS / ROUNDS, 1)} s per row\n`,
     );
@@ -77,18 +82,8 @@ export async function floorMain(facts: Facts): Promise<void> {
           row.label,
           fmt(row.rps),
           fmt(row.appCpuUs),
-          row === floorRow ? '1' : median(ratios(row, 'appCpuUs')).toFixed(2),
-          row === floorRow
-            ? ''
-            : ratios(row, 'appCpuUs')
-                .map((r) => r.toFixed(2))
-                .join(' / '),
-          row === floorRow ? '1' : median(ratios(row, 'rps')).toFixed(2),
-          row === floorRow
-            ? ''
-            : ratios(row, 'rps')
-                .map((r) => r.toFixed(2))
-                .join(' / '),
+          ...againstFloor(row, 'appCpuUs'),
+          ...againstFloor(row, 'rps'),
         ]),
       ),
     );

@@ -189,30 +189,26 @@ const facts = machineFacts();
 console.log(
   `oidc-bff benchmark — ${facts.date}, node ${facts.node}, ${facts.cpu}, ${facts.cores} cores, load ${facts.loadAverage}${QUICK ? ' (--quick)' : ''}`,
 );
+/** The options that run one part alone (the first one given wins). */
+const parts: ReadonlyArray<readonly [boolean, (facts: Facts) => Promise<void>]> = [
+  [LAYERS, layersMain],
+  [FLOOR, floorMain],
+  [MEMORY, memoryMain],
+  [DPOP, dpopMain],
+  [OBSERVABILITY, observabilityMain],
+  [SEVERAL_APIS, severalApisMain],
+];
 try {
+  // --profile keeps its profile in the temporary folder, for Chrome DevTools.
   if (PROFILE) await profileMain(facts);
-  else if (LAYERS) {
-    await layersMain(facts);
-    rmSync(tmp, { recursive: true, force: true });
-  } else if (FLOOR) {
-    await floorMain(facts);
-    rmSync(tmp, { recursive: true, force: true });
-  } else if (MEMORY) {
-    await memoryMain(facts);
-    rmSync(tmp, { recursive: true, force: true });
-  } else if (DPOP) {
-    await dpopMain(facts);
-    rmSync(tmp, { recursive: true, force: true });
-  } else if (OBSERVABILITY) {
-    await observabilityMain(facts);
-    rmSync(tmp, { recursive: true, force: true });
-  } else if (SEVERAL_APIS) {
-    await severalApisMain(facts);
-    rmSync(tmp, { recursive: true, force: true });
-  } else {
-    await benchMain(facts);
-    await observabilityMain(facts);
-    await severalApisMain(facts);
+  else {
+    const part = parts.find(([chosen]) => chosen)?.[1];
+    if (part) await part(facts);
+    else {
+      await benchMain(facts);
+      await observabilityMain(facts);
+      await severalApisMain(facts);
+    }
     rmSync(tmp, { recursive: true, force: true });
   }
   process.exit(0);
