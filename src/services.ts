@@ -208,6 +208,7 @@ async function redisStores(url: string, config: Config, logger: Logger): Promise
     lockTtlMs: (config.oidc.timeoutSeconds + 2) * 1000,
     lockWaitMs: (config.oidc.timeoutSeconds + 4) * 1000,
   });
+  const rateLimitStore = redisRateLimitStore(redis.connection);
   return {
     sessionStore: redis.sessionStore,
     tokenStore: redis.tokenStore,
@@ -216,8 +217,12 @@ async function redisStores(url: string, config: Config, logger: Logger): Promise
     replayCache: redis.replayCache,
     logins: redis.logins,
     m2mCache: redis.jsonCache<M2mToken>('m2m'),
-    rateLimitStore: redisRateLimitStore(redis.connection),
+    rateLimitStore,
     ping: () => redis.ping(),
-    close: () => redis.close(),
+    close: async () => {
+      // The counted hits go out before the connection does; a Redis already gone only loses them.
+      if (redis.connected) await rateLimitStore.close().catch(() => undefined);
+      await redis.close();
+    },
   };
 }

@@ -205,6 +205,30 @@ describe('rate limits across instances (REDIS_URL)', () => {
     store.shutdown();
   });
 
+  it('a hit waiting for Redis when its window ends (or its key is reset) is counted in the next window', async () => {
+    const store = instanceStore()('window-end') as BatchedRedisCounter;
+    store.init({ windowMs: 60_000 });
+    await store.increment('k');
+    await quietSpell();
+    // A flush is on its way with another key only; `k`'s next hit waits for Redis, and its window goes meanwhile.
+    const other = store.increment('other');
+    const hit = store.increment('k');
+    const reset = store.resetKey('k');
+    assert.equal((await hit).totalHits, 1);
+    await Promise.all([other, reset]);
+    store.shutdown();
+  });
+
+  it('closing sends what is counted', async () => {
+    const factory = instanceStore();
+    const store = factory('closing') as BatchedRedisCounter;
+    store.init({ windowMs: 60_000 });
+    await store.increment('k');
+    store.increment('k');
+    await factory.close();
+    assert.equal(await backends.connection.run('test', (client) => client.get(`${store.prefix}k`)), '2');
+  });
+
   it('hands counted hits to Redis without being asked', async () => {
     const store = instanceStore()('unasked') as BatchedRedisCounter;
     store.init({ windowMs: 60_000 });

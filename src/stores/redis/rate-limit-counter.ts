@@ -12,11 +12,14 @@
  * it adds those hits to Redis in one pipeline, and each reply brings the
  * others' hits back. A hit is answered from memory while that total is at
  * most {@link FRESH_MS} old; a key's first hit on this instance, or one after
- * a quiet spell, waits for a flush instead. So one instance counts exactly,
- * and with several a total never misses the others' hits older than
- * FRESH_MS: a client spreading its calls over instances can pass a limit by
- * at most what it sends to the other instances in that time. The README
- * says so.
+ * a quiet spell, waits for a flush instead. So one instance counts exactly
+ * (a flush whose reply times out is sent again, so it may count twice: the
+ * error is on the safe side), and with several an answer can miss another
+ * instance's hits for at most FRESH_MS plus two flushes (that instance's hit
+ * waits for its next flush, which may have to wait for one already on its
+ * way), about 400 ms plus Redis round trips: a client spreading its calls over
+ * instances can pass a limit by at most what it sends to the other instances
+ * in that time. The README says so.
  *
  * The window is fixed, as rate-limit-redis's: it starts with a key's first hit
  * in Redis and ends when Redis expires the key (PEXPIRE), which ends it here too.
@@ -93,7 +96,7 @@ export class BatchedRedisCounter implements Store {
       this.#schedule();
       return answer(count);
     }
-    return this.#fresh(count, now);
+    return this.#fresh(key, count, now);
   }
 
   decrement(key: string): void {
@@ -122,13 +125,21 @@ export class BatchedRedisCounter implements Store {
     this.#timer = undefined;
   }
 
-  /** The answer once Redis has reported a total newer than `since`, this hit sent with it. */
-  async #fresh(count: Count, since: number): Promise<IncrementResponse> {
+  /** Sends what is counted and stops the timer (the app is closing). */
+  async close(): Promise<void> {
+    await this.flush();
+    this.shutdown();
+  }
+
+  /** The answer once Redis has reported a total newer than `since`. */
+  async #fresh(key: string, count: Count, since: number): Promise<IncrementResponse> {
     // Each round joins the flush on its way (which may have left before this hit) or starts one,
-    // which carries it: three rounds are enough. A flush that carried it and failed is not retried:
-    // each try waits up to the connection's timeout.
-    for (let round = 0; round < 3 && count.seenAt < since && count.failedAt < since; round += 1) {
+    // which carries it. A flush that carried it and failed is not retried: each try waits up to
+    // the connection's timeout.
+    for (let round = 0; round < 2 && count.seenAt < since && count.failedAt < since; round += 1) {
       await this.flush();
+      // The window ended meanwhile (or the key was reset) and took this hit with it: count it in the new one.
+      if (this.#counts.get(key) !== count) return this.increment(key);
     }
     if (count.seenAt < since) {
       throw this.#lastError instanceof RedisUnavailableError
@@ -138,13 +149,21 @@ export class BatchedRedisCounter implements Store {
     return answer(count);
   }
 
-  /** The timer runs while any key is in a window: it sends the hits and forgets ended windows. */
+  /**
+   * The timer runs while there are hits to send (increment and decrement start it); each run
+   * also forgets the windows that have ended, so the map holds the keys of the current window.
+   */
   #schedule(): void {
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.flush().then(() => {
-        if (this.#counts.size > 0) this.#schedule();
+        for (const count of this.#counts.values()) {
+          if (count.local !== 0) {
+            this.#schedule();
+            return;
+          }
+        }
       });
     }, FLUSH_MS);
     this.#timer.unref();
@@ -191,7 +210,19 @@ export class BatchedRedisCounter implements Store {
   }
 }
 
-/** The factory web/rate-limit.ts takes: one counter per bucket, under `<prefix>rl:<name>:`. */
-export function redisRateLimitStore(connection: RedisConnection): (name: string) => Store {
-  return (name) => new BatchedRedisCounter(connection, `${connection.keyPrefix}rl:${name}:`);
+/** The factory web/rate-limit.ts takes: one counter per bucket, under `<prefix>rl:<name>:`; `close` sends what is counted. */
+export function redisRateLimitStore(
+  connection: RedisConnection,
+): ((name: string) => Store) & { close(): Promise<void> } {
+  const counters: BatchedRedisCounter[] = [];
+  const store = (name: string): Store => {
+    const counter = new BatchedRedisCounter(connection, `${connection.keyPrefix}rl:${name}:`);
+    counters.push(counter);
+    return counter;
+  };
+  return Object.assign(store, {
+    close: async () => {
+      await Promise.all(counters.map((counter) => counter.close()));
+    },
+  });
 }

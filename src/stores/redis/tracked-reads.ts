@@ -46,7 +46,8 @@ export class TrackedReads {
     const value = String(reply);
     if (epoch === this.#epoch) {
       this.#values.set(key, value);
-      // Bounded: the oldest entry leaves first (a Map iterates in insertion order).
+      // Bounded: the entry read first leaves first (a Map iterates in insertion order); a busy
+      // session pushed out is read once more, which costs less than reordering on every hit.
       if (this.#values.size > this.#maxEntries) this.#values.delete(this.#values.keys().next().value as string);
     }
     return value;
@@ -63,7 +64,8 @@ export class TrackingClientSideCache extends BasicClientSideCache {
   }
 
   override invalidate(key: Parameters<BasicClientSideCache['invalidate']>[0]): void {
-    this.reads.invalidate(key === null ? null : String(key));
+    // `null` (every key) reaches `clear` below.
+    if (key !== null) this.reads.invalidate(String(key));
     super.invalidate(key);
   }
 
