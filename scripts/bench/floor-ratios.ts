@@ -15,7 +15,7 @@ import { MEASURE_S, ROUNDS } from './options.js';
 /** Measured seconds per row: BENCH_SECONDS, else the main rows' length. */
 const SECONDS = Number(process.env.BENCH_SECONDS) || MEASURE_S;
 import { planRedis, startRedis, type BenchRedis } from './redis.js';
-import { baseEnv, startChild, startRun, stopChild } from './stack.js';
+import { startFloor, startRun, stopChild } from './stack.js';
 
 export async function floorMain(facts: Facts): Promise<void> {
   const redis: BenchRedis | undefined = planRedis().enabled ? await startRedis() : undefined;
@@ -41,16 +41,10 @@ export async function floorMain(facts: Facts): Promise<void> {
       });
     }
     if (!floorToken) throw new Error('no access token for the logged-in session');
-    const floor = await startChild(
-      'floor/P bare proxy',
-      'floor-process.ts',
-      { ...baseEnv(), BENCH_FLOOR_TARGET: `${run.apiOrigin}/me` },
-      'floor-floor',
-    );
-    await floor.child.call('setToken', floorToken);
+    const floor = await startFloor('floor', run, floorToken);
     targets.unshift({
       label: 'floor',
-      url: `http://127.0.0.1:${String(floor.info.port)}/`,
+      url: floor.url,
       headers: {},
       app: floor.child,
       demo,

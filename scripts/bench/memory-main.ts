@@ -7,10 +7,9 @@
  * the snapshots' own memory).
  */
 import type { Facts } from './docs-page.js';
-import { fmt, log, table, verdict } from './format.js';
+import { log, table } from './format.js';
 import { memoryPerSession } from './memory.js';
-import { LOGINS } from './options.js';
-import { TARGET } from './report.js';
+import { heapRows, loginsRow } from './report.js';
 import { startRun, type AppInstance } from './stack.js';
 
 export async function memoryMain(facts: Facts): Promise<void> {
@@ -18,24 +17,8 @@ export async function memoryMain(facts: Facts): Promise<void> {
   const run = await startRun('memory', 3600, [{ name: 'app' }]);
   try {
     const memory = await memoryPerSession(run, run.instances[0] as AppInstance);
-    const perSession = `**${fmt(memory.kibPerSession, 2)} KiB** — ${verdict(memory.kibPerSession <= TARGET.kib, `≤ ${TARGET.kib} KiB`)}`;
-    console.log(
-      `\n### Memory per session (${facts.date}, load ${facts.loadAverage})\n\n${table(
-        ['', ''],
-        [
-          [
-            'heapUsed before → after',
-            `${fmt(memory.heapBefore / 1048576, 1)} MiB → ${fmt(memory.heapAfter / 1048576, 1)} MiB`,
-          ],
-          ['Per session', perSession],
-          ['RSS delta (informational)', `${fmt(memory.rssDelta / 1048576, 1)} MiB`],
-          [
-            'Logins (failed) / time',
-            `${fmt(memory.logins)} of ${fmt(LOGINS)} planned (${memory.failed} failed) in ${fmt(memory.seconds, 1)} s, after ${fmt(memory.warmupLogins)} warm-up logins`,
-          ],
-        ],
-      )}\n`,
-    );
+    const rows = [...heapRows(memory), loginsRow(memory)];
+    console.log(`\n### Memory per session (${facts.date}, load ${facts.loadAverage})\n\n${table(['', ''], rows)}\n`);
   } finally {
     await run.stop();
   }

@@ -120,6 +120,27 @@ export interface Report {
 }
 
 /** The figures section, in Markdown. */
+/** Part 3's heap rows (the full report and `--memory` alike). */
+export function heapRows(memory: MemoryResult): string[][] {
+  const ok = memory.kibPerSession <= TARGET.kib;
+  return [
+    [
+      'heapUsed before → after',
+      `${fmt(memory.heapBefore / 1048576, 1)} MiB → ${fmt(memory.heapAfter / 1048576, 1)} MiB`,
+    ],
+    ['Per session', `**${fmt(memory.kibPerSession, 2)} KiB** — ${verdict(ok, `≤ ${TARGET.kib} KiB`)}`],
+    ['RSS delta (informational)', `${fmt(memory.rssDelta / 1048576, 1)} MiB`],
+  ];
+}
+
+/** Part 3's row saying how many logins the figure rests on. */
+export function loginsRow(memory: MemoryResult): string[] {
+  return [
+    'Logins (failed) / time',
+    `${fmt(memory.logins)} of ${fmt(LOGINS)} planned (${memory.failed} failed) in ${fmt(memory.seconds, 1)} s, after ${fmt(memory.warmupLogins)} warm-up logins`,
+  ];
+}
+
 export function renderReport(r: Report): string {
   const share = r.proxied.rps / r.direct.rps;
   const shareVerdict =
@@ -198,12 +219,7 @@ export function renderReport(r: Report): string {
     table(
       ['', ''],
       [
-        [
-          'heapUsed before → after',
-          `${fmt(r.memory.heapBefore / 1048576, 1)} MiB → ${fmt(r.memory.heapAfter / 1048576, 1)} MiB`,
-        ],
-        ['Per session', `**${fmt(r.memory.kibPerSession, 2)} KiB** — ${verdict(memOk, `≤ ${TARGET.kib} KiB`)}`],
-        ['RSS delta (informational)', `${fmt(r.memory.rssDelta / 1048576, 1)} MiB`],
+        ...heapRows(r.memory),
         ...(r.redisMemory
           ? [
               [
@@ -212,10 +228,7 @@ export function renderReport(r: Report): string {
               ],
             ]
           : []),
-        [
-          'Logins (failed) / time',
-          `${fmt(r.memory.logins)} of ${fmt(LOGINS)} planned (${r.memory.failed} failed) in ${fmt(r.memory.seconds, 1)} s, after ${fmt(r.memory.warmupLogins)} warm-up logins`,
-        ],
+        loginsRow(r.memory),
         ['Stored session record (JSON)', `${r.records.sessionJsonLength ?? 'n/a'} characters`],
         ['Stored token record (JSON)', `${r.records.tokenJsonLength ?? 'n/a'} characters`],
         [

@@ -181,3 +181,15 @@ export async function startRun(
     },
   };
 }
+
+/** Starts P, the bare undici proxy (floor-process.ts), sending `run`'s `GET /me` with `token`; its child and URL. */
+export async function startFloor(label: string, run: Run, token: string): Promise<{ child: BenchChild; url: string }> {
+  const floor = await startChild(
+    `${label}/P bare proxy`,
+    'floor-process.ts',
+    { ...baseEnv(), BENCH_FLOOR_TARGET: `${run.apiOrigin}/me` },
+    `${label}-floor`,
+  );
+  await floor.child.call('setToken', token);
+  return { child: floor.child, url: `http://127.0.0.1:${String(floor.info.port)}/` };
+}

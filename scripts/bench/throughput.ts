@@ -12,7 +12,7 @@ import { measureInterleaved, type Target, type Throughput } from './load.js';
 import { apiHeaders, login, statusOf, type LoggedIn } from './login.js';
 import { CALIBRATION_S, MEASURE_S } from './options.js';
 import type { BenchRedis } from './redis.js';
-import { baseEnv, startChild, stopChild, type AppInstance, type Run } from './stack.js';
+import { startFloor, stopChild, type AppInstance, type Run } from './stack.js';
 
 export interface ThroughputRows {
   readonly calibration: Throughput;
@@ -49,13 +49,7 @@ export async function measureThroughput(run: Run, redis?: BenchRedis): Promise<T
     const status = await statusOf(url, headers);
     if (status !== 200) throw new Error(`sanity check: ${url} answered ${status}`);
   }
-  const floor = await startChild(
-    'run1/P bare proxy',
-    'floor-process.ts',
-    { ...baseEnv(), BENCH_FLOOR_TARGET: directUrl },
-    'run1-floor',
-  );
-  await floor.child.call('setToken', token);
+  const floor = await startFloor('run1', run, token);
   const redisApp = run.instances.find((instance) => instance.name === 'app-redis');
   const redisSession = redisApp ? await login(run, redisApp, DEMO_ACCOUNTS[0] as DemoAccount) : undefined;
   const uncachedApp = run.instances.find((instance) => instance.name === 'app-redis-nocache');
@@ -74,7 +68,7 @@ export async function measureThroughput(run: Run, redis?: BenchRedis): Promise<T
     { label: 'direct GET /me (bearer)', url: directUrl, headers: bearer, app: app.child, demo, seconds: MEASURE_S },
     {
       label: 'bare undici proxy to /me (floor, P)',
-      url: `http://127.0.0.1:${String(floor.info.port)}/`,
+      url: floor.url,
       headers: {},
       app: floor.child,
       demo,
